@@ -1,0 +1,126 @@
+// Package awserr classifies the errors the AWS SDK returns, in one place,
+// so the rest of the scanner never compares error strings.
+//
+// Classification uses errors.As on smithy.APIError (the error code) and on
+// smithyhttp.ResponseError (the HTTP status and headers), as the SDK
+// surfaces them; see AWS-FACTS.md for the codes each API returns.
+package awserr
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Kind is the class of an AWS error.
+type Kind int
+
+// The classes of AWS errors the scanner tells apart.
+const (
+	Other        Kind = iota
+	AccessDenied      // no permission, owner mismatch, role not assumable
+	NotFound          // NoSuchBucket and friends
+	WrongRegion       // 301 PermanentRedirect or 400 AuthorizationHeaderMalformed
+	Throttled         // retried by the SDK; seen here only when retries ran out
+	Canceled          // the context was cancelled or its deadline passed
+)
+
+var kindNames = [...]string{"Other", "AccessDenied", "NotFound", "WrongRegion", "Throttled", "Canceled"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "Kind(?)"
+}
+
+var codeKinds = map[string]Kind{
+	"AccessDenied":                           AccessDenied,
+	"AccessDeniedException":                  AccessDenied,
+	"AllAccessDisabled":                      AccessDenied,
+	"InvalidAccessKeyId":                     AccessDenied,
+	"InvalidClientTokenId":                   AccessDenied,
+	"ExpiredToken":                           AccessDenied,
+	"ExpiredTokenException":                  AccessDenied,
+	"UnrecognizedClientException":            AccessDenied,
+	"SignatureDoesNotMatch":                  AccessDenied,
+	"NoSuchBucket":                           NotFound,
+	"NotFound":                               NotFound,
+	"NoSuchEntity":                           NotFound,
+	"PermanentRedirect":                      WrongRegion,
+	"AuthorizationHeaderMalformed":           WrongRegion,
+	"IllegalLocationConstraintException":     WrongRegion,
+	"SlowDown":                               Throttled,
+	"Throttling":                             Throttled,
+	"ThrottlingException":                    Throttled,
+	"TooManyRequestsException":               Throttled,
+	"RequestLimitExceeded":                   Throttled,
+	"ProvisionedThroughputExceededException": Throttled,
+	"RequestThrottled":                       Throttled,
+}
+
+// Classify returns the class of err. A nil error is Other.
+func Classify(err error) Kind {
+	if err == nil {
+		return Other
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return Canceled
+	}
+	if k, ok := codeKinds[Code(err)]; ok {
+		return k
+	}
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil {
+		switch re.Response.StatusCode {
+		case 301, 307:
+			return WrongRegion
+		case 403:
+			return AccessDenied
+		case 404:
+			return NotFound
+		}
+	}
+	return Other
+}
+
+// Code returns the AWS error code of err (such as "AccessDenied"), or ""
+// when err carries none.
+func Code(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// BucketRegion returns the region S3 names in the x-amz-bucket-region
+// header of an error response (301 PermanentRedirect, 400
+// AuthorizationHeaderMalformed), or "" when there is none.
+func BucketRegion(err error) string {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) && re.Response != nil {
+		return re.Response.Header.Get("X-Amz-Bucket-Region")
+	}
+	return ""
+}
+
+// Message returns a one-line description of err for people: the API
+// error's code and message when it has them, else the error text.
+func Message(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ae smithy.APIError
+	msg := err.Error()
+	if errors.As(err, &ae) {
+		msg = ae.ErrorCode()
+		if m := ae.ErrorMessage(); m != "" {
+			msg += ": " + m
+		}
+	}
+	return strings.Join(strings.Fields(msg), " ")
+}

@@ -1,0 +1,123 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/s3inv/scanner/internal/inventory"
+)
+
+// AccountPlaceholder in a role name template is replaced by the account ID.
+const AccountPlaceholder = "{account_id}"
+
+var (
+	// IAM role names: 1–64 of [\w+=,.@-]; a path may precede the name.
+	roleNamePattern    = regexp.MustCompile(`^(/?[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
+	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
+	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]{2,1224}$`)
+)
+
+// Role says which role to assume in each member account and how.
+type Role struct {
+	// Name is the role name, optionally with a path, and optionally with
+	// the placeholder {account_id}.
+	Name string
+	// ExternalID is sent with every AssumeRole when set.
+	ExternalID string
+	// SessionName names the sessions in the member accounts' CloudTrail.
+	SessionName string
+	// Partition of the role ARNs ("aws", "aws-cn", "aws-us-gov").
+	Partition string
+	// Duration of the credentials; 15 minutes when zero.
+	Duration time.Duration
+}
+
+// Validate checks the role settings against IAM's and STS's rules.
+func (r Role) Validate() error {
+	name := strings.ReplaceAll(r.Name, AccountPlaceholder, "123456789012")
+	if !roleNamePattern.MatchString(name) {
+		return fmt.Errorf("role name %q: want an IAM role name (1-64 of letters, digits and +=,.@_-, optionally after a path)", r.Name)
+	}
+	if r.ExternalID != "" && !externalIDPattern.MatchString(r.ExternalID) {
+		return fmt.Errorf("external ID: want 2-1224 of letters, digits and +=,.@:/_-")
+	}
+	if !sessionNamePattern.MatchString(r.SessionName) {
+		return fmt.Errorf("session name %q: want 2-64 of letters, digits and +=,.@_-", r.SessionName)
+	}
+	if r.Duration != 0 && (r.Duration < 15*time.Minute || r.Duration > time.Hour) {
+		return fmt.Errorf("role duration %s: want 15m to 1h (role chaining caps it at 1h)", r.Duration)
+	}
+	return nil
+}
+
+// ARN returns the ARN of the role in the given account.
+func (r Role) ARN(accountID string) string {
+	name := strings.ReplaceAll(r.Name, AccountPlaceholder, accountID)
+	return arn.ARN{
+		Partition: r.Partition,
+		Service:   "iam",
+		AccountID: accountID,
+		Resource:  "role/" + strings.TrimPrefix(name, "/"),
+	}.String()
+}
+
+// PartitionOf returns the partition of a region: aws-cn for China,
+// aws-us-gov for GovCloud, aws otherwise.
+func PartitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	default:
+		return "aws"
+	}
+}
+
+// RoleConnector gives each member account an S3 client that uses the
+// credentials of the member role, assumed through STS.
+type RoleConnector struct {
+	// STS is the client that assumes roles, in the scanner's own region
+	// (the SDK calls the regional STS endpoint).
+	STS stscreds.AssumeRoleAPIClient
+	// Base is the configuration the S3 clients start from (endpoint,
+	// retryer, HTTP client); its credentials are replaced.
+	Base aws.Config
+	// Role is the member role.
+	Role Role
+	// S3Options adjust every S3 client (path-style addressing for custom
+	// endpoints, for example).
+	S3Options []func(*s3.Options)
+}
+
+// Connect assumes the member role of acct and returns an S3 client using
+// it. The credentials are fetched here, so a missing or denied role fails
+// now rather than on the first bucket; they are cached and refreshed by
+// aws.CredentialsCache.
+func (c *RoleConnector) Connect(ctx context.Context, acct inventory.Account) (S3API, error) {
+	roleARN := c.Role.ARN(acct.ID)
+	provider := stscreds.NewAssumeRoleProvider(c.STS, roleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = c.Role.SessionName
+		if c.Role.ExternalID != "" {
+			o.ExternalID = aws.String(c.Role.ExternalID)
+		}
+		if c.Role.Duration != 0 {
+			o.Duration = c.Role.Duration
+		}
+	})
+	creds := aws.NewCredentialsCache(provider)
+	if _, err := creds.Retrieve(ctx); err != nil {
+		return nil, fmt.Errorf("assume role %s: %w", roleARN, err)
+	}
+	cfg := c.Base.Copy()
+	cfg.Credentials = creds
+	return s3.NewFromConfig(cfg, c.S3Options...), nil
+}

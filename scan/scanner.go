@@ -1,0 +1,284 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/s3inv/scanner/internal/awserr"
+	"github.com/s3inv/scanner/internal/inventory"
+)
+
+// S3API is the part of the S3 client the scanner uses.
+type S3API interface {
+	s3.ListBucketsAPIClient
+	ListBucketInventoryConfigurations(context.Context, *s3.ListBucketInventoryConfigurationsInput, ...func(*s3.Options)) (*s3.ListBucketInventoryConfigurationsOutput, error)
+}
+
+var _ S3API = (*s3.Client)(nil)
+
+// Connector gives the S3 client of a member account. RoleConnector is the
+// real one; tests use fakes.
+type Connector interface {
+	Connect(ctx context.Context, acct inventory.Account) (S3API, error)
+}
+
+// Handler consumes results as they are produced. Its methods are called
+// from several goroutines at once, for different accounts and buckets.
+// Every Bucket call of an account returns before that account's Account
+// call. Results are streamed, never collected, so the scanner's memory does
+// not grow with the number of buckets.
+//
+// A Handler error (a findings write that failed) marks the account
+// INCOMPLETE, so that nothing is resolved on the strength of findings that
+// were not stored, and is returned by Scan.
+type Handler interface {
+	Bucket(ctx context.Context, r inventory.BucketResult) error
+	Account(ctx context.Context, r inventory.AccountResult) error
+}
+
+// Options tune a Scanner. The zero value is usable.
+type Options struct {
+	// AccountConcurrency is how many accounts are scanned at once (default 8).
+	AccountConcurrency int
+	// BucketConcurrency is how many buckets of one account are read at
+	// once (default 16). At most AccountConcurrency × BucketConcurrency
+	// requests are in flight.
+	BucketConcurrency int
+	// PageSize is the ListBuckets page size, 1–10,000 (default 1,000).
+	PageSize int
+	// DeadlineMargin is kept free before the context's deadline: the scan
+	// stops calling AWS then, so results can still be written. Accounts
+	// not finished by then are INCOMPLETE.
+	DeadlineMargin time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger receives progress and failures (default: discard).
+	Logger *slog.Logger
+}
+
+// Validate checks the options' ranges.
+func (o Options) Validate() error {
+	switch {
+	case o.AccountConcurrency < 0 || o.AccountConcurrency > 256:
+		return fmt.Errorf("account concurrency %d: want 1 to 256", o.AccountConcurrency)
+	case o.BucketConcurrency < 0 || o.BucketConcurrency > 256:
+		return fmt.Errorf("bucket concurrency %d: want 1 to 256", o.BucketConcurrency)
+	case o.PageSize < 0 || o.PageSize > 10000:
+		return fmt.Errorf("page size %d: want 1 to 10000", o.PageSize)
+	case o.DeadlineMargin < 0:
+		return fmt.Errorf("deadline margin %s: want a duration of 0 or more", o.DeadlineMargin)
+	}
+	return nil
+}
+
+func (o Options) withDefaults() Options {
+	if o.AccountConcurrency == 0 {
+		o.AccountConcurrency = 8
+	}
+	if o.BucketConcurrency == 0 {
+		o.BucketConcurrency = 16
+	}
+	if o.PageSize == 0 {
+		o.PageSize = 1000
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Scanner scans accounts for their buckets' inventory configurations.
+type Scanner struct {
+	conn Connector
+	opts Options
+}
+
+// New returns a Scanner that reaches accounts through conn.
+func New(conn Connector, opts Options) (*Scanner, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return &Scanner{conn: conn, opts: opts.withDefaults()}, nil
+}
+
+// Scan scans the accounts and streams the results to h. A failing account
+// never stops the others: its failure is recorded in its AccountResult.
+// Scan returns when every account has been closed with h.Account; its error
+// joins the handler's errors, if any.
+//
+// When ctx has a deadline, no AWS call is started after the deadline less
+// Options.DeadlineMargin; the accounts cut short are closed as INCOMPLETE,
+// and the handler still gets the parent ctx to write them.
+func (s *Scanner) Scan(ctx context.Context, accounts []inventory.Account, h Handler) error {
+	awsCtx, cancel := s.awsContext(ctx)
+	defer cancel()
+
+	var (
+		mu      sync.Mutex
+		errs    []error
+		g       errgroup.Group
+		collect = func(err error) {
+			if err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		}
+	)
+	g.SetLimit(s.opts.AccountConcurrency)
+	for _, acct := range accounts {
+		g.Go(func() error {
+			collect(s.scanAccount(ctx, awsCtx, acct, h))
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines return nil; errors are collected
+	return errors.Join(errs...)
+}
+
+// awsContext returns the context for AWS calls: it ends DeadlineMargin
+// before ctx's deadline.
+func (s *Scanner) awsContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && s.opts.DeadlineMargin > 0 {
+		return context.WithDeadline(ctx, d.Add(-s.opts.DeadlineMargin))
+	}
+	return context.WithCancel(ctx)
+}
+
+// accountScan is the state of one account's scan.
+type accountScan struct {
+	mu         sync.Mutex
+	res        inventory.AccountResult
+	incomplete *inventory.Failure // first reason the account is not finished
+	handlerErr error
+}
+
+func (a *accountScan) cutShort(f *inventory.Failure) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.incomplete == nil {
+		a.incomplete = f
+	}
+}
+
+var deadlineFailure = &inventory.Failure{Code: "Deadline", Message: "the run ended before the account was finished"}
+
+// scanAccount scans one account and closes it with h.Account. It returns
+// the handler's errors.
+func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler) error {
+	log := s.opts.Logger.With("account", acct.ID)
+	st := &accountScan{res: inventory.AccountResult{Account: acct, StartedAt: s.opts.Now()}}
+	status, fail := s.walkAccount(ctx, awsCtx, acct, h, st)
+
+	res := st.res
+	res.Status, res.Failure = status, fail
+	if status == inventory.AccountComplete && st.incomplete != nil {
+		res.Status, res.Failure = inventory.AccountIncomplete, st.incomplete
+	}
+	res.FinishedAt = s.opts.Now()
+	switch res.Status {
+	case inventory.AccountComplete:
+		log.Debug("account scanned", "buckets", res.Buckets, "configs", res.Configs, "unreadable", len(res.Unreadable))
+	default:
+		log.Warn("account not fully scanned", "status", res.Status, "code", res.Failure.Code, "error", res.Failure.Message,
+			"buckets", res.Buckets, "visited", res.Visited)
+	}
+	err := h.Account(ctx, res)
+	if err != nil {
+		err = fmt.Errorf("account %s: %w", acct.ID, err)
+	}
+	return errors.Join(st.handlerErr, err)
+}
+
+// walkAccount assumes the role, lists the buckets and reads each one. It
+// returns the account's status as far as AWS is concerned.
+func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, st *accountScan) (inventory.AccountStatus, *inventory.Failure) {
+	if awsCtx.Err() != nil {
+		return inventory.AccountIncomplete, deadlineFailure
+	}
+	api, err := s.conn.Connect(awsCtx, acct)
+	if err != nil {
+		if awserr.Classify(err) == awserr.Canceled {
+			return inventory.AccountIncomplete, deadlineFailure
+		}
+		return inventory.AccountRoleUnavailable, failure(err)
+	}
+
+	var g errgroup.Group
+	g.SetLimit(s.opts.BucketConcurrency)
+	defer func() { _ = g.Wait() }() // also on early return: no goroutine outlives the account
+
+	pages := s3.NewListBucketsPaginator(api,
+		&s3.ListBucketsInput{MaxBuckets: aws.Int32(int32(s.opts.PageSize))},
+		func(o *s3.ListBucketsPaginatorOptions) { o.Limit = int32(s.opts.PageSize) })
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(awsCtx)
+		if err != nil {
+			_ = g.Wait()
+			if awserr.Classify(err) == awserr.Canceled {
+				return inventory.AccountIncomplete, deadlineFailure
+			}
+			return inventory.AccountBucketsUnlisted, failure(fmt.Errorf("list buckets of %s: %w", acct.ID, err))
+		}
+		for _, b := range page.Buckets {
+			st.res.Buckets++ // only this goroutine counts listed buckets
+			if awsCtx.Err() != nil {
+				st.cutShort(deadlineFailure)
+				continue // keep counting, dispatch nothing
+			}
+			bucket := inventory.Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)}
+			g.Go(func() error {
+				s.visitBucket(ctx, awsCtx, api, acct, bucket, h, st)
+				return nil
+			})
+		}
+	}
+	_ = g.Wait()
+	return inventory.AccountComplete, nil
+}
+
+// visitBucket reads one bucket and hands the result to h.
+func (s *Scanner) visitBucket(ctx, awsCtx context.Context, api S3API, acct inventory.Account, b inventory.Bucket, h Handler, st *accountScan) {
+	if awsCtx.Err() != nil {
+		st.cutShort(deadlineFailure)
+		return
+	}
+	res, err := readBucket(awsCtx, api, acct, b)
+	if err != nil && awserr.Classify(err) == awserr.Canceled {
+		st.cutShort(deadlineFailure) // not unreadable: not finished
+		return
+	}
+	if err != nil {
+		s.opts.Logger.Warn("bucket unreadable", "account", acct.ID, "bucket", b.Name, "region", res.Bucket.Region,
+			"code", res.Failure.Code, "error", res.Failure.Message)
+	}
+	herr := h.Bucket(ctx, res)
+
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if herr != nil {
+		if st.handlerErr == nil {
+			st.handlerErr = fmt.Errorf("bucket %s/%s: %w", acct.ID, b.Name, herr)
+		}
+		if st.incomplete == nil {
+			st.incomplete = &inventory.Failure{Code: "WriteFailed", Message: "findings could not be stored: " + herr.Error()}
+		}
+		return
+	}
+	st.res.Visited++
+	st.res.Configs += len(res.Configs)
+	if res.Failure != nil {
+		st.res.Unreadable = append(st.res.Unreadable, b.Name)
+	}
+}
