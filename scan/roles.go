@@ -22,7 +22,7 @@ var (
 	// IAM role names: 1–64 of [\w+=,.@-]; a path may precede the name.
 	roleNamePattern    = regexp.MustCompile(`^(/?[\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
 	sessionNamePattern = regexp.MustCompile(`^[\w+=,.@-]{2,64}$`)
-	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]{2,1224}$`)
+	externalIDPattern  = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // 2–1224 characters, checked apart
 )
 
 // Role says which role to assume in each member account and how.
@@ -46,7 +46,7 @@ func (r Role) Validate() error {
 	if !roleNamePattern.MatchString(name) {
 		return fmt.Errorf("role name %q: want an IAM role name (1-64 of letters, digits and +=,.@_-, optionally after a path)", r.Name)
 	}
-	if r.ExternalID != "" && !externalIDPattern.MatchString(r.ExternalID) {
+	if r.ExternalID != "" && (len(r.ExternalID) < 2 || len(r.ExternalID) > 1224 || !externalIDPattern.MatchString(r.ExternalID)) {
 		return fmt.Errorf("external ID: want 2-1224 of letters, digits and +=,.@:/_-")
 	}
 	if !sessionNamePattern.MatchString(r.SessionName) {
