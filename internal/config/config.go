@@ -1,0 +1,256 @@
+// Package config is the scanner's configuration: one documented struct,
+// loaded from environment variables (the Lambda function) and overridden by
+// flags (the command line), with defaults and a Validate that names the
+// bad variable and what it expected.
+//
+// AWS settings (credentials, region, endpoints, retries) are not here: they
+// come from the SDK's standard chain (AWS_REGION, AWS_PROFILE,
+// AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>, AWS_MAX_ATTEMPTS, ...).
+package config
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/s3inv/scanner/rules"
+	"github.com/s3inv/scanner/scan"
+)
+
+// Account sources.
+const (
+	SourceOrganizations = "organizations"
+	SourceStatic        = "static"
+)
+
+// Config is everything the scanner needs beyond the AWS SDK's own settings.
+// Each field names its environment variable.
+type Config struct {
+	// AccountSource is where accounts come from: "organizations"
+	// (ListAccounts; the caller must be the management account or a
+	// delegated administrator) or "static" (Accounts). SCANNER_ACCOUNT_SOURCE.
+	AccountSource string
+	// Accounts is the static account list. SCANNER_ACCOUNTS (comma-separated).
+	Accounts []string
+	// Filter narrows the organization's accounts. SCANNER_INCLUDE_OUS,
+	// SCANNER_EXCLUDE_OUS, SCANNER_INCLUDE_ACCOUNTS, SCANNER_EXCLUDE_ACCOUNTS
+	// (comma-separated).
+	Filter scan.Filter
+
+	// RoleName is the member role, optionally with a path and the
+	// {account_id} placeholder. SCANNER_ROLE_NAME.
+	RoleName string
+	// ExternalID is sent with every AssumeRole. SCANNER_EXTERNAL_ID.
+	ExternalID string
+	// SessionName names the role sessions in the members' CloudTrail.
+	// SCANNER_SESSION_NAME.
+	SessionName string
+
+	// AccountConcurrency and BucketConcurrency bound the work in flight.
+	// SCANNER_ACCOUNT_CONCURRENCY, SCANNER_BUCKET_CONCURRENCY.
+	AccountConcurrency int
+	BucketConcurrency  int
+	// DeadlineMargin is kept free before the Lambda deadline to write the
+	// findings. SCANNER_DEADLINE_MARGIN (a Go duration, e.g. 30s).
+	DeadlineMargin time.Duration
+
+	// Table is the DynamoDB findings table; empty means no table.
+	// SCANNER_TABLE.
+	Table string
+	// Retention is how long resolved findings are kept before DynamoDB's
+	// TTL removes them. SCANNER_RETENTION_DAYS.
+	Retention time.Duration
+
+	// Policy is an inline policy document (YAML or JSON). SCANNER_POLICY.
+	Policy string
+	// PolicyFile is a policy file path. SCANNER_POLICY_FILE. At most one of
+	// Policy and PolicyFile; with neither, the embedded default applies.
+	PolicyFile string
+}
+
+// Env lists every environment variable the scanner reads, with its
+// default. The SAM template declares each of them (a test checks).
+var Env = []struct{ Name, Default, Doc string }{
+	{"SCANNER_ACCOUNT_SOURCE", SourceOrganizations, "where accounts come from: organizations or static"},
+	{"SCANNER_ACCOUNTS", "", "static account IDs, comma-separated"},
+	{"SCANNER_INCLUDE_OUS", "", "scan only accounts under these OU or root IDs"},
+	{"SCANNER_EXCLUDE_OUS", "", "skip accounts under these OU or root IDs"},
+	{"SCANNER_INCLUDE_ACCOUNTS", "", "scan only these account IDs (with SCANNER_INCLUDE_OUS: either)"},
+	{"SCANNER_EXCLUDE_ACCOUNTS", "", "skip these account IDs"},
+	{"SCANNER_ROLE_NAME", "S3InventoryScannerMember", "member role name; {account_id} is replaced"},
+	{"SCANNER_EXTERNAL_ID", "", "ExternalId sent with AssumeRole"},
+	{"SCANNER_SESSION_NAME", "s3-inventory-scanner", "role session name seen in the members' CloudTrail"},
+	{"SCANNER_ACCOUNT_CONCURRENCY", "8", "accounts scanned at once (1-256)"},
+	{"SCANNER_BUCKET_CONCURRENCY", "16", "buckets read at once per account (1-256)"},
+	{"SCANNER_DEADLINE_MARGIN", "30s", "time kept before the Lambda deadline to write findings"},
+	{"SCANNER_TABLE", "", "DynamoDB findings table name"},
+	{"SCANNER_RETENTION_DAYS", "90", "days resolved findings are kept (DynamoDB TTL)"},
+	{"SCANNER_POLICY", "", "inline policy document (YAML or JSON)"},
+	{"SCANNER_POLICY_FILE", "", "policy file path"},
+}
+
+// Default returns the configuration with every default of Env applied
+// (a test checks that the two agree).
+func Default() Config {
+	return Config{
+		AccountSource:      SourceOrganizations,
+		RoleName:           "S3InventoryScannerMember",
+		SessionName:        "s3-inventory-scanner",
+		AccountConcurrency: 8,
+		BucketConcurrency:  16,
+		DeadlineMargin:     30 * time.Second,
+		Retention:          90 * 24 * time.Hour,
+	}
+}
+
+// FromEnv loads the configuration from environment variables through
+// getenv (os.Getenv in production), applies defaults, and validates it.
+func FromEnv(getenv func(string) string) (Config, error) {
+	get := func(name string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		for _, e := range Env {
+			if e.Name == name {
+				return e.Default
+			}
+		}
+		return ""
+	}
+	var (
+		c    Config
+		errs []error
+	)
+	num := func(name string) int {
+		v := get(name)
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: want a whole number", name, v))
+		}
+		return n
+	}
+	c.AccountSource = strings.ToLower(get("SCANNER_ACCOUNT_SOURCE"))
+	c.Accounts = List(get("SCANNER_ACCOUNTS"))
+	c.Filter = scan.Filter{
+		IncludeOUs:      List(get("SCANNER_INCLUDE_OUS")),
+		ExcludeOUs:      List(get("SCANNER_EXCLUDE_OUS")),
+		IncludeAccounts: List(get("SCANNER_INCLUDE_ACCOUNTS")),
+		ExcludeAccounts: List(get("SCANNER_EXCLUDE_ACCOUNTS")),
+	}
+	c.RoleName = get("SCANNER_ROLE_NAME")
+	c.ExternalID = get("SCANNER_EXTERNAL_ID")
+	c.SessionName = get("SCANNER_SESSION_NAME")
+	c.AccountConcurrency = num("SCANNER_ACCOUNT_CONCURRENCY")
+	c.BucketConcurrency = num("SCANNER_BUCKET_CONCURRENCY")
+	if v := get("SCANNER_DEADLINE_MARGIN"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SCANNER_DEADLINE_MARGIN=%q: want a duration such as 30s", v))
+		}
+		c.DeadlineMargin = d
+	}
+	c.Table = get("SCANNER_TABLE")
+	c.Retention = time.Duration(num("SCANNER_RETENTION_DAYS")) * 24 * time.Hour
+	c.Policy = getenv("SCANNER_POLICY") // verbatim: YAML cares about white space
+	c.PolicyFile = get("SCANNER_POLICY_FILE")
+	if len(errs) > 0 {
+		return Config{}, errs[0]
+	}
+	return c, c.Validate()
+}
+
+// Validate checks every field and names the variable of the first bad one.
+func (c Config) Validate() error {
+	switch c.AccountSource {
+	case SourceOrganizations:
+		if len(c.Accounts) > 0 {
+			return fmt.Errorf("SCANNER_ACCOUNTS is set but SCANNER_ACCOUNT_SOURCE is %q; want %q to scan a fixed list", c.AccountSource, SourceStatic)
+		}
+	case SourceStatic:
+		if _, err := scan.StaticAccounts(c.Accounts); err != nil {
+			return fmt.Errorf("SCANNER_ACCOUNTS: %w", err)
+		}
+		if len(c.Filter.IncludeOUs)+len(c.Filter.ExcludeOUs) > 0 {
+			return fmt.Errorf("SCANNER_INCLUDE_OUS/SCANNER_EXCLUDE_OUS need SCANNER_ACCOUNT_SOURCE=organizations")
+		}
+	default:
+		return fmt.Errorf("SCANNER_ACCOUNT_SOURCE=%q: want organizations or static", c.AccountSource)
+	}
+	if err := c.Filter.Validate(); err != nil {
+		return fmt.Errorf("filter: %w", err)
+	}
+	if err := c.Role("aws").Validate(); err != nil {
+		return fmt.Errorf("SCANNER_ROLE_NAME/SCANNER_EXTERNAL_ID/SCANNER_SESSION_NAME: %w", err)
+	}
+	if c.AccountConcurrency < 1 || c.AccountConcurrency > 256 {
+		return fmt.Errorf("SCANNER_ACCOUNT_CONCURRENCY=%d: want 1 to 256", c.AccountConcurrency)
+	}
+	if c.BucketConcurrency < 1 || c.BucketConcurrency > 256 {
+		return fmt.Errorf("SCANNER_BUCKET_CONCURRENCY=%d: want 1 to 256", c.BucketConcurrency)
+	}
+	if c.DeadlineMargin < 0 || c.DeadlineMargin > 10*time.Minute {
+		return fmt.Errorf("SCANNER_DEADLINE_MARGIN=%s: want 0s to 10m", c.DeadlineMargin)
+	}
+	if c.Table != "" && !validTableName(c.Table) {
+		return fmt.Errorf("SCANNER_TABLE=%q: want a DynamoDB table name (3-255 of letters, digits, _ - .)", c.Table)
+	}
+	if c.Retention < 24*time.Hour || c.Retention > 3650*24*time.Hour {
+		return fmt.Errorf("SCANNER_RETENTION_DAYS=%d: want 1 to 3650", int(c.Retention.Hours()/24))
+	}
+	if c.Policy != "" && c.PolicyFile != "" {
+		return fmt.Errorf("SCANNER_POLICY and SCANNER_POLICY_FILE are both set; want at most one")
+	}
+	return nil
+}
+
+// Role returns the member role settings for the given partition.
+func (c Config) Role(partition string) scan.Role {
+	return scan.Role{Name: c.RoleName, ExternalID: c.ExternalID, SessionName: c.SessionName, Partition: partition}
+}
+
+// ScanOptions returns the scanner's options.
+func (c Config) ScanOptions() scan.Options {
+	return scan.Options{
+		AccountConcurrency: c.AccountConcurrency,
+		BucketConcurrency:  c.BucketConcurrency,
+		DeadlineMargin:     c.DeadlineMargin,
+	}
+}
+
+// LoadPolicy returns the policy the configuration names: inline, from a
+// file, or the embedded default.
+func (c Config) LoadPolicy() (*rules.Policy, error) {
+	switch {
+	case c.Policy != "":
+		return rules.LoadPolicy([]byte(c.Policy), "SCANNER_POLICY")
+	case c.PolicyFile != "":
+		return rules.LoadPolicyFile(c.PolicyFile)
+	default:
+		return rules.DefaultPolicy(), nil
+	}
+}
+
+// List splits a comma-separated list, trimming blanks and dropping empty
+// items.
+func List(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func validTableName(s string) bool {
+	if len(s) < 3 || len(s) > 255 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
