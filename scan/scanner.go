@@ -189,9 +189,9 @@ func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 	res.FinishedAt = s.opts.Now()
 	switch res.Status {
 	case inventory.AccountComplete:
-		log.Debug("account scanned", "buckets", res.Buckets, "configs", res.Configs, "unreadable", len(res.Unreadable))
+		log.DebugContext(ctx, "account scanned", "buckets", res.Buckets, "configs", res.Configs, "unreadable", len(res.Unreadable))
 	default:
-		log.Warn("account not fully scanned", "status", res.Status, "code", res.Failure.Code, "error", res.Failure.Message,
+		log.WarnContext(ctx, "account not fully scanned", "status", res.Status, "code", res.Failure.Code, "error", res.Failure.Message,
 			"buckets", res.Buckets, "visited", res.Visited)
 	}
 	err := h.Account(ctx, res)
@@ -260,7 +260,7 @@ func (s *Scanner) visitBucket(ctx, awsCtx context.Context, api S3API, acct inven
 		return
 	}
 	if err != nil {
-		s.opts.Logger.Warn("bucket unreadable", "account", acct.ID, "bucket", b.Name, "region", res.Bucket.Region,
+		s.opts.Logger.WarnContext(ctx, "bucket unreadable", "account", acct.ID, "bucket", b.Name, "region", res.Bucket.Region,
 			"code", res.Failure.Code, "error", res.Failure.Message)
 	}
 	herr := h.Bucket(ctx, res)

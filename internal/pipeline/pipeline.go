@@ -127,7 +127,7 @@ func Run(ctx context.Context, s Settings) (Summary, error) {
 	run := report.Run{ScanID: NewScanID(started), Trigger: s.Trigger, StartedAt: started}
 	h := newHandler(rules.NewEvaluator(policy, org), s.Sink, run.ScanID, s.Now, len(org.Targets), s.Progress)
 	log := s.Logger.With("scan_id", run.ScanID)
-	log.Info("scan started", "trigger", s.Trigger, "accounts", len(org.Targets), "dry_run", s.Sink == nil)
+	log.InfoContext(ctx, "scan started", "trigger", s.Trigger, "accounts", len(org.Targets), "dry_run", s.Sink == nil)
 
 	if s.Sink != nil {
 		if err := s.Sink.Begin(ctx, run); err != nil {
@@ -146,7 +146,7 @@ func Run(ctx context.Context, s Settings) (Summary, error) {
 			scanErr = errors.Join(scanErr, fmt.Errorf("end scan %s: %w", run.ScanID, err))
 		}
 	}
-	log.Info("scan finished", "accounts_complete", sum.AccountsComplete, "accounts_failed", sum.AccountsFailed,
+	log.InfoContext(ctx, "scan finished", "accounts_complete", sum.AccountsComplete, "accounts_failed", sum.AccountsFailed,
 		"accounts_incomplete", sum.AccountsIncomplete, "buckets", sum.Buckets, "configs", sum.Configs,
 		"findings", sum.Findings(), "duration", sum.Duration().Round(time.Millisecond).String())
 	return sum, scanErr
@@ -170,6 +170,11 @@ func discover(ctx context.Context, s Settings) (inventory.Org, error) {
 		return inventory.Org{}, fmt.Errorf("discover accounts: %w", err)
 	}
 	if len(s.OnlyAccounts) > 0 {
+		for _, id := range s.OnlyAccounts {
+			if !slices.ContainsFunc(org.Targets, func(a inventory.Account) bool { return a.ID == id }) {
+				return inventory.Org{}, fmt.Errorf("account %s: not among the accounts to scan (ACTIVE and selected by the filters)", id)
+			}
+		}
 		org.Targets = slices.DeleteFunc(org.Targets, func(a inventory.Account) bool {
 			return !slices.Contains(s.OnlyAccounts, a.ID)
 		})

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/s3inv/scanner/internal/config"
+	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/report"
+)
+
+// lambdaMain runs the Lambda function. The configuration, the policy and
+// the AWS configuration are loaded and validated once, at cold start; when
+// they are bad, the error is logged then and returned by every invocation,
+// and nothing is scanned or written.
+func lambdaMain() {
+	log := lambdacontext.NewLogger()
+	fn, err := newFunction(context.Background(), os.Getenv, log)
+	if err != nil {
+		log.Error("invalid configuration", "error", err.Error())
+		lambda.Start(func(context.Context, json.RawMessage) (pipeline.Summary, error) {
+			return pipeline.Summary{}, err
+		})
+		return
+	}
+	lambda.Start(fn.handle)
+}
+
+// function is the Lambda function's state between invocations.
+type function struct {
+	cfg  config.Config
+	aws  aws.Config
+	sink report.Sink
+	log  *slog.Logger
+}
+
+func newFunction(ctx context.Context, getenv func(string) string, log *slog.Logger) (*function, error) {
+	cfg, err := config.FromEnv(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Table == "" {
+		return nil, errors.New("SCANNER_TABLE is not set; want the name of the findings table")
+	}
+	if _, err := cfg.LoadPolicy(); err != nil {
+		return nil, err
+	}
+	awsCfg, err := pipeline.LoadAWS(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	sink, err := newTableSink(awsCfg, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &function{cfg: cfg, aws: awsCfg, sink: sink, log: log}, nil
+}
+
+// handle runs one invocation and returns the scan summary.
+func (f *function) handle(ctx context.Context, raw json.RawMessage) (pipeline.Summary, error) {
+	inv, err := parseEvent(raw)
+	if err != nil {
+		f.log.ErrorContext(ctx, "rejected event", "error", err.Error())
+		return pipeline.Summary{}, err
+	}
+	sink := f.sink
+	if inv.DryRun {
+		sink = nil
+	}
+	sum, err := pipeline.Run(ctx, pipeline.Settings{
+		Config:       f.cfg,
+		AWS:          f.aws,
+		Sink:         sink,
+		Trigger:      inv.Trigger,
+		OnlyAccounts: inv.Accounts,
+		Logger:       f.log,
+	})
+	if err != nil {
+		f.log.ErrorContext(ctx, "scan failed", "scan_id", sum.ScanID, "error", err.Error())
+		return sum, fmt.Errorf("scan %s: %w", sum.ScanID, err)
+	}
+	return sum, nil
+}
