@@ -25,9 +25,9 @@ import (
 
 // Exit codes.
 const (
-	exitOK      = 0
-	exitError   = 1 // the run failed
-	exitUsage   = 2 // bad flags, configuration or input
+	exitOK       = 0
+	exitError    = 1 // the run failed
+	exitUsage    = 2 // bad flags, configuration or input
 	exitFindings = 3 // --fail-on: an open finding at or above the threshold
 )
 
@@ -253,8 +253,8 @@ func (g *gateSink) Put(_ context.Context, fs []rules.Finding) error {
 	}
 	return nil
 }
-func (g *gateSink) count() int     { g.mu.Lock(); defer g.mu.Unlock(); return g.n }
-func (g *gateSink) tripped() bool  { return g.threshold != 0 && g.count() > 0 }
+func (g *gateSink) count() int    { g.mu.Lock(); defer g.mu.Unlock(); return g.n }
+func (g *gateSink) tripped() bool { return g.threshold != 0 && g.count() > 0 }
 
 func runRules(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("rules", "List the rule catalogue.", stderr)
