@@ -1,0 +1,86 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaultsAgreeWithEnv(t *testing.T) {
+	got, err := FromEnv(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := Default(); !reflect.DeepEqual(got, want) {
+		t.Errorf("FromEnv(empty) =\n%+v\nDefault() =\n%+v", got, want)
+	}
+}
+
+func TestEnvNamesAreUniqueAndDocumented(t *testing.T) {
+	seen := map[string]bool{}
+	for _, e := range Env {
+		if !strings.HasPrefix(e.Name, "SCANNER_") || e.Doc == "" || seen[e.Name] {
+			t.Errorf("bad or duplicate entry %+v", e)
+		}
+		seen[e.Name] = true
+	}
+}
+
+func TestFromEnv(t *testing.T) {
+	c, err := FromEnv(env(map[string]string{
+		"SCANNER_ACCOUNT_SOURCE":      "Static",
+		"SCANNER_ACCOUNTS":            "111111111111, 222222222222,",
+		"SCANNER_ROLE_NAME":           "audit/InventoryReader",
+		"SCANNER_EXTERNAL_ID":         "s3cr3t-id",
+		"SCANNER_ACCOUNT_CONCURRENCY": "4",
+		"SCANNER_DEADLINE_MARGIN":     "45s",
+		"SCANNER_TABLE":               "inventory-findings",
+		"SCANNER_RETENTION_DAYS":      "30",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.AccountSource != SourceStatic || len(c.Accounts) != 2 || c.RoleName != "audit/InventoryReader" ||
+		c.AccountConcurrency != 4 || c.BucketConcurrency != 16 || c.DeadlineMargin != 45*time.Second ||
+		c.Table != "inventory-findings" || c.Retention != 30*24*time.Hour {
+		t.Errorf("config = %+v", c)
+	}
+}
+
+func TestFromEnvErrorsNameTheVariable(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"SCANNER_ACCOUNT_SOURCE": "ldap"}, `SCANNER_ACCOUNT_SOURCE="ldap": want organizations or static`},
+		{map[string]string{"SCANNER_ACCOUNT_SOURCE": "static"}, "SCANNER_ACCOUNTS"},
+		{map[string]string{"SCANNER_ACCOUNT_SOURCE": "static", "SCANNER_ACCOUNTS": "1234"}, `SCANNER_ACCOUNTS: account "1234"`},
+		{map[string]string{"SCANNER_ACCOUNTS": "111111111111"}, "SCANNER_ACCOUNT_SOURCE is \"organizations\""},
+		{map[string]string{"SCANNER_INCLUDE_OUS": "finance"}, `include OUs: "finance" is not an OU ID`},
+		{map[string]string{"SCANNER_ROLE_NAME": "bad role"}, "SCANNER_ROLE_NAME"},
+		{map[string]string{"SCANNER_ACCOUNT_CONCURRENCY": "many"}, `SCANNER_ACCOUNT_CONCURRENCY="many": want a whole number`},
+		{map[string]string{"SCANNER_BUCKET_CONCURRENCY": "0"}, "SCANNER_BUCKET_CONCURRENCY=0: want 1 to 256"},
+		{map[string]string{"SCANNER_DEADLINE_MARGIN": "30"}, `SCANNER_DEADLINE_MARGIN="30": want a duration`},
+		{map[string]string{"SCANNER_TABLE": "x"}, `SCANNER_TABLE="x"`},
+		{map[string]string{"SCANNER_RETENTION_DAYS": "0"}, "SCANNER_RETENTION_DAYS=0"},
+		{map[string]string{"SCANNER_POLICY": "version: 1", "SCANNER_POLICY_FILE": "p.yaml"}, "both set"},
+	}
+	for _, tt := range tests {
+		_, err := FromEnv(env(tt.env))
+		if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("FromEnv(%v) = %v, want one line containing %q", tt.env, err, tt.want)
+		}
+	}
+}
+
+func TestExternalIDNeverInErrors(t *testing.T) {
+	_, err := FromEnv(env(map[string]string{"SCANNER_EXTERNAL_ID": "has spaces secret"}))
+	if err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("err = %v; want an error that does not echo the external ID", err)
+	}
+}
