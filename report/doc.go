@@ -1,0 +1,42 @@
+// Package report receives the findings of a scan and stores or prints them.
+//
+// Every destination implements [Sink]: the scanner calls Begin once, then
+// Put (concurrently for different accounts) and AccountDone for each
+// account, then End. A sink is reusable: a Lambda function keeps one
+// between invocations and each invocation is a new Begin … End run.
+//
+// The sinks:
+//
+//   - [JSON]: one finding per line (JSON Lines) to an io.Writer, in the
+//     scanner's public output format (the JSON form of rules.Finding);
+//   - [CSV]: one finding per row, with a header;
+//   - [Table]: an aligned table for people (severity, rule, account,
+//     bucket, configuration, message), optionally coloured;
+//   - [Memory]: keeps every finding with its lifecycle, for tests and the
+//     demo;
+//   - package report/dynamo: the findings table in DynamoDB, the store the
+//     Lambda function writes and dashboards query.
+//
+// # Lifecycle
+//
+// The stores (Memory, DynamoDB) keep one [Record] per finding ID and apply
+// the same lifecycle, defined once in this package ([Observe], [Resolve],
+// [Resolver]):
+//
+//   - a finding seen for the first time is stored with first_seen =
+//     last_seen = the scan's observation time;
+//   - seen again, its first_seen is kept and its last_seen updated; the
+//     same findings put twice never make two records;
+//   - AccountDone with a COMPLETE account resolves the account's OPEN and
+//     WAIVED records that this scan did not produce, except those on
+//     buckets the scan could not read (AccountResult.Unreadable); they get
+//     resolved_at and an expiry (the retention, 90 days by default);
+//   - AccountDone with any other status (role unavailable, buckets not
+//     listed, cut short) resolves nothing;
+//   - a resolved finding seen again is reopened: OPEN or WAIVED again,
+//     resolved_at and expiry removed, and a new episode begins with
+//     first_seen = now. The DynamoDB store keeps the earlier episode as a
+//     history record of the bucket.
+//
+// Package report/sinktest is the conformance suite every sink passes.
+package report

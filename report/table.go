@@ -1,0 +1,184 @@
+package report
+
+import (
+	"bufio"
+	"cmp"
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/rules"
+)
+
+// TableHeader is the header row of the table sink.
+var TableHeader = []string{"SEVERITY", "RULE", "ACCOUNT", "BUCKET", "CONFIG", "MESSAGE"}
+
+// Table prints findings as an aligned table for people, most severe
+// first, at End. It keeps six short strings per finding until then (use
+// JSON for very large organizations). Control characters in names and
+// messages, which account owners choose, are replaced so that they cannot
+// drive the terminal.
+type Table struct {
+	w     io.Writer
+	color bool
+	rows  []tableRow
+	guard
+}
+
+// TableOption configures a Table.
+type TableOption func(*Table)
+
+// WithColor colours the severity column with ANSI escapes when on is
+// true. The caller decides: a terminal, and NO_COLOR unset.
+func WithColor(on bool) TableOption { return func(t *Table) { t.color = on } }
+
+var _ Sink = (*Table)(nil)
+
+// NewTable returns a sink that prints an aligned table to w.
+func NewTable(w io.Writer, opts ...TableOption) *Table {
+	t := &Table{w: w}
+	for _, o := range opts {
+		o(t)
+	}
+	return t
+}
+
+type tableRow struct {
+	severity rules.Severity
+	cells    [6]string
+}
+
+// Begin starts a run.
+func (t *Table) Begin(context.Context, Run) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.begin()
+	t.rows = nil
+	return nil
+}
+
+// Put keeps the findings' rows until End.
+func (t *Table) Put(_ context.Context, fs []rules.Finding) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.check(); err != nil {
+		return err
+	}
+	for _, f := range fs {
+		msg := f.Message
+		if f.Status == rules.StatusWaived && f.Waiver != nil {
+			msg += fmt.Sprintf(" (waived until %s: %s)", f.Waiver.Expires, f.Waiver.Reason)
+		}
+		t.rows = append(t.rows, tableRow{severity: f.Severity, cells: [6]string{
+			f.Severity.String(), f.RuleID, f.AccountID, orDash(f.Bucket), orDash(f.ConfigID), msg,
+		}})
+	}
+	return nil
+}
+
+// AccountDone prints nothing.
+func (t *Table) AccountDone(context.Context, string, inventory.AccountResult) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.check()
+}
+
+// End prints the table, or "No findings." when there were none.
+func (t *Table) End(context.Context, Run) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if err := t.check(); err != nil {
+		return err
+	}
+	t.running = false
+	rows := t.rows
+	t.rows = nil
+	bw := bufio.NewWriter(t.w)
+	if len(rows) == 0 {
+		bw.WriteString("No findings.\n")
+	} else {
+		slices.SortFunc(rows, func(a, b tableRow) int {
+			return cmp.Or(cmp.Compare(b.severity, a.severity),
+				cmp.Compare(a.cells[2], b.cells[2]), cmp.Compare(a.cells[3], b.cells[3]),
+				cmp.Compare(a.cells[4], b.cells[4]), cmp.Compare(a.cells[1], b.cells[1]),
+				cmp.Compare(a.cells[5], b.cells[5]))
+		})
+		t.print(bw, rows)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write findings table: %w", err)
+	}
+	return nil
+}
+
+func (t *Table) print(w *bufio.Writer, rows []tableRow) {
+	for i := range rows {
+		for j := range rows[i].cells {
+			rows[i].cells[j] = printable(rows[i].cells[j])
+		}
+	}
+	var width [6]int
+	for j, h := range TableHeader {
+		width[j] = len(h)
+	}
+	for _, r := range rows {
+		for j, c := range r.cells {
+			width[j] = max(width[j], utf8.RuneCountInString(c))
+		}
+	}
+	line := func(cells [6]string, sev rules.Severity) {
+		for j, c := range cells {
+			if j == len(cells)-1 {
+				w.WriteString(c)
+				break
+			}
+			pad := strings.Repeat(" ", width[j]-utf8.RuneCountInString(c)+2)
+			if j == 0 && t.color && sev != 0 {
+				w.WriteString(severityColor[sev] + c + colorReset + pad)
+				continue
+			}
+			w.WriteString(c + pad)
+		}
+		w.WriteByte('\n')
+	}
+	line([6]string(TableHeader), 0)
+	for _, r := range rows {
+		line(r.cells, r.severity)
+	}
+}
+
+const colorReset = "\x1b[0m"
+
+var severityColor = map[rules.Severity]string{
+	rules.SeverityCritical: "\x1b[1;31m", // bold red
+	rules.SeverityHigh:     "\x1b[31m",   // red
+	rules.SeverityMedium:   "\x1b[33m",   // yellow
+	rules.SeverityLow:      "\x1b[36m",   // cyan
+	rules.SeverityInfo:     "\x1b[2m",    // dim
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// printable replaces control characters (escape sequences, newlines) and
+// invalid UTF-8 with U+FFFD.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return utf8.RuneError
+		}
+		return r
+	}, strings.ToValidUTF8(s, string(utf8.RuneError)))
+}
