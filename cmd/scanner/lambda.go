@@ -38,7 +38,7 @@ func lambdaMain() {
 type function struct {
 	cfg  config.Config
 	aws  aws.Config
-	sink report.Sink
+	sink report.Sink // nil: scan and evaluate only
 	log  *slog.Logger
 }
 
@@ -50,6 +50,13 @@ func newFunction(ctx context.Context, getenv func(string) string, log *slog.Logg
 	if cfg.Table == "" {
 		return nil, errors.New("SCANNER_TABLE is not set; want the name of the findings table")
 	}
+	return buildFunction(ctx, cfg, log)
+}
+
+// buildFunction checks the policy, loads the AWS configuration and builds
+// the sinks: the findings table when cfg.Table is set, then extra (the
+// demo adds a printer).
+func buildFunction(ctx context.Context, cfg config.Config, log *slog.Logger, extra ...report.Sink) (*function, error) {
 	if _, err := cfg.LoadPolicy(); err != nil {
 		return nil, err
 	}
@@ -57,11 +64,20 @@ func newFunction(ctx context.Context, getenv func(string) string, log *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	sink, err := newTableSink(awsCfg, cfg)
-	if err != nil {
-		return nil, err
+	var sinks []report.Sink
+	if cfg.Table != "" {
+		store, err := newTableSink(awsCfg, cfg)
+		if err != nil {
+			return nil, err
+		}
+		sinks = append(sinks, store)
 	}
-	return &function{cfg: cfg, aws: awsCfg, sink: sink, log: log}, nil
+	sinks = append(sinks, extra...)
+	fn := &function{cfg: cfg, aws: awsCfg, log: log}
+	if len(sinks) > 0 {
+		fn.sink = pipeline.Fanout(sinks...)
+	}
+	return fn, nil
 }
 
 // handle runs one invocation and returns the scan summary.

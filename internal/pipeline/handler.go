@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -35,6 +36,21 @@ func (s Summary) Findings() int {
 	n := 0
 	for _, c := range s.BySeverity {
 		n += c
+	}
+	return n
+}
+
+// Open is the number of open (not waived) findings the run produced.
+func (s Summary) Open() int { return s.Findings() - s.Waived }
+
+// Coverage is the number of coverage findings (SCAN-*): what the run
+// could not see.
+func (s Summary) Coverage() int {
+	n := 0
+	for id, c := range s.ByRule {
+		if strings.HasPrefix(id, "SCAN-") {
+			n += c
+		}
 	}
 	return n
 }

@@ -146,9 +146,13 @@ func Run(ctx context.Context, s Settings) (Summary, error) {
 			scanErr = errors.Join(scanErr, fmt.Errorf("end scan %s: %w", run.ScanID, err))
 		}
 	}
-	log.InfoContext(ctx, "scan finished", "accounts_complete", sum.AccountsComplete, "accounts_failed", sum.AccountsFailed,
-		"accounts_incomplete", sum.AccountsIncomplete, "buckets", sum.Buckets, "configs", sum.Configs,
-		"findings", sum.Findings(), "duration", sum.Duration().Round(time.Millisecond).String())
+	// One line per run with the figures the SAM template's metric filter
+	// and alarms read (coverage_findings, accounts_failed, ...).
+	log.InfoContext(ctx, "scan finished", "trigger", s.Trigger, "accounts_complete", sum.AccountsComplete,
+		"accounts_failed", sum.AccountsFailed, "accounts_incomplete", sum.AccountsIncomplete,
+		"buckets", sum.Buckets, "configs", sum.Configs, "findings", sum.Findings(), "findings_open", sum.Open(),
+		"findings_waived", sum.Waived, "coverage_findings", sum.Coverage(),
+		"duration_ms", sum.Duration().Milliseconds())
 	return sum, scanErr
 }
 

@@ -1,0 +1,23 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/s3inv/scanner/report"
+)
+
+// outputSink returns the sink that prints findings in the given format:
+// json (JSON Lines, the default for machines), table (for people, coloured
+// on a terminal unless NO_COLOR is set) or csv.
+func outputSink(format string, w io.Writer) (report.Sink, error) {
+	switch format {
+	case "json":
+		return report.NewJSON(w), nil
+	case "table":
+		return report.NewTable(w, report.WithColor(useColor(w))), nil
+	case "csv":
+		return report.NewCSV(w), nil
+	}
+	return nil, fmt.Errorf("-format %q: want json, table or csv", format)
+}
