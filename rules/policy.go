@@ -1,0 +1,241 @@
+package rules
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/s3inv/scanner/internal/inventory"
+)
+
+//go:embed default-policy.yaml
+var defaultPolicyYAML []byte
+
+// DefaultPolicySource names the embedded default policy in errors.
+const DefaultPolicySource = "default-policy.yaml"
+
+// maxPolicySize bounds the documents LoadPolicy reads.
+const maxPolicySize = 1 << 20
+
+// Policy configures the rules: which are enabled, their severities and
+// parameters, per-scope overrides and waivers. A Policy comes from
+// DefaultPolicy, LoadPolicy or LoadPolicyFile, is valid by construction and
+// immutable, so one Policy can serve many evaluators at once. The zero
+// Policy behaves as DefaultPolicy.
+type Policy struct {
+	source    string
+	doc       policyDoc  // the normalised document (MarshalJSON)
+	base      []settings // per rule, indexed like catalogue()
+	overrides []override // in precedence order: least specific first
+	waivers   []Waiver
+	warnings  []string
+}
+
+// Waiver turns the findings of one rule on some accounts and buckets to
+// WAIVED until its expiry date.
+type Waiver struct {
+	// Rule is the rule ID the waiver applies to.
+	Rule string `json:"rule"`
+	// Account is an account ID, or "*" for every account.
+	Account string `json:"account"`
+	// Bucket is a path.Match glob on bucket names; "" or "*" matches every
+	// bucket and account-level findings as well.
+	Bucket string `json:"bucket,omitempty"`
+	// Reason says why, for the people who read the finding.
+	Reason string `json:"reason"`
+	// Expires is the last day (UTC, YYYY-MM-DD) the waiver applies.
+	Expires string `json:"expires"`
+}
+
+// override is one compiled overrides entry.
+type override struct {
+	name     string
+	ous      []string
+	accounts []string
+	buckets  []string
+	rules    map[int]*ruleDoc // catalogue index → normalised settings
+}
+
+var defaultPolicy = sync.OnceValue(func() *Policy {
+	p, err := LoadPolicy(defaultPolicyYAML, DefaultPolicySource)
+	if err != nil {
+		// TestDefaultPolicy makes this unreachable; fall back to the
+		// registry's defaults rather than fail the scan.
+		p, _ = compile(policyDoc{}, DefaultPolicySource)
+	}
+	return p
+})
+
+// DefaultPolicy returns the built-in policy (rules/default-policy.yaml):
+// SSE-KMS and AccountId required; any key, destination bucket, format,
+// schedule and versions; destination accounts inside the organization; no
+// required optional fields; full-bucket coverage required.
+func DefaultPolicy() *Policy { return defaultPolicy() }
+
+// LoadPolicy parses and validates a policy document, YAML or JSON. source
+// names the input in errors (a file path, "SCANNER_POLICY"). The error is
+// one line naming the source, the line (YAML), the key path, the value and
+// what was expected; its type is *PolicyError.
+func LoadPolicy(data []byte, source string) (p *Policy, err error) {
+	defer func() {
+		// The YAML library is not ours: a panic on hostile input becomes an
+		// error, never a crash of the scan.
+		if r := recover(); r != nil {
+			p, err = nil, &PolicyError{Source: source, Msg: fmt.Sprintf("unreadable document (%v)", r)}
+		}
+	}()
+	if len(data) > maxPolicySize {
+		return nil, &PolicyError{Source: source, Msg: fmt.Sprintf("document is %d bytes: want at most %d", len(data), maxPolicySize)}
+	}
+	doc, err := decode(data, source)
+	if err != nil {
+		return nil, err
+	}
+	return compileChecked(doc, data, source)
+}
+
+// LoadPolicyFile reads and validates the policy file at path.
+func LoadPolicyFile(path string) (*Policy, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: %w", path, err)
+	}
+	return LoadPolicy(data, path)
+}
+
+// Source names where the policy came from.
+func (p *Policy) Source() string { return p.get().source }
+
+// Waivers returns the policy's waivers, in document order, expired or not.
+func (p *Policy) Waivers() []Waiver { return slices.Clone(p.get().waivers) }
+
+// ExpiredWaivers returns the waivers that no longer apply at now (their
+// expiry date is before now's UTC date), so a caller can warn about them.
+func (p *Policy) ExpiredWaivers(now time.Time) []Waiver {
+	var out []Waiver
+	for _, w := range p.get().waivers {
+		if !w.activeAt(now) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// Warnings lists what the policy accepts but the scanner does not know,
+// such as optional field names newer than this build; one line each.
+func (p *Policy) Warnings() []string { return slices.Clone(p.get().warnings) }
+
+// MarshalJSON returns the normalised document: canonical spellings, the
+// same meaning as the input. LoadPolicy accepts it back.
+func (p *Policy) MarshalJSON() ([]byte, error) { return json.Marshal(p.get().doc) }
+
+// Enabled reports whether rule id is enabled for the bucket of the account
+// (bucket "" for account-level findings), after overrides.
+func (p *Policy) Enabled(id string, a inventory.Account, bucket string) bool {
+	i := index(id)
+	if i < 0 {
+		return false
+	}
+	return p.get().settingsFor(a, bucket)[i].enabled
+}
+
+// Severity returns the severity of rule id for the bucket of the account
+// (bucket "" for account-level findings), after overrides; 0 for an
+// unknown rule.
+func (p *Policy) Severity(id string, a inventory.Account, bucket string) Severity {
+	i := index(id)
+	if i < 0 {
+		return 0
+	}
+	return p.get().settingsFor(a, bucket)[i].severity
+}
+
+// get returns p, or the default policy for a nil or zero Policy.
+func (p *Policy) get() *Policy {
+	if p == nil || p.base == nil {
+		return DefaultPolicy()
+	}
+	return p
+}
+
+// settingsFor returns the effective settings of every rule for a bucket
+// of an account (bucket "" for account-level findings). The result is
+// shared when no override applies: do not modify it.
+func (p *Policy) settingsFor(a inventory.Account, bucket string) []settings {
+	s := p.base
+	copied := false
+	for _, o := range p.overrides {
+		if !o.matches(a, bucket) {
+			continue
+		}
+		if !copied {
+			s = slices.Clone(p.base)
+			copied = true
+		}
+		for i, rd := range o.rules {
+			rd.apply(&s[i])
+		}
+	}
+	return s
+}
+
+// matches reports whether the override applies to the bucket of the
+// account: every criterion it sets must match (a bucket criterion never
+// matches account-level findings).
+func (o *override) matches(a inventory.Account, bucket string) bool {
+	if len(o.ous) > 0 && (a.OUID == "" || !slices.Contains(o.ous, a.OUID)) {
+		return false
+	}
+	if len(o.accounts) > 0 && !slices.Contains(o.accounts, a.ID) {
+		return false
+	}
+	if len(o.buckets) > 0 {
+		if bucket == "" || !matchAny(o.buckets, bucket) {
+			return false
+		}
+	}
+	return true
+}
+
+// matchAny reports whether name matches one of the path.Match globs.
+func matchAny(globs []string, name string) bool {
+	for _, g := range globs {
+		if ok, _ := path.Match(g, name); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// waiverFor returns the first waiver, in document order, that applies to
+// the finding of rule on the bucket of account (bucket "" for
+// account-level findings) at now.
+func (p *Policy) waiverFor(rule, account, bucket string, now time.Time) *Waiver {
+	for i := range p.waivers {
+		w := &p.waivers[i]
+		if w.Rule != rule || (w.Account != "*" && w.Account != account) || !w.activeAt(now) {
+			continue
+		}
+		if w.Bucket == "" || w.Bucket == "*" {
+			return w
+		}
+		if bucket == "" {
+			continue
+		}
+		if ok, _ := path.Match(w.Bucket, bucket); ok {
+			return w
+		}
+	}
+	return nil
+}
+
+// activeAt reports whether the waiver still applies at now: now's UTC date
+// is on or before the expiry date.
+func (w Waiver) activeAt(now time.Time) bool {
+	return now.UTC().Format(time.DateOnly) <= w.Expires
+}

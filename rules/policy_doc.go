@@ -1,0 +1,687 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// policyDoc is the policy document as written (YAML or JSON). Field tags
+// are the document's keys; docs/policy.md describes each.
+type policyDoc struct {
+	Version   any                 `yaml:"version" json:"version,omitempty"`
+	Rules     map[string]*ruleDoc `yaml:"rules" json:"rules,omitempty"`
+	Overrides []overrideDoc       `yaml:"overrides" json:"overrides,omitempty"`
+	Waivers   []Waiver            `yaml:"waivers" json:"waivers,omitempty"`
+}
+
+// ruleDoc is the settings of one rule, in the rules block or an override.
+// A nil field leaves the inherited value; a list given empty clears it.
+type ruleDoc struct {
+	Enabled          *bool    `yaml:"enabled" json:"enabled,omitempty"`
+	Severity         string   `yaml:"severity" json:"severity,omitempty"`
+	ApprovedKMSKeys  []string `yaml:"approved_kms_keys" json:"approved_kms_keys,omitzero"`
+	ApprovedAccounts []string `yaml:"approved_accounts" json:"approved_accounts,omitzero"`
+	ApprovedBuckets  []string `yaml:"approved_buckets" json:"approved_buckets,omitzero"`
+	Formats          []string `yaml:"formats" json:"formats,omitzero"`
+	Frequency        string   `yaml:"frequency" json:"frequency,omitempty"`
+	Versions         string   `yaml:"versions" json:"versions,omitempty"`
+	RequiredFields   []string `yaml:"required_fields" json:"required_fields,omitzero"`
+}
+
+// overrideDoc is one entry of overrides.
+type overrideDoc struct {
+	Name  string              `yaml:"name" json:"name,omitempty"`
+	Match matchDoc            `yaml:"match" json:"match"`
+	Rules map[string]*ruleDoc `yaml:"rules" json:"rules"`
+}
+
+// matchDoc says which accounts and buckets an override applies to.
+type matchDoc struct {
+	OUs      []string `yaml:"ous" json:"ous,omitempty"`
+	Accounts []string `yaml:"accounts" json:"accounts,omitempty"`
+	Buckets  []string `yaml:"buckets" json:"buckets,omitempty"`
+}
+
+// PolicyError is a policy that could not be loaded: where, what and what
+// was expected. Its Error is one line.
+type PolicyError struct {
+	Source string // the input: a file path, "SCANNER_POLICY"
+	Line   int    // 1-based line in the document; 0 when unknown
+	Path   string // the key path, such as rules.INV-101.severity
+	Value  string // the offending value, when there is one
+	Msg    string // what is wrong and what was expected
+	Err    error  // the YAML library's error, if any
+}
+
+func (e *PolicyError) Error() string {
+	var b strings.Builder
+	b.WriteString("policy ")
+	b.WriteString(e.Source)
+	if e.Line > 0 {
+		b.WriteString(" line ")
+		b.WriteString(strconv.Itoa(e.Line))
+	}
+	if e.Path != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Path)
+	}
+	if e.Value != "" {
+		fmt.Fprintf(&b, " %q", e.Value)
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+func (e *PolicyError) Unwrap() error { return e.Err }
+
+// decode parses the document strictly: unknown keys, duplicate keys and
+// values of the wrong type are errors.
+func decode(data []byte, source string) (policyDoc, error) {
+	var doc policyDoc
+	file, err := parser.ParseBytes(data, 0)
+	if err != nil {
+		return doc, yamlError(err, nil, source)
+	}
+	switch n := len(file.Docs); {
+	case n == 0 || file.Docs[0].Body == nil:
+		return doc, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides or waivers"}
+	case n > 1:
+		return doc, &PolicyError{Source: source, Line: docLine(file.Docs[1]), Msg: "several YAML documents: want one"}
+	}
+	if err := yaml.UnmarshalWithOptions(data, &doc, yaml.DisallowUnknownField()); err != nil {
+		return doc, yamlError(err, file, source)
+	}
+	return doc, nil
+}
+
+func docLine(d *ast.DocumentNode) int {
+	if t := d.GetToken(); t != nil && t.Position != nil {
+		return t.Position.Line
+	}
+	return 0
+}
+
+// yamlError turns an error of the YAML library into a one-line PolicyError
+// with the line and, when the AST locates it, the key path.
+func yamlError(err error, file *ast.File, source string) error {
+	pe := &PolicyError{Source: source, Err: err, Msg: firstLine(err.Error())}
+	var ye yaml.Error
+	if !errors.As(err, &ye) {
+		return pe
+	}
+	pe.Msg = firstLine(ye.GetMessage())
+	tk := ye.GetToken()
+	if tk != nil && tk.Position != nil {
+		pe.Line = tk.Position.Line
+		if file != nil {
+			pe.Path = pathAt(file, tk.Position.Line, tk.Position.Column)
+		}
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		pe.Msg = "want " + describeType(te.DstType)
+		if tk != nil {
+			pe.Value = tk.Value
+		}
+	}
+	var ue *yaml.UnknownFieldError
+	if errors.As(err, &ue) {
+		pe.Msg = "unknown key: want one of " + keysAt(pe.Path)
+		if tk != nil {
+			pe.Value = tk.Value
+		}
+		if i := strings.LastIndexByte(pe.Path, '.'); i >= 0 {
+			pe.Path = pe.Path[:i]
+		} else {
+			pe.Path = ""
+		}
+	}
+	return pe
+}
+
+// keysAt lists the keys accepted in the mapping that holds path.
+func keysAt(p string) string {
+	parts := strings.Split(p, ".")
+	var t reflect.Type
+	switch {
+	case len(parts) <= 1:
+		t = reflect.TypeFor[policyDoc]()
+	case parts[0] == "rules" || (parts[0] == "overrides" && len(parts) >= 4 && parts[2] == "rules"):
+		t = reflect.TypeFor[ruleDoc]()
+	case parts[0] == "overrides" && len(parts) >= 3 && parts[2] == "match":
+		t = reflect.TypeFor[matchDoc]()
+	case parts[0] == "overrides":
+		t = reflect.TypeFor[overrideDoc]()
+	case parts[0] == "waivers":
+		return "rule, account, bucket, reason, expires"
+	default:
+		return "the keys in docs/policy.md"
+	}
+	var keys []string
+	for f := range t.Fields() {
+		keys = append(keys, strings.Split(f.Tag.Get("yaml"), ",")[0])
+	}
+	return strings.Join(keys, ", ")
+}
+
+// describeType says in words what a Go type expects in the document.
+func describeType(t reflect.Type) string {
+	if t == nil {
+		return "another type"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "a mapping"
+	case reflect.Int, reflect.Int64, reflect.Uint64:
+		return "an integer"
+	default:
+		return "a " + t.Kind().String()
+	}
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	// goccy prefixes "[line:col] "; the line is reported separately.
+	if strings.HasPrefix(s, "[") {
+		if i := strings.Index(s, "] "); i > 0 {
+			s = s[i+2:]
+		}
+	}
+	return s
+}
+
+// pathAt returns the key path (rules.INV-101.severity, waivers.0.expires)
+// of the deepest key or value that starts at line:col, or "".
+func pathAt(file *ast.File, line, col int) string {
+	if len(file.Docs) == 0 {
+		return ""
+	}
+	var found []string
+	var walk func(n ast.Node, p []string, depth int)
+	at := func(n ast.Node) bool {
+		tk := n.GetToken()
+		return tk != nil && tk.Position != nil && tk.Position.Line == line && tk.Position.Column == col
+	}
+	walk = func(n ast.Node, p []string, depth int) {
+		if n == nil || depth > 64 {
+			return
+		}
+		if at(n) && (found == nil || len(p) >= len(found)) {
+			found = slices.Clone(p)
+		}
+		switch n := n.(type) {
+		case *ast.MappingNode:
+			for _, mv := range n.Values {
+				walk(mv, p, depth+1)
+			}
+		case *ast.MappingValueNode:
+			k := p
+			if n.Key != nil {
+				k = append(slices.Clip(p), keyString(n.Key))
+				if at(n.Key) {
+					found = slices.Clone(k)
+				}
+			}
+			walk(n.Value, k, depth+1)
+		case *ast.SequenceNode:
+			for i, v := range n.Values {
+				walk(v, append(slices.Clip(p), strconv.Itoa(i)), depth+1)
+			}
+		case *ast.TagNode:
+			walk(n.Value, p, depth+1)
+		case *ast.AnchorNode:
+			walk(n.Value, p, depth+1)
+		}
+	}
+	walk(file.Docs[0].Body, nil, 0)
+	return strings.Join(found, ".")
+}
+
+// lineOf returns the line of the value at the key path, or of its key
+// when key is true; 0 when the document does not hold it.
+func lineOf(file *ast.File, p []string, key bool) int {
+	if file == nil || len(file.Docs) == 0 {
+		return 0
+	}
+	n := file.Docs[0].Body
+	var keyNode ast.Node
+	for _, seg := range p {
+		n, keyNode = child(n, seg)
+		if n == nil && keyNode == nil {
+			return 0
+		}
+	}
+	if key && keyNode != nil {
+		n = keyNode
+	}
+	if n == nil {
+		n = keyNode
+	}
+	if n == nil {
+		return 0
+	}
+	if tk := n.GetToken(); tk != nil && tk.Position != nil {
+		return tk.Position.Line
+	}
+	return 0
+}
+
+// child returns the value (and key) under seg of a mapping, or the element
+// seg of a sequence.
+func child(n ast.Node, seg string) (value, key ast.Node) {
+	for {
+		switch t := n.(type) {
+		case *ast.TagNode:
+			n = t.Value
+			continue
+		case *ast.AnchorNode:
+			n = t.Value
+			continue
+		}
+		break
+	}
+	switch t := n.(type) {
+	case *ast.MappingNode:
+		for _, mv := range t.Values {
+			if mv.Key != nil && keyString(mv.Key) == seg {
+				return mv.Value, mv.Key
+			}
+		}
+	case *ast.MappingValueNode:
+		if t.Key != nil && keyString(t.Key) == seg {
+			return t.Value, t.Key
+		}
+	case *ast.SequenceNode:
+		if i, err := strconv.Atoi(seg); err == nil && i >= 0 && i < len(t.Values) {
+			return t.Values[i], t.Values[i]
+		}
+	}
+	return nil, nil
+}
+
+func keyString(k ast.MapKeyNode) string {
+	if tk := k.GetToken(); tk != nil {
+		return tk.Value
+	}
+	return k.String()
+}
+
+// Validation patterns.
+var (
+	accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
+	ouIDRe      = regexp.MustCompile(`^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$`)
+	kmsKeyARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:(key/[A-Za-z0-9-]{1,128}|alias/[A-Za-z0-9/_-]{1,250})$`)
+	bucketARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:s3:::.+$`)
+	fieldNameRe = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{0,63}$`)
+	dateRe      = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+)
+
+// validator collects the first error of a document.
+type validator struct {
+	source string
+	file   *ast.File // nil when the lines are unknown
+	err    *PolicyError
+}
+
+// fail records the first error: at the value of key path p.
+func (v *validator) fail(p []string, value, msg string) {
+	if v.err != nil {
+		return
+	}
+	v.err = &PolicyError{Source: v.source, Line: lineOf(v.file, p, false), Path: strings.Join(p, "."), Value: value, Msg: msg}
+}
+
+// failKey records the first error: on the key at the end of path p.
+func (v *validator) failKey(p []string, msg string) {
+	if v.err != nil {
+		return
+	}
+	v.err = &PolicyError{Source: v.source, Line: lineOf(v.file, p, true), Path: strings.Join(p[:len(p)-1], "."), Value: p[len(p)-1], Msg: msg}
+}
+
+func at(p []string, segs ...string) []string { return append(slices.Clip(p), segs...) }
+
+// compileChecked validates a decoded document with line numbers from data.
+func compileChecked(doc policyDoc, data []byte, source string) (*Policy, error) {
+	var file *ast.File
+	if data != nil {
+		file, _ = parser.ParseBytes(data, 0)
+	}
+	v := &validator{source: source, file: file}
+	p := v.compile(doc)
+	if v.err != nil {
+		return nil, v.err
+	}
+	return p, nil
+}
+
+// compile validates doc without line numbers.
+func compile(doc policyDoc, source string) (*Policy, error) {
+	return compileChecked(doc, nil, source)
+}
+
+// compile validates and normalises doc and builds the Policy; on error
+// v.err is set and the result means nothing.
+func (v *validator) compile(doc policyDoc) *Policy {
+	p := &Policy{source: v.source}
+	rules := catalogue()
+
+	switch ver := doc.Version; {
+	case ver == nil:
+	case fmt.Sprint(ver) == "1":
+	default:
+		v.fail([]string{"version"}, fmt.Sprint(ver), "want 1")
+	}
+	out := policyDoc{Version: 1}
+
+	// Registry defaults, then the rules block.
+	p.base = make([]settings, len(rules))
+	for i, r := range rules {
+		p.base[i] = settings{enabled: true, severity: r.Severity}
+		if r.defaults != nil {
+			r.defaults(&p.base[i])
+		}
+	}
+	var warnings []string
+	out.Rules, warnings = v.ruleDocs(doc.Rules, []string{"rules"})
+	p.warnings = append(p.warnings, warnings...)
+	for i, rd := range indexRuleDocs(out.Rules) {
+		rd.apply(&p.base[i])
+	}
+
+	// Overrides: validated in document order, applied least specific first.
+	type ranked struct {
+		rank int
+		o    override
+	}
+	var rs []ranked
+	for i, od := range doc.Overrides {
+		op := []string{"overrides", strconv.Itoa(i)}
+		m := od.Match
+		if len(m.OUs)+len(m.Accounts)+len(m.Buckets) == 0 {
+			v.fail(at(op, "match"), "", "want at least one of ous, accounts, buckets")
+		}
+		for j, ou := range m.OUs {
+			if !ouIDRe.MatchString(ou) {
+				v.fail(at(op, "match", "ous", strconv.Itoa(j)), ou, "want an OU ID (ou-xxxx-xxxxxxxx) or a root ID (r-xxxx)")
+			}
+		}
+		v.accountIDs(m.Accounts, at(op, "match", "accounts"))
+		v.globs(m.Buckets, at(op, "match", "buckets"), "a bucket-name glob")
+		if len(od.Rules) == 0 {
+			v.fail(at(op, "rules"), "", "want the settings of at least one rule")
+		}
+		ords, warnings := v.ruleDocs(od.Rules, at(op, "rules"))
+		p.warnings = append(p.warnings, warnings...)
+		rank := 0
+		switch {
+		case len(m.Buckets) > 0:
+			rank = 2
+		case len(m.Accounts) > 0:
+			rank = 1
+		}
+		rs = append(rs, ranked{rank, override{
+			name: od.Name, ous: slices.Clone(m.OUs), accounts: slices.Clone(m.Accounts),
+			buckets: slices.Clone(m.Buckets), rules: indexRuleDocs(ords),
+		}})
+		out.Overrides = append(out.Overrides, overrideDoc{Name: od.Name, Match: matchDoc{
+			OUs: slices.Clone(m.OUs), Accounts: slices.Clone(m.Accounts), Buckets: slices.Clone(m.Buckets),
+		}, Rules: ords})
+	}
+	slices.SortStableFunc(rs, func(a, b ranked) int { return a.rank - b.rank })
+	for _, r := range rs {
+		p.overrides = append(p.overrides, r.o)
+	}
+
+	// Waivers.
+	for i, w := range doc.Waivers {
+		wp := []string{"waivers", strconv.Itoa(i)}
+		if _, ok := Lookup(w.Rule); !ok {
+			v.fail(at(wp, "rule"), w.Rule, "want a rule ID of the catalogue (scanner rules)")
+		}
+		if w.Account != "*" && !accountIDRe.MatchString(w.Account) {
+			v.fail(at(wp, "account"), w.Account, `want a 12-digit account ID or "*"`)
+		}
+		if w.Bucket != "" {
+			v.globs([]string{w.Bucket}, at(wp, "bucket"), "a bucket-name glob")
+		}
+		if strings.TrimSpace(w.Reason) == "" {
+			v.fail(at(wp, "reason"), w.Reason, "want the reason for the waiver (a ticket, a date, a person)")
+		}
+		if !validDate(w.Expires) {
+			v.fail(at(wp, "expires"), w.Expires, "want a date YYYY-MM-DD (the last day the waiver applies)")
+		}
+		p.waivers = append(p.waivers, w)
+	}
+	out.Waivers = slices.Clone(p.waivers)
+	p.doc = out
+	return p
+}
+
+// validDate reports whether s is a real calendar date YYYY-MM-DD.
+func validDate(s string) bool {
+	if !dateRe.MatchString(s) {
+		return false
+	}
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
+}
+
+func indexRuleDocs(m map[string]*ruleDoc) map[int]*ruleDoc {
+	out := make(map[int]*ruleDoc, len(m))
+	for id, rd := range m {
+		if i := index(id); i >= 0 {
+			out[i] = rd
+		}
+	}
+	return out
+}
+
+// ruleDocs validates and normalises a rules block (at path p), in rule ID
+// order; it returns the normalised block and warnings.
+func (v *validator) ruleDocs(m map[string]*ruleDoc, p []string) (map[string]*ruleDoc, []string) {
+	if m == nil {
+		return nil, nil
+	}
+	out := make(map[string]*ruleDoc, len(m))
+	var warnings []string
+	for _, id := range slices.Sorted(mapsKeys(m)) {
+		rp := at(p, id)
+		r, ok := Lookup(id)
+		if !ok {
+			v.failKey(rp, "unknown rule ID: want one of the catalogue (scanner rules), such as INV-101")
+			continue
+		}
+		rd := m[id]
+		if rd == nil {
+			rd = &ruleDoc{}
+		}
+		n, w := v.ruleDoc(r, *rd, rp)
+		warnings = append(warnings, w...)
+		out[id] = &n
+	}
+	return out, warnings
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// ruleDoc validates and normalises the settings of rule r at path p.
+func (v *validator) ruleDoc(r Rule, rd ruleDoc, p []string) (ruleDoc, []string) {
+	var warnings []string
+	out := ruleDoc{Enabled: rd.Enabled}
+	if rd.Enabled != nil {
+		b := *rd.Enabled
+		out.Enabled = &b
+		if !b && r.Level == LevelAccount || !b && r.ID == "SCAN-003" {
+			v.fail(at(p, "enabled"), "false", "coverage findings cannot be disabled: want true (waive them instead)")
+		}
+	}
+	if rd.Severity != "" {
+		s, err := ParseSeverity(rd.Severity)
+		if err != nil {
+			v.fail(at(p, "severity"), rd.Severity, "want one of CRITICAL, HIGH, MEDIUM, LOW, INFO")
+		}
+		out.Severity = s.String()
+	}
+	takes := func(key string, set bool) bool {
+		if set && !slices.Contains(r.Parameters, key) {
+			takes := "only enabled and severity"
+			if len(r.Parameters) > 0 {
+				takes = "enabled, severity, " + strings.Join(r.Parameters, ", ")
+			}
+			v.failKey(at(p, key), fmt.Sprintf("not a parameter of %s: it takes %s", r.ID, takes))
+			return false
+		}
+		return set
+	}
+	if takes("approved_kms_keys", rd.ApprovedKMSKeys != nil) {
+		for j, k := range rd.ApprovedKMSKeys {
+			if !kmsKeyARNRe.MatchString(k) {
+				v.fail(at(p, "approved_kms_keys", strconv.Itoa(j)), k, "want a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or alias/NAME)")
+			}
+		}
+		out.ApprovedKMSKeys = slices.Clone(rd.ApprovedKMSKeys)
+	}
+	if takes("approved_accounts", rd.ApprovedAccounts != nil) {
+		v.accountIDs(rd.ApprovedAccounts, at(p, "approved_accounts"))
+		out.ApprovedAccounts = slices.Clone(rd.ApprovedAccounts)
+	}
+	if takes("approved_buckets", rd.ApprovedBuckets != nil) {
+		for j, b := range rd.ApprovedBuckets {
+			if !bucketARNRe.MatchString(b) {
+				v.fail(at(p, "approved_buckets", strconv.Itoa(j)), b, "want a bucket ARN pattern (arn:aws:s3:::NAME-GLOB)")
+			}
+		}
+		v.globs(rd.ApprovedBuckets, at(p, "approved_buckets"), "a bucket ARN pattern (arn:aws:s3:::NAME-GLOB)")
+		out.ApprovedBuckets = slices.Clone(rd.ApprovedBuckets)
+	}
+	if takes("formats", rd.Formats != nil) {
+		if len(rd.Formats) == 0 {
+			v.fail(at(p, "formats"), "", "want at least one of CSV, ORC, Parquet")
+		}
+		out.Formats = []string{}
+		for j, f := range rd.Formats {
+			c, ok := canonical(f, formatValues)
+			if !ok {
+				v.fail(at(p, "formats", strconv.Itoa(j)), f, "want CSV, ORC or Parquet")
+			}
+			if !slices.Contains(out.Formats, c) {
+				out.Formats = append(out.Formats, c)
+			}
+		}
+	}
+	if takes("frequency", rd.Frequency != "") {
+		c, ok := canonical(rd.Frequency, frequencyValues)
+		if !ok {
+			v.fail(at(p, "frequency"), rd.Frequency, "want Daily or Weekly (the least frequent schedule accepted)")
+		}
+		out.Frequency = c
+	}
+	if takes("versions", rd.Versions != "") {
+		c, ok := canonical(rd.Versions, versionValues)
+		if !ok {
+			v.fail(at(p, "versions"), rd.Versions, "want All or Current (the versions a report must include at least)")
+		}
+		out.Versions = c
+	}
+	if takes("required_fields", rd.RequiredFields != nil) {
+		out.RequiredFields = []string{}
+		for j, f := range rd.RequiredFields {
+			c, ok := canonical(f, knownOptionalFields)
+			if !ok {
+				if !fieldNameRe.MatchString(f) {
+					v.fail(at(p, "required_fields", strconv.Itoa(j)), f, "want an S3 Inventory optional field name, such as EncryptionStatus")
+				}
+				c = f
+				warnings = append(warnings, fmt.Sprintf("%s.required_fields: %q is not an optional field this scanner knows; kept as written", strings.Join(p, "."), f))
+			}
+			if !slices.Contains(out.RequiredFields, c) {
+				out.RequiredFields = append(out.RequiredFields, c)
+			}
+		}
+	}
+	return out, warnings
+}
+
+func (v *validator) accountIDs(ids []string, p []string) {
+	for j, id := range ids {
+		if !accountIDRe.MatchString(id) {
+			v.fail(at(p, strconv.Itoa(j)), id, "want a 12-digit account ID")
+		}
+	}
+}
+
+func (v *validator) globs(gs []string, p []string, what string) {
+	for j, g := range gs {
+		if _, err := path.Match(g, ""); err != nil || g == "" {
+			v.fail(at(p, strconv.Itoa(j)), g, "want "+what+" in path.Match syntax (* ? [a-z])")
+		}
+	}
+}
+
+// apply sets the fields rd gives on s. Empty lists clear the parameter.
+func (rd *ruleDoc) apply(s *settings) {
+	if rd.Enabled != nil {
+		s.enabled = *rd.Enabled
+	}
+	if rd.Severity != "" {
+		if sev, err := ParseSeverity(rd.Severity); err == nil {
+			s.severity = sev
+		}
+	}
+	list := func(dst *[]string, src []string) {
+		if src == nil {
+			return
+		}
+		if len(src) == 0 {
+			*dst = nil
+			return
+		}
+		*dst = src
+	}
+	list(&s.kmsKeys, rd.ApprovedKMSKeys)
+	list(&s.accounts, rd.ApprovedAccounts)
+	list(&s.buckets, rd.ApprovedBuckets)
+	if rd.Formats != nil {
+		s.formats = rd.Formats
+	}
+	if rd.Frequency != "" {
+		s.frequency = rd.Frequency
+	}
+	if rd.Versions != "" {
+		s.versions = rd.Versions
+	}
+	list(&s.fields, rd.RequiredFields)
+}
