@@ -1,0 +1,22 @@
+// Package deploy holds the deployment checks: tests that read the SAM
+// template (template.yaml) and the member-account role (member-role.yaml)
+// and hold them to the code they deploy.
+//
+// The tests check that the function is built the way `sam build` builds it
+// (provided.al2023, arm64, the Makefile's build-ScannerFunction target),
+// that every environment variable of internal/config is declared and its
+// parameter's default is config's default, that the findings table has
+// exactly the keys and indexes of report/dynamo's TableDefinition, that
+// the schedule retries and has a dead-letter queue, that the alarms read
+// what the function logs, and that no IAM statement grants more than the
+// scanner needs: the function's role may list the organization's accounts,
+// assume the member role and write its own table and logs; the member role
+// may only list buckets and read their inventory configurations.
+//
+// The templates are read twice: through goformation (typed, with intrinsic
+// functions resolved against the parameters' defaults) and as written
+// (Template.Raw), because goformation does not know every SAM property
+// (ScheduleV2 events, LoggingConfig) and resolves references to resources
+// to nothing. The IAM checks evaluate the raw intrinsic functions
+// themselves, for several sets of parameters.
+package deploy
