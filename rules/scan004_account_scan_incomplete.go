@@ -27,8 +27,12 @@ func init() {
 
 func checkAccountScanIncomplete(s subject) result {
 	a := s.account
-	if a.Status != inventory.AccountIncomplete {
-		return skipped()
+	switch a.Status {
+	case inventory.AccountComplete:
+		return passed()
+	case inventory.AccountIncomplete:
+	default:
+		return skipped() // another coverage finding
 	}
 	ev := failureEvidence(a.Failure)
 	ev["buckets"] = strconv.Itoa(a.Buckets)
