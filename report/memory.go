@@ -1,0 +1,258 @@
+package report
+
+import (
+	"cmp"
+	"context"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/rules"
+)
+
+// Memory is a Store that keeps everything in memory: the findings with
+// their lifecycle, the archived episodes, the runs and the last complete
+// scan of each account. It applies the same lifecycle as the DynamoDB
+// store and passes the same conformance suite; tests and the demo use it.
+// It keeps its records across runs, like a table, and its memory grows
+// with the number of findings.
+type Memory struct {
+	opts StoreOptions
+	guard
+	records map[string]*Record // current record by finding ID
+	history []Record           // archived episodes
+	runs    map[string]Run
+	scans   map[string]AccountScan
+	seen    map[string]map[string]rules.Status // this run: account → finding ID → status
+}
+
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty in-memory store.
+func NewMemory(opts StoreOptions) *Memory {
+	return &Memory{
+		opts:    opts.WithDefaults(),
+		records: map[string]*Record{},
+		runs:    map[string]Run{},
+		scans:   map[string]AccountScan{},
+	}
+}
+
+// Begin starts a run and records it.
+func (m *Memory) Begin(_ context.Context, run Run) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.begin()
+	m.seen = map[string]map[string]rules.Status{}
+	m.runs[run.ScanID] = cloneRun(run)
+	return nil
+}
+
+// Put applies the lifecycle to each finding. Invalid findings reject the
+// whole call, and nothing is stored.
+func (m *Memory) Put(_ context.Context, fs []rules.Finding) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check(); err != nil {
+		return err
+	}
+	for _, f := range fs {
+		if err := Validate(f); err != nil {
+			return err
+		}
+	}
+	now := m.opts.Now()
+	for _, f := range fs {
+		f = cloneFinding(f)
+		prev := m.records[f.FindingID]
+		if prev != nil && prev.Expired(now) {
+			prev = nil
+		}
+		next, change := Observe(prev, f)
+		if change == ChangeReopened {
+			old := cloneRecord(*prev)
+			old.History = true
+			m.history = append(m.history, old)
+		}
+		m.records[f.FindingID] = &next
+		seen := m.seen[f.AccountID]
+		if seen == nil {
+			seen = map[string]rules.Status{}
+			m.seen[f.AccountID] = seen
+		}
+		seen[f.FindingID] = f.Status
+	}
+	return nil
+}
+
+// AccountDone resolves the account's unresolved findings this run did not
+// produce when r is COMPLETE (see Resolver), and records the scan as the
+// account's last complete one.
+func (m *Memory) AccountDone(_ context.Context, scanID string, r inventory.AccountResult) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check(); err != nil {
+		return err
+	}
+	seen := m.seen[r.Account.ID]
+	delete(m.seen, r.Account.ID)
+	if r.Status != inventory.AccountComplete {
+		return nil
+	}
+	now := m.opts.Now()
+	res := NewResolver(r)
+	at := ResolvedAt(r, now)
+	for id, rec := range m.records {
+		if _, ok := seen[id]; ok || rec.Expired(now) || !res.Resolves(*rec) {
+			continue
+		}
+		resolved := Resolve(*rec, at, m.opts.Retention)
+		m.records[id] = &resolved
+	}
+	m.scans[r.Account.ID] = NewAccountScan(scanID, r, seen)
+	return nil
+}
+
+// NewAccountScan returns the record of a complete scan of an account, with
+// the statuses of the findings it produced by finding ID.
+func NewAccountScan(scanID string, r inventory.AccountResult, seen map[string]rules.Status) AccountScan {
+	s := AccountScan{
+		AccountID: r.Account.ID, AccountName: r.Account.Name, ScanID: scanID,
+		StartedAt: Timestamp(r.StartedAt), FinishedAt: Timestamp(r.FinishedAt),
+		Buckets: r.Buckets, Configs: r.Configs, Unreadable: len(r.Unreadable),
+	}
+	for _, st := range seen {
+		switch st {
+		case rules.StatusOpen:
+			s.Open++
+		case rules.StatusWaived:
+			s.Waived++
+		}
+	}
+	return s
+}
+
+// End records the run's summary.
+func (m *Memory) End(_ context.Context, run Run) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.check(); err != nil {
+		return err
+	}
+	m.running = false
+	m.seen = nil
+	m.runs[run.ScanID] = cloneRun(run)
+	return nil
+}
+
+// Findings returns the current records of one account.
+func (m *Memory) Findings(_ context.Context, accountID string) ([]Record, error) {
+	return m.current(func(r Record) bool { return r.AccountID == accountID }), nil
+}
+
+// OpenByAccount returns the unresolved findings of one account.
+func (m *Memory) OpenByAccount(_ context.Context, accountID string) ([]Record, error) {
+	return m.current(func(r Record) bool { return r.AccountID == accountID && r.Open() }), nil
+}
+
+// OpenByRule returns the unresolved findings of one rule.
+func (m *Memory) OpenByRule(_ context.Context, ruleID string) ([]Record, error) {
+	return m.current(func(r Record) bool { return r.RuleID == ruleID && r.Open() }), nil
+}
+
+// OpenBySeverity returns the unresolved findings of one severity, newest
+// first.
+func (m *Memory) OpenBySeverity(_ context.Context, sev rules.Severity, limit int) ([]Record, error) {
+	rs := m.current(func(r Record) bool { return r.Severity == sev && r.Open() })
+	slices.SortStableFunc(rs, func(a, b Record) int {
+		return cmp.Or(b.FirstSeen.Compare(a.FirstSeen), strings.Compare(a.FindingID, b.FindingID))
+	})
+	if limit > 0 && len(rs) > limit {
+		rs = rs[:limit]
+	}
+	return rs, nil
+}
+
+// BucketHistory returns the records and archived episodes of one bucket.
+func (m *Memory) BucketHistory(_ context.Context, accountID, bucket string) ([]Record, error) {
+	match := func(r Record) bool { return r.AccountID == accountID && r.Bucket == bucket }
+	rs := m.current(match)
+	m.mu.Lock()
+	now := m.opts.Now()
+	for _, h := range m.history {
+		if match(h) && !h.Expired(now) {
+			rs = append(rs, cloneRecord(h))
+		}
+	}
+	m.mu.Unlock()
+	SortRecords(rs)
+	return rs, nil
+}
+
+// Runs returns the latest runs, newest first.
+func (m *Memory) Runs(_ context.Context, limit int) ([]Run, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	runs := make([]Run, 0, len(m.runs))
+	for _, r := range m.runs {
+		runs = append(runs, cloneRun(r))
+	}
+	slices.SortFunc(runs, func(a, b Run) int {
+		return cmp.Or(b.StartedAt.Compare(a.StartedAt), strings.Compare(b.ScanID, a.ScanID))
+	})
+	if limit > 0 && len(runs) > limit {
+		runs = runs[:limit]
+	}
+	return runs, nil
+}
+
+// AccountScans returns the last complete scan of each account.
+func (m *Memory) AccountScans(context.Context) ([]AccountScan, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := slices.Collect(maps.Values(m.scans))
+	slices.SortFunc(out, func(a, b AccountScan) int { return strings.Compare(a.AccountID, b.AccountID) })
+	return out, nil
+}
+
+// current returns copies of the unexpired current records that match,
+// sorted with SortRecords.
+func (m *Memory) current(match func(Record) bool) []Record {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.opts.Now()
+	var rs []Record
+	for _, r := range m.records {
+		if match(*r) && !r.Expired(now) {
+			rs = append(rs, cloneRecord(*r))
+		}
+	}
+	SortRecords(rs)
+	return rs
+}
+
+func cloneFinding(f rules.Finding) rules.Finding {
+	f.Evidence = maps.Clone(f.Evidence)
+	if f.Waiver != nil {
+		w := *f.Waiver
+		f.Waiver = &w
+	}
+	return f
+}
+
+func cloneRecord(r Record) Record {
+	r.Finding = cloneFinding(r.Finding)
+	return r
+}
+
+// cloneRun copies r with its times at the precision stores keep.
+func cloneRun(r Run) Run {
+	r.StartedAt = Timestamp(r.StartedAt)
+	if !r.FinishedAt.IsZero() {
+		r.FinishedAt = Timestamp(r.FinishedAt)
+	}
+	r.BySeverity = maps.Clone(r.BySeverity)
+	r.ByRule = maps.Clone(r.ByRule)
+	return r
+}

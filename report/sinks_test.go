@@ -1,0 +1,168 @@
+package report_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/sinktest"
+	"github.com/s3inv/scanner/rules"
+)
+
+// syncBuffer is a bytes.Buffer safe for the suite's concurrent Puts (the
+// sinks serialise their writes; the race detector checks they do).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestJSONConformance(t *testing.T) {
+	sinktest.RunSinkTests(t, func(t *testing.T) sinktest.Fixture {
+		var buf syncBuffer
+		return sinktest.Fixture{
+			Sink: report.NewJSON(&buf),
+			Output: func(t *testing.T) []rules.Finding {
+				var out []rules.Finding
+				sc := bufio.NewScanner(strings.NewReader(buf.String()))
+				for sc.Scan() {
+					var f rules.Finding
+					if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
+						t.Fatalf("JSON line %q: %v", sc.Text(), err)
+					}
+					out = append(out, f)
+				}
+				return out
+			},
+		}
+	})
+}
+
+func TestCSVConformance(t *testing.T) {
+	sinktest.RunSinkTests(t, func(t *testing.T) sinktest.Fixture {
+		var buf syncBuffer
+		return sinktest.Fixture{
+			Sink: report.NewCSV(&buf),
+			Output: func(t *testing.T) []rules.Finding {
+				rows, err := csv.NewReader(strings.NewReader(buf.String())).ReadAll()
+				if err != nil {
+					t.Fatalf("read CSV: %v", err)
+				}
+				var out []rules.Finding
+				for _, row := range rows {
+					if row[0] == report.CSVHeader[0] {
+						continue
+					}
+					out = append(out, csvFinding(t, row))
+				}
+				return out
+			},
+		}
+	})
+}
+
+func csvFinding(t *testing.T, row []string) rules.Finding {
+	t.Helper()
+	col := map[string]string{}
+	for i, h := range report.CSVHeader {
+		col[h] = row[i]
+	}
+	sev, err := rules.ParseSeverity(col["severity"])
+	if err != nil {
+		t.Fatalf("CSV severity: %v", err)
+	}
+	f := rules.Finding{
+		FindingID: col["finding_id"], AccountID: col["account_id"], AccountName: col["account_name"],
+		OUID: col["ou_id"], Bucket: col["bucket"], Region: col["region"], ConfigID: col["config_id"],
+		RuleID: col["rule_id"], Severity: sev, Status: rules.Status(col["status"]), Title: col["title"],
+		Message: col["message"], ScanID: col["scan_id"],
+	}
+	if e := col["evidence"]; e != "" {
+		if err := json.Unmarshal([]byte(e), &f.Evidence); err != nil {
+			t.Fatalf("CSV evidence %q: %v", e, err)
+		}
+	}
+	if col["waiver_reason"] != "" || col["waiver_expires"] != "" {
+		f.Waiver = &rules.AppliedWaiver{Reason: col["waiver_reason"], Expires: col["waiver_expires"]}
+	}
+	if f.ObservedAt, err = time.Parse(time.RFC3339, col["observed_at"]); err != nil {
+		t.Fatalf("CSV observed_at: %v", err)
+	}
+	return f
+}
+
+var tableRow = regexp.MustCompile(`^(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(.*)$`)
+
+func TestTableConformance(t *testing.T) {
+	undash := func(s string) string {
+		if s == "-" {
+			return ""
+		}
+		return s
+	}
+	sinktest.RunSinkTests(t, func(t *testing.T) sinktest.Fixture {
+		var buf syncBuffer
+		return sinktest.Fixture{
+			Sink: report.NewTable(&buf),
+			Output: func(t *testing.T) []rules.Finding {
+				var out []rules.Finding
+				for line := range strings.Lines(buf.String()) {
+					line = strings.TrimRight(line, "\n")
+					if strings.HasPrefix(line, "SEVERITY ") || line == "No findings." {
+						continue
+					}
+					m := tableRow.FindStringSubmatch(line)
+					if m == nil {
+						t.Fatalf("table line %q: want six columns", line)
+					}
+					sev, err := rules.ParseSeverity(m[1])
+					if err != nil {
+						t.Fatalf("table line %q: %v", line, err)
+					}
+					out = append(out, rules.Finding{Severity: sev, RuleID: m[2], AccountID: m[3],
+						Bucket: undash(m[4]), ConfigID: undash(m[5]), Message: m[6]})
+				}
+				return out
+			},
+			Keep: func(f rules.Finding) rules.Finding {
+				msg := f.Message
+				if f.Status == rules.StatusWaived && f.Waiver != nil {
+					msg += fmt.Sprintf(" (waived until %s: %s)", f.Waiver.Expires, f.Waiver.Reason)
+				}
+				return rules.Finding{Severity: f.Severity, RuleID: f.RuleID, AccountID: f.AccountID,
+					Bucket: f.Bucket, ConfigID: f.ConfigID, Message: msg}
+			},
+		}
+	})
+}
+
+func TestMemoryConformance(t *testing.T) {
+	sinktest.RunSinkTests(t, func(t *testing.T) sinktest.Fixture {
+		return sinktest.Fixture{Sink: report.NewMemory(report.StoreOptions{})}
+	})
+}
+
+func TestMemoryStore(t *testing.T) {
+	sinktest.RunStoreTests(t, func(t *testing.T, o report.StoreOptions) report.Store {
+		return report.NewMemory(o)
+	})
+}

@@ -1,0 +1,67 @@
+package report
+
+import (
+	"context"
+	"time"
+
+	"github.com/s3inv/scanner/rules"
+)
+
+// Querier answers the questions dashboards ask of a findings store. Every
+// answer leaves out records that have expired (past their retention) even
+// if the store has not deleted them yet. Unresolved means OPEN or WAIVED.
+type Querier interface {
+	// Findings returns the current record of every finding of one account,
+	// whatever its status (the records the lifecycle works on), sorted
+	// with SortRecords.
+	Findings(ctx context.Context, accountID string) ([]Record, error)
+	// OpenByAccount returns the unresolved findings of one account, sorted
+	// with SortRecords.
+	OpenByAccount(ctx context.Context, accountID string) ([]Record, error)
+	// OpenByRule returns the unresolved findings of one rule across the
+	// organization, sorted with SortRecords.
+	OpenByRule(ctx context.Context, ruleID string) ([]Record, error)
+	// OpenBySeverity returns the unresolved findings of one severity,
+	// newest first (latest first_seen first); at most limit of them when
+	// limit > 0.
+	OpenBySeverity(ctx context.Context, sev rules.Severity, limit int) ([]Record, error)
+	// BucketHistory returns the findings of one bucket of an account, any
+	// status, with the archived episodes of findings that were resolved
+	// and reappeared (Record.History), sorted with SortRecords. Bucket ""
+	// names the account-level findings.
+	BucketHistory(ctx context.Context, accountID, bucket string) ([]Record, error)
+	// Runs returns the latest scan runs, newest first; at most limit when
+	// limit > 0. A run that has not ended has a zero FinishedAt.
+	Runs(ctx context.Context, limit int) ([]Run, error)
+	// AccountScans returns the last complete scan of each account that has
+	// one, by account ID.
+	AccountScans(ctx context.Context) ([]AccountScan, error)
+}
+
+// Store is a sink that keeps findings with their lifecycle and answers
+// queries about them: Memory and the DynamoDB store.
+type Store interface {
+	Sink
+	Querier
+}
+
+// StoreOptions configure a store.
+type StoreOptions struct {
+	// Retention is how long a resolved finding (and an archived episode)
+	// is kept; DefaultRetention when zero.
+	Retention time.Duration
+	// Now is the clock, for expiry on read and for resolutions whose
+	// account result has no finish time; time.Now when nil.
+	Now func() time.Time
+}
+
+// WithDefaults returns o with its zero fields set to their defaults.
+func (o StoreOptions) WithDefaults() StoreOptions {
+	if o.Retention <= 0 {
+		o.Retention = DefaultRetention
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
