@@ -136,6 +136,18 @@ func yamlError(err error, file *ast.File, source string) error {
 			pe.Value = tk.Value
 		}
 	}
+	var ne *yaml.UnexpectedNodeTypeError
+	if errors.As(err, &ne) {
+		switch ne.Expected {
+		case ast.SequenceType:
+			pe.Msg = "want a list"
+		case ast.MappingType, ast.MappingValueType:
+			pe.Msg = "want a mapping"
+		}
+		if tk != nil && ne.Actual != ast.MappingType && ne.Actual != ast.SequenceType {
+			pe.Value = tk.Value
+		}
+	}
 	var ue *yaml.UnknownFieldError
 	if errors.As(err, &ue) {
 		pe.Msg = "unknown key: want one of " + keysAt(pe.Path)
