@@ -1,0 +1,38 @@
+// Package awssim is a simulated AWS organization on one loopback HTTP
+// server that speaks the real wire protocols, so the real SDK clients run
+// end to end in tests, the demo and the benchmark:
+//
+//   - STS (query protocol): AssumeRole, GetCallerIdentity. AssumeRole
+//     checks the role exists and its ExternalId, and issues credentials of
+//     their own (a distinct access key per call, with an Expiration) that
+//     act in the role's account only.
+//   - Organizations (JSON 1.1): DescribeOrganization, ListAccounts,
+//     ListRoots, ListOrganizationalUnitsForParent, ListAccountsForParent,
+//     with MaxResults 1–20 enforced and, optionally, empty pages that
+//     still carry a NextToken.
+//   - S3 (REST XML, path-style): ListBuckets (paginated, BucketRegion only
+//     for paginated requests), List/Get/Put/DeleteBucketInventoryConfiguration
+//     (100 a page, continuation tokens), GetBucketLocation, HeadBucket.
+//     A bucket answers only in its own region (301 PermanentRedirect or
+//     400 AuthorizationHeaderMalformed with x-amz-bucket-region) and only
+//     to the credentials of its account (403 AccessDenied otherwise, and
+//     on an x-amz-expected-bucket-owner mismatch).
+//
+// The service is told from the SigV4 credential scope of the
+// Authorization header, and the region of an S3 call from the same scope.
+// Signatures are not verified. Credentials the simulator did not issue
+// are the management credentials: they may call Organizations and STS, and
+// act as the management account in S3.
+//
+// A Fixture (YAML or Go structs) describes the organization, its OU tree,
+// accounts, member roles, buckets and inventory configurations, and the
+// faults to inject: AccessDenied, throttling bursts (SlowDown, Throttling,
+// TooManyRequestsException, N times then success), NoSuchBucket,
+// InternalError, and misbehaving inventory pagination. WithLatency adds a
+// round trip to every call. Server.Calls counts requests per operation
+// (retries included), safely under concurrency.
+//
+//	srv, err := awssim.New(fx)
+//	defer srv.Close()
+//	// AWS_ENDPOINT_URL=srv.URL(), credentials from srv.ManagementCredentials()
+package awssim

@@ -1,0 +1,394 @@
+package awssim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	mrand "math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Default management credentials (see Server.ManagementCredentials).
+const (
+	DefaultAccessKeyID     = "AKIASIMMANAGEMENT001"
+	DefaultSecretAccessKey = "sim-management-secret-access-key"
+)
+
+// Option adjusts a Server.
+type Option func(*Server)
+
+// WithLatency delays every call by fixed plus a random duration in
+// [0, jitter), as a network round trip would.
+func WithLatency(fixed, jitter time.Duration) Option {
+	return func(s *Server) { s.latency, s.jitter = fixed, jitter }
+}
+
+// WithClock sets the clock used for credential expiry (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(s *Server) { s.now = now }
+}
+
+// WithManagementCredentials sets the credentials ManagementCredentials
+// returns. Any access key not issued by the simulator is treated as
+// management credentials anyway.
+func WithManagementCredentials(accessKeyID, secret string) Option {
+	return func(s *Server) { s.mgmtKey, s.mgmtSecret = accessKeyID, secret }
+}
+
+// Server is a running simulated AWS organization. It is safe for
+// concurrent use.
+type Server struct {
+	hs *httptest.Server
+
+	org         Organization
+	mgmtAccount string
+	wrongRegion string
+	latency     time.Duration
+	jitter      time.Duration
+	now         func() time.Time
+	mgmtKey     string
+	mgmtSecret  string
+
+	accounts   []*account          // in ascending ID order
+	byID       map[string]*account // account ID → account
+	ouChildren map[string][]OU     // parent ID → its OUs
+	ouNames    map[string]bool     // every OU and root ID
+
+	mu      sync.RWMutex
+	buckets map[string]*bucket // bucket name → bucket; configs change with PUT
+	creds   map[string]issued  // issued access key ID → credentials
+	faults  []*fault
+	keySeq  atomic.Int64
+
+	callMu sync.Mutex
+	calls  map[string]int    // op → calls
+	byAcct map[[2]string]int // {op, account} → calls
+}
+
+type account struct {
+	Account
+	role    Role     // effective role
+	buckets []string // names, sorted
+}
+
+type bucket struct {
+	name, region, account string
+	configs               []InventoryConfig // sorted by ID
+}
+
+type issued struct {
+	account, secret, token string
+	expires                time.Time
+}
+
+type fault struct {
+	Fault
+	left int // uses left; <0 means unlimited
+}
+
+// New validates the fixture and starts the simulator on 127.0.0.1 on a
+// free port. The fixture is copied: changing it afterwards changes
+// nothing.
+func New(fx *Fixture, opts ...Option) (*Server, error) {
+	if fx == nil {
+		return nil, fmt.Errorf("awssim: nil fixture; want an organization")
+	}
+	if err := fx.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		org:         fx.Organization,
+		wrongRegion: fx.WrongRegion,
+		now:         time.Now,
+		mgmtKey:     DefaultAccessKeyID,
+		mgmtSecret:  DefaultSecretAccessKey,
+		byID:        map[string]*account{},
+		ouChildren:  map[string][]OU{},
+		ouNames:     map[string]bool{},
+		buckets:     map[string]*bucket{},
+		creds:       map[string]issued{},
+		calls:       map[string]int{},
+		byAcct:      map[[2]string]int{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.org.ID == "" {
+		s.org.ID = defaultOrgID
+	}
+	if s.org.Root == "" {
+		s.org.Root = defaultRoot
+	}
+	if s.wrongRegion == "" {
+		s.wrongRegion = "PermanentRedirect"
+	}
+	s.mgmtAccount = s.org.ManagementAccount
+	if s.mgmtAccount == "" {
+		s.mgmtAccount = s.org.Accounts[0].ID
+	}
+	s.ouNames[s.org.Root] = true
+	var walk func(parent string, ous []OU)
+	walk = func(parent string, ous []OU) {
+		for _, ou := range ous {
+			s.ouChildren[parent] = append(s.ouChildren[parent], ou)
+			s.ouNames[ou.ID] = true
+			walk(ou.ID, ou.OUs)
+		}
+	}
+	walk(s.org.Root, s.org.OUs)
+	for _, a := range s.org.Accounts {
+		acct := &account{Account: a}
+		acct.Buckets = nil // the server's buckets map holds them
+		if acct.State == "" {
+			acct.State = "ACTIVE"
+		}
+		if acct.Parent == "" {
+			acct.Parent = s.org.Root
+		}
+		if acct.Email == "" {
+			acct.Email = strings.ToLower(strings.ReplaceAll(cmpOr(a.Name, a.ID), " ", "-")) + "@example.com"
+		}
+		switch {
+		case a.Role != nil:
+			acct.role = *a.Role
+		case s.org.Role != nil:
+			acct.role = *s.org.Role
+		default:
+			acct.role = Role{Missing: true}
+		}
+		for _, b := range a.Buckets {
+			s.buckets[b.Name] = &bucket{name: b.Name, region: cmpOr(b.Region, defaultRegion), account: a.ID, configs: b.configs(a.ID)}
+			acct.buckets = append(acct.buckets, b.Name)
+		}
+		slices.Sort(acct.buckets)
+		s.accounts = append(s.accounts, acct)
+		s.byID[a.ID] = acct
+	}
+	slices.SortFunc(s.accounts, func(a, b *account) int { return strings.Compare(a.ID, b.ID) })
+	for _, f := range fx.Faults {
+		s.AddFault(f)
+	}
+	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	return s, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// URL is the simulator's base URL (http://127.0.0.1:PORT), to be used as
+// AWS_ENDPOINT_URL for every service.
+func (s *Server) URL() string { return s.hs.URL }
+
+// Close stops the server.
+func (s *Server) Close() { s.hs.Close() }
+
+// ManagementCredentials returns the base credentials a client should use:
+// they may call Organizations and STS, and S3 as the management account.
+func (s *Server) ManagementCredentials() (accessKeyID, secret string) {
+	return s.mgmtKey, s.mgmtSecret
+}
+
+// ManagementAccount returns the management account's ID.
+func (s *Server) ManagementAccount() string { return s.mgmtAccount }
+
+// AddFault injects a fault from now on (see Fixture.Faults).
+func (s *Server) AddFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	left := f.Times
+	if left == 0 {
+		left = -1
+	}
+	s.faults = append(s.faults, &fault{Fault: f, left: left})
+}
+
+// ClearFaults removes every fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
+// Calls returns how many requests of the operation the simulator has
+// received, failed ones and retries included.
+func (s *Server) Calls(op string) int {
+	s.callMu.Lock()
+	defer s.callMu.Unlock()
+	return s.calls[op]
+}
+
+// CallsFor returns how many requests of the operation concerned the
+// account: the role's account for AssumeRole, the caller's account for S3.
+func (s *Server) CallsFor(op, accountID string) int {
+	s.callMu.Lock()
+	defer s.callMu.Unlock()
+	return s.byAcct[[2]string{op, accountID}]
+}
+
+// AllCalls returns a copy of the call counts by operation.
+func (s *Server) AllCalls() map[string]int {
+	s.callMu.Lock()
+	defer s.callMu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetCalls sets every call count back to zero.
+func (s *Server) ResetCalls() {
+	s.callMu.Lock()
+	defer s.callMu.Unlock()
+	s.calls = map[string]int{}
+	s.byAcct = map[[2]string]int{}
+}
+
+// Buckets returns the number of buckets of the organization.
+func (s *Server) Buckets() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.buckets)
+}
+
+func (s *Server) count(op, acct string) {
+	s.callMu.Lock()
+	s.calls[op]++
+	s.byAcct[[2]string{op, acct}]++
+	s.callMu.Unlock()
+}
+
+// begin counts a call, waits the injected latency and returns the fault
+// that answers it, if any. It returns false when the client went away.
+func (s *Server) begin(ctx context.Context, op, acct, bkt string) (*Fault, bool) {
+	s.count(op, acct)
+	if d := s.delay(); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			return nil, false
+		}
+	}
+	return s.fault(op, acct, bkt), true
+}
+
+func (s *Server) delay() time.Duration {
+	d := s.latency
+	if s.jitter > 0 {
+		d += time.Duration(mrand.Int64N(int64(s.jitter)))
+	}
+	return d
+}
+
+func (s *Server) fault(op, acct, bkt string) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.faults {
+		if f.left == 0 || (f.Op != "" && f.Op != op) || (f.Account != "" && f.Account != acct) || (f.Bucket != "" && f.Bucket != bkt) {
+			continue
+		}
+		if (f.Error == FaultTruncatedWithoutToken || f.Error == FaultRepeatedToken) && op != "ListBucketInventoryConfigurations" {
+			continue
+		}
+		if f.left > 0 {
+			f.left--
+		}
+		out := f.Fault
+		return &out
+	}
+	return nil
+}
+
+// caller is who signed a request.
+type caller struct {
+	accessKeyID string
+	account     string // the account the credentials act in
+	management  bool
+	region      string // SigV4 credential scope region
+	service     string // SigV4 credential scope service
+}
+
+// authenticate reads the SigV4 Authorization header (the signature itself
+// is not checked) and maps the access key to an account. It returns an
+// error code and message when the credentials are unusable.
+func (s *Server) authenticate(r *http.Request) (caller, string, string) {
+	var c caller
+	auth := r.Header.Get("Authorization")
+	i := strings.Index(auth, "Credential=")
+	if !strings.HasPrefix(auth, "AWS4-HMAC-SHA256 ") || i < 0 {
+		return c, "MissingAuthenticationToken", "Request is missing Authentication Token"
+	}
+	cred := auth[i+len("Credential="):]
+	if j := strings.IndexAny(cred, ", "); j >= 0 {
+		cred = cred[:j]
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) != 5 || parts[4] != "aws4_request" {
+		return c, "AuthorizationHeaderMalformed", "The authorization header is malformed; the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."
+	}
+	c.accessKeyID, c.region, c.service = parts[0], parts[2], parts[3]
+	s.mu.RLock()
+	is, ok := s.creds[c.accessKeyID]
+	s.mu.RUnlock()
+	if !ok {
+		c.account, c.management = s.mgmtAccount, true
+		return c, "", ""
+	}
+	if r.Header.Get("X-Amz-Security-Token") != is.token {
+		return c, "InvalidToken", "The provided token is malformed or otherwise invalid."
+	}
+	if !s.now().Before(is.expires) {
+		return c, "ExpiredToken", "The provided token has expired."
+	}
+	c.account = is.account
+	return c, "", ""
+}
+
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	c, code, msg := s.authenticate(r)
+	service := c.service
+	switch {
+	case service != "":
+	case r.Header.Get("X-Amz-Target") != "":
+		service = "organizations"
+	case r.Method == http.MethodPost && r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
+		service = "sts"
+	default:
+		service = "s3"
+	}
+	switch service {
+	case "sts":
+		s.serveSTS(w, r, c, code, msg)
+	case "organizations":
+		s.serveOrganizations(w, r, c, code, msg)
+	case "s3":
+		s.serveS3(w, r, c, code, msg)
+	default:
+		writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "awssim: service "+service+" is not simulated")
+	}
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return strings.ToUpper(hex.EncodeToString(b))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
