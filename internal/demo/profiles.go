@@ -1,0 +1,190 @@
+package demo
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/s3inv/scanner/internal/awssim"
+)
+
+// profile is a kind of bucket: how its inventory is configured and which
+// rules that breaks under the demo policy.
+type profile struct {
+	name    string
+	configs func(p placed) []awssim.InventoryConfig
+	// breaks lists the rules the bucket fails anywhere; prodOnly those it
+	// fails only in the Production OU (where every version is required).
+	breaks, prodOnly []string
+}
+
+// compliant is the configuration every profile starts from: it passes
+// every rule of the demo policy.
+func compliant(p placed) awssim.InventoryConfig {
+	return awssim.InventoryConfig{
+		ID:      "daily-full",
+		Enabled: true,
+		Destination: awssim.Destination{
+			AccountID:  Security,
+			Bucket:     "arn:aws:s3:::acme-inventory-" + p.region,
+			Format:     "Parquet",
+			Prefix:     p.acct.name + "/" + p.name,
+			Encryption: "SSE-KMS",
+			KMSKeyID:   KeyARN(p.region),
+		},
+		Frequency:      "Daily",
+		Versions:       "All",
+		OptionalFields: []string{"Size", "LastModifiedDate", "StorageClass", "EncryptionStatus", "ReplicationStatus"},
+	}
+}
+
+// one returns a profile's single configuration: compliant, then changed.
+func one(change func(c *awssim.InventoryConfig, p placed)) func(placed) []awssim.InventoryConfig {
+	return func(p placed) []awssim.InventoryConfig {
+		c := compliant(p)
+		change(&c, p)
+		return []awssim.InventoryConfig{c}
+	}
+}
+
+var (
+	good = &profile{name: "compliant", configs: one(func(*awssim.InventoryConfig, placed) {})}
+
+	profiles = []*profile{
+		{name: "missing", breaks: []string{"INV-001"},
+			configs: func(placed) []awssim.InventoryConfig { return nil }},
+		{name: "disabled", breaks: []string{"INV-002"},
+			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.ID, c.Enabled = "paused", false })},
+		{name: "partial", breaks: []string{"INV-003"},
+			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.ID, c.FilterPrefix = "images-only", "images/" })},
+		{name: "sse-s3", breaks: []string{"INV-101"},
+			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Destination.Encryption, c.Destination.KMSKeyID = "SSE-S3", "" })},
+		{name: "unencrypted", breaks: []string{"INV-101"},
+			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Destination.Encryption, c.Destination.KMSKeyID = "", "" })},
+		{name: "own-kms-key", breaks: []string{"INV-102"},
+			configs: one(func(c *awssim.InventoryConfig, p placed) {
+				c.Destination.KMSKeyID = fmt.Sprintf("arn:aws:kms:%s:%s:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", p.region, p.acct.id)
+			})},
+		{name: "no-account-id", breaks: []string{"INV-103"},
+			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Destination.AccountID = "" })},
+		{name: "partner-destination", breaks: []string{"INV-104", "INV-105"},
+			configs: one(func(c *awssim.InventoryConfig, p placed) {
+				c.ID = "partner-feed"
+				c.Destination.AccountID, c.Destination.Bucket = outsideOrg, "arn:aws:s3:::partner-inventory-drop-"+p.region
+			})},
+		{name: "local-destination", breaks: []string{"INV-104", "INV-105"},
+			configs: one(func(c *awssim.InventoryConfig, p placed) {
+				c.Destination.AccountID, c.Destination.Bucket = p.acct.id, "arn:aws:s3:::"+p.acct.name+"-inventory-"+p.region
+			})},
+		{name: "csv-weekly", breaks: []string{"INV-106", "INV-107"},
+			configs: one(func(c *awssim.InventoryConfig, _ placed) {
+				c.ID, c.Destination.Format, c.Frequency = "weekly-csv", "CSV", "Weekly"
+			})},
+		{name: "current-versions", prodOnly: []string{"INV-108"},
+			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Versions = "Current" })},
+		{name: "few-fields", breaks: []string{"INV-109"},
+			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.OptionalFields = []string{"Size", "LastModifiedDate"} })},
+		{name: "everything-wrong", breaks: []string{"INV-101", "INV-103", "INV-106", "INV-107", "INV-109"}, prodOnly: []string{"INV-108"},
+			configs: one(func(c *awssim.InventoryConfig, _ placed) {
+				c.ID = "legacy"
+				c.Destination = awssim.Destination{Bucket: c.Destination.Bucket, Format: "CSV"}
+				c.Frequency, c.Versions, c.OptionalFields = "Weekly", "Current", nil
+			})},
+		{name: "compliant-and-paused", // a disabled configuration is never judged
+			configs: func(p placed) []awssim.InventoryConfig {
+				paused := compliant(p)
+				paused.ID, paused.Enabled, paused.Destination.Encryption, paused.Destination.KMSKeyID = "old-weekly", false, "", ""
+				return []awssim.InventoryConfig{compliant(p), paused}
+			}},
+	}
+)
+
+// sequence deals profiles to buckets: about half compliant.
+var sequence = func() []*profile {
+	var s []*profile
+	for _, p := range profiles {
+		s = append(s, good, p)
+	}
+	return s
+}()
+
+// placed is one bucket of the demo with its account and profile.
+type placed struct {
+	acct    account
+	name    string
+	region  string
+	profile *profile
+	// generated adds that many copies of the configuration (ManyConfigs).
+	generated int
+}
+
+func (p placed) bucket() awssim.Bucket {
+	return awssim.Bucket{Name: p.name, Region: p.region, Inventory: p.profile.configs(p), Generated: p.generated}
+}
+
+// expect lists the rules the bucket breaks under the demo policy.
+func (p placed) expect() []string {
+	var out []string
+	for _, id := range p.profile.breaks {
+		switch {
+		case p.acct.ou == SandboxOU && (id == "INV-001" || id == "INV-002"):
+		case id == "INV-001" && p.name == scratchBucket:
+		default:
+			out = append(out, id)
+		}
+	}
+	if p.acct.ou == ProductionOU {
+		out = append(out, p.profile.prodOnly...)
+	}
+	return out
+}
+
+// waived reports whether the policy's waiver covers the bucket's findings.
+func (p placed) waived() bool { return p.name == waivedBucket }
+
+const (
+	waivedBucket  = "datalake-prod-legacy-exports"
+	scratchBucket = "ml-dev-scratch-01"
+)
+
+// special are the buckets placed by hand, by account ID.
+var special = map[string][]placed{
+	Security: func() []placed {
+		var out []placed // the central inventory buckets, one per region
+		for _, r := range Regions {
+			out = append(out, placed{name: "acme-inventory-" + r, region: r, profile: good})
+		}
+		return out
+	}(),
+	DataLake: {
+		{name: ManyConfigs, region: "us-east-1", profile: good, generated: 120},
+		{name: waivedBucket, region: "eu-west-1", profile: profileNamed("sse-s3")},
+	},
+	"100000000031": {{name: UnreadableBkt, region: "us-west-2", profile: good}},
+	"100000000044": {{name: scratchBucket, region: "us-west-2", profile: profileNamed("missing")}},
+}
+
+func profileNamed(name string) *profile {
+	return profiles[slices.IndexFunc(profiles, func(p *profile) bool { return p.name == name })]
+}
+
+// layout places every bucket of the demo, deterministically.
+func layout() []placed {
+	var out []placed
+	n := 0
+	for _, a := range accounts {
+		for _, s := range special[a.id] {
+			s.acct = a
+			out = append(out, s)
+		}
+		for i := len(special[a.id]); i < a.buckets; i++ {
+			out = append(out, placed{
+				acct:    a,
+				name:    fmt.Sprintf("%s-%s-%02d", a.name, purposes[n%len(purposes)], i+1),
+				region:  Regions[n%len(Regions)],
+				profile: sequence[n%len(sequence)],
+			})
+			n++
+		}
+	}
+	return out
+}
