@@ -40,6 +40,8 @@ type function struct {
 	aws  aws.Config
 	sink report.Sink // nil: scan and evaluate only
 	log  *slog.Logger
+	// progress, when set, follows the run (the demo's progress bar).
+	progress func(pipeline.Progress)
 }
 
 func newFunction(ctx context.Context, getenv func(string) string, log *slog.Logger) (*function, error) {
@@ -98,6 +100,7 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (pipeline.Su
 		Trigger:      inv.Trigger,
 		OnlyAccounts: inv.Accounts,
 		Logger:       f.log,
+		Progress:     f.progress,
 	})
 	if err != nil {
 		f.log.ErrorContext(ctx, "scan failed", "scan_id", sum.ScanID, "error", err.Error())

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/s3inv/scanner/internal/awssim"
+	"github.com/s3inv/scanner/internal/config"
+	"github.com/s3inv/scanner/internal/demo"
+	"github.com/s3inv/scanner/internal/dynalite"
+	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/report"
+)
+
+// demoTable is the findings table the demo writes.
+const demoTable = "s3-inventory-findings"
+
+// scheduledEvent is what EventBridge sends the function on schedule; the
+// demo invokes the function's handler with it.
+const scheduledEventJSON = `{"version":"0","id":"5d3c9f1e-demo","detail-type":"Scheduled Event","source":"aws.events",` +
+	`"account":"100000000001","time":"2026-01-01T06:00:00Z","region":"us-east-1","resources":[],"detail":{}}`
+
+const demoSynopsis = `Scan a built-in simulated organization (25 accounts in 5 OUs, 300 buckets in
+5 regions) through the same code as the Lambda function, and print a
+dashboard. No AWS account needed: the simulated organization speaks the AWS
+APIs on a loopback port. With -dynalite or -endpoint the findings table is
+written to DynamoDB as well.`
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("demo", demoSynopsis, stderr)
+	withDynalite := fs.Bool("dynalite", false, "start a local DynamoDB (dynalite, from node_modules; `make deps`) and write the findings table to it")
+	endpoint := fs.String("endpoint", "", "write the findings table to the DynamoDB API at this URL (e.g. http://127.0.0.1:8000)")
+	table := fs.String("table", demoTable, "findings table name")
+	findings := fs.String("findings", "", "also print every finding: table, json or csv")
+	asJSON := fs.Bool("json", false, "print the run's summary as JSON instead of the dashboard")
+	keep := fs.Bool("keep", false, "keep the simulated organization and dynalite running until interrupted, to try queries")
+	if code := parseFlags(fs, args, stderr); code >= 0 {
+		return code
+	}
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "scanner demo: %v\n", err)
+		return code
+	}
+	if *withDynalite && *endpoint != "" {
+		return fail(exitUsage, fmt.Errorf("-dynalite and -endpoint %q: want at most one", *endpoint))
+	}
+	var extra []report.Sink
+	if *findings != "" {
+		out, err := outputSink(*findings, stdout)
+		if err != nil {
+			return fail(exitUsage, fmt.Errorf("-findings: %w", err))
+		}
+		extra = append(extra, out)
+	}
+
+	sim, err := awssim.New(demo.Organization())
+	if err != nil {
+		return fail(exitError, err)
+	}
+	defer sim.Close()
+	if *withDynalite {
+		db, err := dynalite.Start(ctx)
+		if err != nil {
+			return fail(exitError, err)
+		}
+		defer db.Close()
+		*endpoint = db.Endpoint()
+	}
+
+	// The function reads its settings as it does in Lambda: SCANNER_* from
+	// its environment, AWS settings through the SDK's standard chain.
+	env := map[string]string{
+		"SCANNER_ROLE_NAME":   demo.RoleName,
+		"SCANNER_EXTERNAL_ID": demo.ExternalID,
+		"SCANNER_POLICY":      demo.Policy(time.Now()),
+	}
+	if *endpoint != "" {
+		env["SCANNER_TABLE"] = *table
+	}
+	cfg, err := config.FromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	if err := pointAWSAt(sim, *endpoint); err != nil {
+		return fail(exitError, err)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	fn, err := buildFunction(ctx, cfg, log, extra...)
+	if err != nil {
+		return fail(exitError, err)
+	}
+	if cfg.Table != "" {
+		if err := ensureTable(ctx, fn.aws, cfg); err != nil {
+			return fail(exitError, err)
+		}
+	}
+	prog := newProgress(stderr)
+	fn.progress = prog.update
+	sum, err := fn.handle(ctx, json.RawMessage(scheduledEventJSON))
+	prog.done()
+	if err != nil {
+		return fail(exitError, err)
+	}
+
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return fail(exitError, err)
+		}
+	} else {
+		d := dashboard{sum: sum, color: useColor(stdout), queries: demoQueries(cfg.Table, *endpoint, *keep)}
+		if err := d.write(stdout); err != nil {
+			return fail(exitError, err)
+		}
+	}
+	if *keep {
+		fmt.Fprintf(stderr, "Simulated organization at %s", sim.URL())
+		if *endpoint != "" {
+			fmt.Fprintf(stderr, ", findings table %s at %s", cfg.Table, *endpoint)
+		}
+		fmt.Fprintln(stderr, ". Press Ctrl-C to stop.")
+		<-ctx.Done()
+	}
+	return exitOK
+}
+
+// pointAWSAt sends the SDK's standard configuration to the simulated
+// organization (and DynamoDB to dynamo when set), with its management
+// credentials, exactly as AWS_ENDPOINT_URL and friends would in Lambda.
+// Profiles and shared files are set aside so nothing of the user's real
+// AWS configuration is used.
+func pointAWSAt(sim *awssim.Server, dynamo string) error {
+	id, secret := sim.ManagementCredentials()
+	set := map[string]string{
+		"AWS_REGION":                  "us-east-1",
+		"AWS_ACCESS_KEY_ID":           id,
+		"AWS_SECRET_ACCESS_KEY":       secret,
+		"AWS_ENDPOINT_URL":            sim.URL(),
+		"AWS_ENDPOINT_URL_DYNAMODB":   dynamo,
+		"AWS_CONFIG_FILE":             os.DevNull,
+		"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+	}
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
+		"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ORGANIZATIONS"} {
+		if err := os.Unsetenv(k); err != nil {
+			return err
+		}
+	}
+	for k, v := range set {
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("set %s: %w", k, err)
+		}
+	}
+	if dynamo == "" {
+		return os.Unsetenv("AWS_ENDPOINT_URL_DYNAMODB")
+	}
+	return nil
+}
+
+// demoQueries are the commands the dashboard suggests to dig further.
+func demoQueries(table, endpoint string, keep bool) []string {
+	if table == "" {
+		return []string{
+			"scanner demo -findings table          every finding, most severe first",
+			"scanner demo -dynalite -keep          write the findings table and keep it to query",
+			"scanner rules                         what each rule checks",
+		}
+	}
+	env := "AWS_ENDPOINT_URL_DYNAMODB=" + endpoint + " AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo"
+	qs := []string{
+		"export " + env,
+		fmt.Sprintf("go run ./cmd/scanner findings -table %s -severity CRITICAL", table),
+		fmt.Sprintf("go run ./cmd/scanner findings -table %s -account %s", table, demo.DataLake),
+		fmt.Sprintf("go run ./cmd/scanner findings -table %s -scans", table),
+		awsQueryExample(table, endpoint),
+	}
+	if !keep {
+		qs = append(qs, "(the demo's dynalite stops now: run `go run ./cmd/scanner demo -dynalite -keep` to keep it for these)")
+	}
+	return qs
+}
