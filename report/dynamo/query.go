@@ -1,0 +1,231 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/rules"
+)
+
+// accountQuery reads the findings (and archived episodes) of one account,
+// or of one of its buckets when bucket is not empty: the table's own key,
+// pk = ACCOUNT#id and sk begins with F# (or F#bucket#).
+func accountQuery(table, accountID, bucket string) *dynamodb.QueryInput {
+	prefix := findingPrefix
+	if bucket != "" {
+		prefix = bucketPrefix(bucket)
+	}
+	return keyQuery(table, "", expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
+		And(expression.Key(attrSK).BeginsWith(prefix)), nil)
+}
+
+// keyQuery builds a Query input from a key condition and an optional filter.
+func keyQuery(table, index string, key expression.KeyConditionBuilder, filter *expression.ConditionBuilder) *dynamodb.QueryInput {
+	b := expression.NewBuilder().WithKeyCondition(key)
+	if filter != nil {
+		b = b.WithFilter(*filter)
+	}
+	expr, err := b.Build()
+	if err != nil {
+		// The builders above are fixed and always valid.
+		panic(fmt.Sprintf("dynamo: build query expression: %v", err))
+	}
+	in := &dynamodb.QueryInput{
+		TableName:                 aws.String(table),
+		KeyConditionExpression:    expr.KeyCondition(),
+		FilterExpression:          expr.Filter(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}
+	if index != "" {
+		in.IndexName = aws.String(index)
+	}
+	return in
+}
+
+// errStop ends a query early without an error.
+var errStop = errors.New("stop")
+
+// query reads every page of in (or until limit items when limit > 0) and
+// hands each item to fn.
+func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, limit int, fn func(map[string]types.AttributeValue) error) error {
+	n := 0
+	p := dynamodb.NewQueryPaginator(s.api, in)
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("query %s: %w", s.describe(in), err)
+		}
+		s.stats.queries.Add(1)
+		for _, item := range page.Items {
+			if err := fn(item); errors.Is(err, errStop) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			if n++; limit > 0 && n >= limit {
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Store) describe(in *dynamodb.QueryInput) string {
+	if in.IndexName != nil {
+		return s.table + " index " + *in.IndexName
+	}
+	return "table " + s.table
+}
+
+// records runs a query of finding items and returns the unexpired ones
+// (TTL deletion is lazy), with archived episodes when episodes is true.
+func (s *Store) records(ctx context.Context, in *dynamodb.QueryInput, limit int, episodes bool) ([]report.Record, error) {
+	now := s.opts.Now()
+	var out []report.Record
+	err := s.query(ctx, in, 0, func(av map[string]types.AttributeValue) error {
+		if !isType(av, typeFinding) && !(episodes && isType(av, typeEpisode)) {
+			return nil
+		}
+		r, err := decodeRecord(av)
+		if err != nil {
+			return err
+		}
+		if !r.Expired(now) {
+			out = append(out, r)
+		}
+		if limit > 0 && len(out) >= limit {
+			return errStop
+		}
+		return nil
+	})
+	return out, err
+}
+
+// unresolved is the filter of OPEN and WAIVED current findings.
+func unresolved() *expression.ConditionBuilder {
+	c := expression.Name("type").Equal(expression.Value(typeFinding)).
+		And(expression.Name("status").In(expression.Value(string(rules.StatusOpen)), expression.Value(string(rules.StatusWaived))))
+	return &c
+}
+
+// Findings returns the current records of one account (table key; the
+// same read the lifecycle makes).
+func (s *Store) Findings(ctx context.Context, accountID string) ([]report.Record, error) {
+	rs, err := s.records(ctx, accountQuery(s.table, accountID, ""), 0, false)
+	if err != nil {
+		return nil, err
+	}
+	report.SortRecords(rs)
+	return rs, nil
+}
+
+// OpenByAccount returns the unresolved findings of one account (table
+// key, filtered on status).
+func (s *Store) OpenByAccount(ctx context.Context, accountID string) ([]report.Record, error) {
+	in := keyQuery(s.table, "", expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
+		And(expression.Key(attrSK).BeginsWith(findingPrefix)), unresolved())
+	rs, err := s.records(ctx, in, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	report.SortRecords(rs)
+	return rs, nil
+}
+
+// OpenByRule returns the unresolved findings of one rule across the
+// organization (index open-by-rule). Records read from an index carry no
+// last_seen, scan_id or observed_at (see findingProjection).
+func (s *Store) OpenByRule(ctx context.Context, ruleID string) ([]report.Record, error) {
+	in := keyQuery(s.table, IndexOpenByRule, expression.Key(attrOpenRule).Equal(expression.Value(ruleID)), nil)
+	rs, err := s.records(ctx, in, 0, false)
+	if err != nil {
+		return nil, err
+	}
+	report.SortRecords(rs)
+	return rs, nil
+}
+
+// OpenBySeverity returns the unresolved findings of one severity, newest
+// first (index open-by-severity, first_seen descending).
+func (s *Store) OpenBySeverity(ctx context.Context, sev rules.Severity, limit int) ([]report.Record, error) {
+	if !sev.Valid() {
+		return nil, fmt.Errorf("open findings by severity: invalid severity %d", int(sev))
+	}
+	in := keyQuery(s.table, IndexOpenBySeverity, expression.Key(attrOpenSeverity).Equal(expression.Value(sev.String())), nil)
+	in.ScanIndexForward = aws.Bool(false)
+	if limit > 0 {
+		in.Limit = aws.Int32(int32(min(limit, 1000)))
+	}
+	return s.records(ctx, in, limit, false)
+}
+
+// BucketHistory returns a bucket's findings, any status, and their
+// archived episodes (table key, sk prefix F#bucket#).
+func (s *Store) BucketHistory(ctx context.Context, accountID, bucket string) ([]report.Record, error) {
+	in := keyQuery(s.table, "", expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
+		And(expression.Key(attrSK).BeginsWith(bucketPrefix(bucket))), nil)
+	rs, err := s.records(ctx, in, 0, true)
+	if err != nil {
+		return nil, err
+	}
+	report.SortRecords(rs)
+	return rs, nil
+}
+
+// Runs returns the latest scan runs, newest first (index runs).
+func (s *Store) Runs(ctx context.Context, limit int) ([]report.Run, error) {
+	in := keyQuery(s.table, IndexRuns, expression.Key(attrRunFeed).Equal(expression.Value(runFeed)), nil)
+	in.ScanIndexForward = aws.Bool(false)
+	if limit > 0 {
+		in.Limit = aws.Int32(int32(min(limit, 1000)))
+	}
+	var runs []report.Run
+	err := s.query(ctx, in, limit, func(av map[string]types.AttributeValue) error {
+		r, err := decodeRun(av)
+		if err != nil {
+			return err
+		}
+		runs = append(runs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Runs that started in the same second come back in any order.
+	slices.SortStableFunc(runs, func(a, b report.Run) int {
+		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(b.ScanID, a.ScanID)
+	})
+	return runs, nil
+}
+
+// AccountScans returns the last complete scan of each account (index
+// accounts-scanned, by account ID).
+func (s *Store) AccountScans(ctx context.Context) ([]report.AccountScan, error) {
+	in := keyQuery(s.table, IndexAccountsScanned, expression.Key(attrAccountFeed).Equal(expression.Value(accountFeed)), nil)
+	var out []report.AccountScan
+	err := s.query(ctx, in, 0, func(av map[string]types.AttributeValue) error {
+		a, err := decodeAccountScan(av)
+		if err != nil {
+			return err
+		}
+		out = append(out, a)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
