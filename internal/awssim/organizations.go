@@ -50,14 +50,13 @@ type orgsRequest struct {
 }
 
 func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, c caller, authCode, authMsg string) {
-	op, ok := strings.CutPrefix(r.Header.Get("X-Amz-Target"), orgsTargetPrefix)
+	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), orgsTargetPrefix)
 	switch op {
 	case "DescribeOrganization", "ListAccounts", "ListRoots", "ListOrganizationalUnitsForParent", "ListAccountsForParent":
 	default:
 		writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "awssim: operation "+r.Header.Get("X-Amz-Target")+" is not simulated")
 		return
 	}
-	_ = ok
 	if authCode != "" {
 		s.count(op, "")
 		writeJSONError(w, http.StatusBadRequest, "UnrecognizedClientException", authMsg)
@@ -156,7 +155,7 @@ func (s *Server) page(w http.ResponseWriter, in orgsRequest, field string, items
 		offset, afterEmpty = n, in.NextToken[0] == 'e'
 	}
 	out := map[string]any{field: []any{}}
-	if s.org.EmptyPages && !afterEmpty {
+	if s.org.EmptyPages && field != "Roots" && !afterEmpty {
 		out["NextToken"] = fmt.Sprintf("e%d", offset)
 		writeJSON(w, http.StatusOK, out)
 		return

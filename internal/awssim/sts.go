@@ -75,11 +75,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 	}
 	if authCode != "" {
 		s.count(action, "")
-		status := http.StatusForbidden
-		if authCode == "MissingAuthenticationToken" {
-			authCode = "MissingAuthenticationToken"
-		}
-		writeQueryError(w, status, authCode, authMsg)
+		writeQueryError(w, http.StatusForbidden, authCode, authMsg)
 		return
 	}
 	if action == "GetCallerIdentity" {
