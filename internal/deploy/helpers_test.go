@@ -1,0 +1,178 @@
+package deploy
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// loadTemplate loads a template of the repository's root.
+func loadTemplate(t *testing.T, name string) *Template {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := Load(filepath.Join(root, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tpl
+}
+
+// raw walks a raw value along keys.
+func raw(v any, keys ...string) any {
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+// refName returns X for {"Ref": "X"}, "" otherwise.
+func refName(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return ""
+	}
+	s, _ := m["Ref"].(string)
+	return s
+}
+
+// getAttName returns "X.Y" for {"Fn::GetAtt": "X.Y"} or ["X", "Y"].
+func getAttName(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return ""
+	}
+	switch a := m["Fn::GetAtt"].(type) {
+	case string:
+		return a
+	case []any:
+		if len(a) == 2 {
+			x, _ := a[0].(string)
+			y, _ := a[1].(string)
+			return x + "." + y
+		}
+	}
+	return ""
+}
+
+// scheduleEvent returns the raw properties of the function's ScheduleV2
+// event (goformation drops them).
+func scheduleEvent(t *testing.T, tpl *Template) map[string]any {
+	t.Helper()
+	_, props, err := tpl.Resource("ScannerFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := props["Events"].(map[string]any)
+	var found []map[string]any
+	for _, e := range events {
+		if raw(e, "Type") == "ScheduleV2" {
+			p, _ := raw(e, "Properties").(map[string]any)
+			found = append(found, p)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("ScannerFunction: %d ScheduleV2 events; want exactly one (EventBridge Scheduler)", len(found))
+	}
+	return found[0]
+}
+
+// tableManagement are DynamoDB operations that create or change the table:
+// the template owns the table, the function never calls them.
+var tableManagement = []string{"CreateTable", "DeleteTable", "UpdateTable", "UpdateTimeToLive", "UpdateContinuousBackups", "CreateBackup", "CreateGlobalTable"}
+
+// dynamoActions returns the DynamoDB operations report/dynamo calls, as
+// IAM actions (dynamodb:Op), sorted: the methods of *dynamodb.Client it
+// names, its paginators (NewQueryPaginator → Query) and waiters
+// (NewTableExistsWaiter → DescribeTable), minus the table-management
+// operations only tests and the demo use.
+func dynamoActions(t *testing.T) []string {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "report", "dynamo")
+	methods := map[string]bool{}
+	ct := reflect.TypeOf(&dynamodb.Client{})
+	for i := range ct.NumMethod() {
+		// Operations only: Op(ctx, *OpInput, ...optFns).
+		m := ct.Method(i)
+		if m.Type.NumIn() >= 3 && m.Type.In(2).Kind() == reflect.Pointer && m.Type.In(2).Elem().Name() == m.Name+"Input" {
+			methods[m.Name] = true
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatalf("report/dynamo: %v (the DynamoDB store the template grants access for)", err)
+	}
+	fset := token.NewFileSet()
+	used := map[string]bool{}
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, filepath.Join(dir, name), nil, 0)
+		if err != nil {
+			t.Fatalf("report/dynamo/%s: %v", name, err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			sel, ok := n.(*ast.SelectorExpr)
+			if !ok {
+				return true
+			}
+			id := sel.Sel.Name
+			switch {
+			case methods[id]:
+				used[id] = true
+			case strings.HasPrefix(id, "New") && strings.HasSuffix(id, "Paginator"):
+				used[strings.TrimSuffix(strings.TrimPrefix(id, "New"), "Paginator")] = true
+			case id == "NewTableExistsWaiter" || id == "NewTableNotExistsWaiter":
+				used["DescribeTable"] = true
+			}
+			return true
+		})
+		// Methods declared on a consumer-owned interface count too.
+		ast.Inspect(f, func(n ast.Node) bool {
+			it, ok := n.(*ast.InterfaceType)
+			if !ok {
+				return true
+			}
+			for _, m := range it.Methods.List {
+				for _, n := range m.Names {
+					if methods[n.Name] {
+						used[n.Name] = true
+					}
+				}
+			}
+			return true
+		})
+	}
+	var out []string
+	for op := range used {
+		if !slices.Contains(tableManagement, op) && methods[op] {
+			out = append(out, "dynamodb:"+op)
+		}
+	}
+	sort.Strings(out)
+	if len(out) == 0 {
+		t.Fatalf("report/dynamo: found no DynamoDB operation in its source")
+	}
+	return out
+}
