@@ -109,7 +109,8 @@ func BucketRegion(err error) string {
 }
 
 // Message returns a one-line description of err for people: the API
-// error's code and message when it has them, else the error text.
+// error's message (its code when it has none; Code gives the code), else
+// the error text.
 func Message(err error) string {
 	if err == nil {
 		return ""
@@ -117,9 +118,9 @@ func Message(err error) string {
 	var ae smithy.APIError
 	msg := err.Error()
 	if errors.As(err, &ae) {
-		msg = ae.ErrorCode()
-		if m := ae.ErrorMessage(); m != "" {
-			msg += ": " + m
+		msg = ae.ErrorMessage()
+		if msg == "" {
+			msg = ae.ErrorCode()
 		}
 	}
 	return strings.Join(strings.Fields(msg), " ")

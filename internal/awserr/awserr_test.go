@@ -55,7 +55,7 @@ func TestBucketRegionAndMessage(t *testing.T) {
 	if got := BucketRegion(errors.New("x")); got != "" {
 		t.Errorf("BucketRegion of a plain error = %q", got)
 	}
-	if got := Message(err); got != "PermanentRedirect: it failed" {
+	if got := Message(err); got != "it failed" {
 		t.Errorf("Message = %q, want one line", got)
 	}
 	if got := Code(err); got != "PermanentRedirect" {

@@ -1,0 +1,130 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+
+	"github.com/s3inv/scanner/internal/awssim"
+	"github.com/s3inv/scanner/internal/config"
+	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/rules"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden.jsonl")
+
+// goldenNow is the golden scans' clock: one waiver of the policy is still
+// valid then, the other has expired.
+var goldenNow = time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
+
+// TestGolden scans the golden organization through the real SDK, the rules
+// and the policy, and compares every finding with testdata/golden.jsonl.
+// A second run, limited to one account and started after its deadline,
+// adds the account-scan-incomplete finding.
+func TestGolden(t *testing.T) {
+	ctx := context.Background()
+	fx, err := awssim.LoadFixture("testdata/golden-org.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := awssim.New(fx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	awsCfg, err := srv.AWSConfig(ctx, "us-east-1", awsconfig.WithRetryMaxAttempts(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.RoleName, cfg.ExternalID, cfg.PolicyFile = "S3InventoryScannerMember", "golden-external-id", "testdata/golden-policy.yaml"
+
+	var out bytes.Buffer
+	settings := pipeline.Settings{Config: cfg, AWS: awsCfg, Sink: report.NewJSON(&out), Trigger: "cli", Now: func() time.Time { return goldenNow }}
+	sum, err := pipeline.Run(ctx, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.AccountsComplete != 4 || sum.AccountsFailed != 2 || sum.AccountsIncomplete != 0 || sum.Waived != 1 {
+		t.Errorf("first run: %d complete, %d failed, %d incomplete, %d waived; want 4, 2, 0, 1",
+			sum.AccountsComplete, sum.AccountsFailed, sum.AccountsIncomplete, sum.Waived)
+	}
+
+	// The second run starts with less time left than the margin.
+	settings.Config.DeadlineMargin = time.Minute
+	settings.OnlyAccounts = []string{"777777777777"}
+	short, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	sum, err = pipeline.Run(short, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.AccountsIncomplete != 1 {
+		t.Errorf("second run: %d incomplete accounts; want 1", sum.AccountsIncomplete)
+	}
+
+	got := normalize(t, out.Bytes())
+	for _, r := range rules.All() {
+		if !strings.Contains(got, `"rule_id":"`+r.ID+`"`) {
+			t.Errorf("no %s finding: the golden organization must fail every rule", r.ID)
+		}
+	}
+	const path = "testdata/golden.jsonl"
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("findings differ from %s (run with -update to accept):\n%s", path, lineDiff(string(want), got))
+	}
+}
+
+// normalize sorts the JSON lines and blanks the random part of scan IDs.
+func normalize(t *testing.T, b []byte) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for i, l := range lines {
+		var f rules.Finding
+		if err := json.Unmarshal([]byte(l), &f); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		f.ScanID = "SCAN"
+		nl, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines[i] = string(nl)
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// lineDiff lists the lines only in want (-) and only in got (+).
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for _, l := range w {
+		if !slices.Contains(g, l) {
+			b.WriteString("- " + l + "\n")
+		}
+	}
+	for _, l := range g {
+		if !slices.Contains(w, l) {
+			b.WriteString("+ " + l + "\n")
+		}
+	}
+	return b.String()
+}
