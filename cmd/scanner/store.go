@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/s3inv/scanner/internal/config"
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/dynamo"
+)
+
+// newStore returns the DynamoDB findings store on cfg.Table, keeping
+// resolved findings for cfg.Retention.
+func newStore(awsCfg aws.Config, cfg config.Config) (*dynamo.Store, error) {
+	return dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, report.StoreOptions{Retention: cfg.Retention})
+}
+
+// newTableSink returns the findings table as a sink.
+func newTableSink(awsCfg aws.Config, cfg config.Config) (report.Sink, error) {
+	return newStore(awsCfg, cfg)
+}
+
+// ensureTable creates the findings table when it does not exist (a local
+// DynamoDB for the demo; the deployed table comes from the SAM template).
+func ensureTable(ctx context.Context, awsCfg aws.Config, cfg config.Config) error {
+	s, err := newStore(awsCfg, cfg)
+	if err != nil {
+		return err
+	}
+	return s.EnsureTable(ctx)
+}
+
+// awsQueryExample is an AWS CLI command that reads the open CRITICAL
+// findings, newest first, from the table at endpoint.
+func awsQueryExample(table, endpoint string) string {
+	return fmt.Sprintf(`aws dynamodb query --endpoint-url %s --table-name %s --index-name %s `+
+		`--key-condition-expression "open_severity = :s" --expression-attribute-values '{":s":{"S":"CRITICAL"}}' `+
+		`--no-scan-index-forward --max-items 5`, endpoint, table, dynamo.IndexOpenBySeverity)
+}
