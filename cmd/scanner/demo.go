@@ -13,7 +13,6 @@ import (
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/demo"
 	"github.com/s3inv/scanner/internal/dynalite"
-	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/report"
 )
 
