@@ -84,8 +84,11 @@ type Account struct {
 type Bucket struct {
 	Name string `yaml:"name"`
 	// Region (default us-east-1).
-	Region    string            `yaml:"region,omitempty"`
-	Inventory []InventoryConfig `yaml:"inventory,omitempty"`
+	Region string `yaml:"region,omitempty"`
+	// ListedRegion, when set, is the BucketRegion ListBuckets reports
+	// instead of Region (a stale answer), to exercise region redirects.
+	ListedRegion string            `yaml:"listed_region,omitempty"`
+	Inventory    []InventoryConfig `yaml:"inventory,omitempty"`
 	// Generated adds this many configurations, named gen-0001…, copied
 	// from the first of Inventory (or a default one when there is none).
 	Generated int `yaml:"generated,omitempty"`
@@ -262,6 +265,9 @@ func (fx *Fixture) Validate() error {
 			buckets[b.Name] = true
 			if b.Region != "" && !regionRe.MatchString(b.Region) {
 				return fmt.Errorf("%s.region %q: want a region such as eu-west-1", bp, b.Region)
+			}
+			if b.ListedRegion != "" && !regionRe.MatchString(b.ListedRegion) {
+				return fmt.Errorf("%s.listed_region %q: want a region such as eu-west-1", bp, b.ListedRegion)
 			}
 			if b.Generated < 0 || len(b.Inventory)+b.Generated > 1000 {
 				return fmt.Errorf("%s: %d configurations; want at most 1000", bp, len(b.Inventory)+b.Generated)

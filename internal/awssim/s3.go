@@ -237,7 +237,7 @@ func (s *Server) listBuckets(w http.ResponseWriter, r *http.Request, c caller) {
 	defer s.mu.RUnlock()
 	for _, n := range names {
 		b := s.buckets[n]
-		if n < start || !strings.HasPrefix(n, q.Get("prefix")) || (q.Has("bucket-region") && b.region != q.Get("bucket-region")) {
+		if n < start || !strings.HasPrefix(n, q.Get("prefix")) || (q.Has("bucket-region") && b.listedRegion != q.Get("bucket-region")) {
 			continue
 		}
 		if len(out.Buckets) == size {
@@ -246,7 +246,7 @@ func (s *Server) listBuckets(w http.ResponseWriter, r *http.Request, c caller) {
 		}
 		xb := xmlBucket{Name: n, CreationDate: joined.Format("2006-01-02T15:04:05.000Z")}
 		if paginated {
-			xb.BucketRegion = b.region
+			xb.BucketRegion = b.listedRegion
 			xb.BucketArn = "arn:aws:s3:::" + n
 		}
 		out.Buckets = append(out.Buckets, xb)

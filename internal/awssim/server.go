@@ -80,6 +80,7 @@ type account struct {
 
 type bucket struct {
 	name, region, account string
+	listedRegion          string
 	configs               []InventoryConfig // sorted by ID
 }
 
@@ -164,7 +165,8 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 			acct.role = Role{Missing: true}
 		}
 		for _, b := range a.Buckets {
-			s.buckets[b.Name] = &bucket{name: b.Name, region: cmpOr(b.Region, defaultRegion), account: a.ID, configs: b.configs(a.ID)}
+			region := cmpOr(b.Region, defaultRegion)
+			s.buckets[b.Name] = &bucket{name: b.Name, region: region, listedRegion: cmpOr(b.ListedRegion, region), account: a.ID, configs: b.configs(a.ID)}
 			acct.buckets = append(acct.buckets, b.Name)
 		}
 		slices.Sort(acct.buckets)
