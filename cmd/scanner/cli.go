@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -77,12 +78,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // prints its usage only for -h.
 func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: scanner %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
-		fs.SetOutput(stderr)
+		fmt.Fprintf(fs.Output(), "Usage: scanner %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
 		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
 	}
 	return fs
 }
@@ -90,10 +88,14 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 // parseFlags parses args and turns flag errors into exit codes: 0 for -h
 // (usage printed), 2 with a one-line message otherwise; -1 to go on.
 func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) int {
+	// The flag package prints its message and the usage on every error:
+	// keep them, and show the usage only when it was asked for.
+	var usage bytes.Buffer
+	fs.SetOutput(&usage)
 	err := fs.Parse(args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		fs.Usage()
+		stderr.Write(usage.Bytes())
 		return exitOK
 	case err != nil:
 		fmt.Fprintf(stderr, "scanner %s: %v\n", fs.Name(), err)

@@ -38,7 +38,7 @@ func (d dashboard) write(w io.Writer) error {
 	d.section(&b, "Findings by severity")
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	peak := slices.Max(append(slices.Collect(maps.Values(s.BySeverity)), 1))
-	for _, sev := range slices.Backward(rules.Severities()) {
+	for _, sev := range rules.Severities() {
 		n := s.BySeverity[sev.String()]
 		fmt.Fprintf(tw, "  %s\t%d\t%s\n", d.paint(sev, sev.String()), n, d.paint(sev, bar(n, peak)))
 	}
@@ -90,8 +90,7 @@ func (d dashboard) write(w io.Writer) error {
 // severity.
 func (d dashboard) tallies(b *strings.Builder, ts []pipeline.Tally, name func(pipeline.Tally) string) {
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	sevs := slices.Collect(slices.Values(rules.Severities()))
-	slices.Reverse(sevs)
+	sevs := rules.Severities()
 	fmt.Fprint(tw, "\t")
 	for _, sev := range sevs {
 		fmt.Fprintf(tw, "%s\t", abbrev(sev))

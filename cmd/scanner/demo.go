@@ -32,7 +32,7 @@ written to DynamoDB as well.`
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("demo", demoSynopsis, stderr)
-	withDynalite := fs.Bool("dynalite", false, "start a local DynamoDB (dynalite, from node_modules; `make deps`) and write the findings table to it")
+	withDynalite := fs.Bool("dynalite", false, "start a local DynamoDB (dynalite, from node_modules: make deps) and write the findings table to it")
 	endpoint := fs.String("endpoint", "", "write the findings table to the DynamoDB API at this URL (e.g. http://127.0.0.1:8000)")
 	table := fs.String("table", demoTable, "findings table name")
 	findings := fs.String("findings", "", "also print every finding: table, json or csv")
@@ -88,7 +88,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := pointAWSAt(sim, *endpoint); err != nil {
 		return fail(exitError, err)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// What could not be scanned is on the dashboard; the log says only
+	// what went wrong with the run itself.
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	fn, err := buildFunction(ctx, cfg, log, extra...)
 	if err != nil {
 		return fail(exitError, err)

@@ -43,8 +43,16 @@ func parseEvent(raw []byte) (invocation, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return invocation{}, fmt.Errorf("event: not a JSON object; %s", eventHelp)
 	}
+	var obj json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if err := dec.Decode(&obj); err != nil {
+		return invocation{}, fmt.Errorf("event: %v; %s", err, eventHelp)
+	}
+	if dec.InputOffset() != int64(len(raw)) {
+		return invocation{}, fmt.Errorf("event: data after the JSON object; %s", eventHelp)
+	}
 	var sched scheduledEvent
-	if err := json.Unmarshal(raw, &sched); err != nil {
+	if err := json.Unmarshal(obj, &sched); err != nil {
 		return invocation{}, fmt.Errorf("event: %v; %s", err, eventHelp)
 	}
 	if sched.Source != "" || sched.DetailType != "" {
@@ -55,13 +63,10 @@ func parseEvent(raw []byte) (invocation, error) {
 	}
 
 	var m manualEvent
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec = json.NewDecoder(bytes.NewReader(obj))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
 		return invocation{}, fmt.Errorf("event: %v; %s", err, eventHelp)
-	}
-	if dec.More() {
-		return invocation{}, fmt.Errorf("event: data after the JSON object; %s", eventHelp)
 	}
 	switch m.Trigger {
 	case "":

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"maps"
+	"strings"
+	"testing"
+
+	"github.com/s3inv/scanner/internal/demo"
+	"github.com/s3inv/scanner/internal/dynalite"
+	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/dynamo"
+	"github.com/s3inv/scanner/rules"
+)
+
+// isolateAWSEnv makes the test restore every variable the demo sets.
+func isolateAWSEnv(t *testing.T) {
+	for _, k := range []string{"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL",
+		"AWS_ENDPOINT_URL_DYNAMODB", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_EC2_METADATA_DISABLED",
+		"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION",
+		"AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL_ORGANIZATIONS"} {
+		t.Setenv(k, "")
+	}
+}
+
+// TestDemoWritesTheTable runs `scanner demo` into dynalite, as `make demo`
+// does, and checks its summary against the demo organization's known
+// counts and the table against the summary.
+func TestDemoWritesTheTable(t *testing.T) {
+	endpoint := dynalite.ForTest(t)
+	isolateAWSEnv(t)
+	ctx := context.Background()
+
+	var stdout, stderr bytes.Buffer
+	if code := run(ctx, []string{"demo", "-endpoint", endpoint, "-json"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("scanner demo: exit %d: %s", code, stderr.String())
+	}
+	var sum pipeline.Summary
+	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
+		t.Fatalf("summary: %v\n%s", err, stdout.String())
+	}
+	want := demo.Expect()
+	if sum.AccountsComplete != want.AccountsComplete || sum.AccountsFailed != want.AccountsFailed ||
+		sum.Buckets != want.Buckets || sum.Configs != want.Configs || sum.Waived != want.Waived || !maps.Equal(sum.ByRule, want.ByRule) {
+		t.Errorf("demo summary: %d complete, %d failed, %d buckets, %d configs, %d waived, %v\nwant %s",
+			sum.AccountsComplete, sum.AccountsFailed, sum.Buckets, sum.Configs, sum.Waived, sum.ByRule, want)
+	}
+
+	store, err := dynamo.New(dynalite.Client(endpoint), demoTable, report.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	critical, err := store.OpenBySeverity(ctx, rules.SeverityCritical, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(critical) != sum.BySeverity["CRITICAL"] {
+		t.Errorf("table: %d open CRITICAL findings; the summary says %d", len(critical), sum.BySeverity["CRITICAL"])
+	}
+	runs, err := store.Runs(ctx, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].ScanID != sum.ScanID || runs[0].Buckets != want.Buckets {
+		t.Errorf("table runs: %+v; want the demo's run %s with %d buckets", runs, sum.ScanID, want.Buckets)
+	}
+	scans, err := store.AccountScans(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scans) != want.AccountsComplete {
+		t.Errorf("table: %d accounts with a complete scan; want %d", len(scans), want.AccountsComplete)
+	}
+}
+
+// TestDemoDashboard runs the demo with nothing but the binary and checks
+// what a person reads.
+func TestDemoDashboard(t *testing.T) {
+	isolateAWSEnv(t)
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"demo"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("scanner demo: exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	want := demo.Expect()
+	for _, s := range []string{
+		"25 scanned: 23 complete, 2 failed, 0 incomplete",
+		"300, with 417 inventory configurations",
+		"INV-104   destination-account-not-approved",
+		"legacy-migration  ROLE_UNAVAILABLE",
+		"hackathon         BUCKETS_UNLISTED",
+		"scanner demo -dynalite -keep",
+	} {
+		if !strings.Contains(out, s) {
+			t.Errorf("dashboard lacks %q:\n%s", s, out)
+		}
+	}
+	if want.Buckets != 300 || want.Configs != 417 {
+		t.Errorf("the demo organization changed (%s): update the dashboard's expected lines", want)
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour escapes in output that is not a terminal")
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("stderr: %s", stderr.String())
+	}
+}
+
+func TestDemoRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"demo", "-dynalite", "-endpoint", "http://127.0.0.1:1"},
+		{"demo", "-findings", "xml"},
+		{"demo", "-nope"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, &stdout, &stderr); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+		if msg := stderr.String(); strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "scanner demo: ") {
+			t.Errorf("%v: stderr %q; want one line", args, msg)
+		}
+	}
+}
