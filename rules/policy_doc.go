@@ -107,7 +107,14 @@ func decode(data []byte, source string) (policyDoc, error) {
 }
 
 func docLine(d *ast.DocumentNode) int {
-	if t := d.GetToken(); t != nil && t.Position != nil {
+	if d == nil {
+		return 0
+	}
+	t := d.Start
+	if t == nil && d.Body != nil {
+		t = d.Body.GetToken()
+	}
+	if t != nil && t.Position != nil {
 		return t.Position.Line
 	}
 	return 0

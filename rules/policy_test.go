@@ -69,7 +69,8 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"syntax", "rules: [\n", []string{"policy test.yaml line 1"}},
 		{"not a mapping", "- INV-101\n", []string{"line 1", "want a mapping"}},
 		{"rules not a mapping", "rules: [INV-101]\n", []string{"line 1", "rules: want a mapping"}},
-		{"two documents", "version: 1\n---\nversion: 1\n", []string{"line 3", "several YAML documents"}},
+		{"two documents", "version: 1\n---\nversion: 1\n", []string{"line 2", "several YAML documents"}},
+		{"empty second document", "version: 1\n---\n", []string{"line 2", "several YAML documents"}},
 		{"unknown top-level key", "version: 1\nrule:\n  INV-101: {}\n", []string{"line 2", `"rule": unknown key: want one of version, rules, overrides, waivers`}},
 		{"unknown rule key", "rules:\n  INV-101:\n    enable: false\n", []string{"line 3", `rules.INV-101 "enable": unknown key: want one of enabled, severity`}},
 		{"duplicate key", "rules:\n  INV-101: {}\n  INV-101: {}\n", []string{"line 3", "already defined"}},
@@ -249,13 +250,13 @@ overrides:
 		sev     Severity
 		enabled bool
 	}{
-		{testAcct, "data", SeverityHigh, true},             // OU then account
-		{testAcct, "logs-1", SeverityCritical, true},       // OU, account, then bucket
-		{testAcct, "", SeverityHigh, true},                 // account level: bucket globs never match
-		{testAcct, "tmp-1", SeverityHigh, false},           // account+bucket override
-		{acct2, "tmp-1", SeverityMedium, true},             // not account 1: only OU and account 2
-		{acct2, "logs-1", SeverityCritical, true},          // bucket beats account
-		{static, "data", SeverityMedium, true},             // no OU: registry default
+		{testAcct, "data", SeverityHigh, true},       // OU then account
+		{testAcct, "logs-1", SeverityCritical, true}, // OU, account, then bucket
+		{testAcct, "", SeverityHigh, true},           // account level: bucket globs never match
+		{testAcct, "tmp-1", SeverityHigh, false},     // account+bucket override
+		{acct2, "tmp-1", SeverityMedium, true},       // not account 1: only OU and account 2
+		{acct2, "logs-1", SeverityCritical, true},    // bucket beats account
+		{static, "data", SeverityMedium, true},       // no OU: registry default
 		{inventory.Account{ID: "444444444444", OUID: "ou-abcd-11111111"}, "x", SeverityLow, true},
 	}
 	for _, c := range cases {
