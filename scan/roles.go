@@ -40,20 +40,31 @@ type Role struct {
 	Duration time.Duration
 }
 
-// Validate checks the role settings against IAM's and STS's rules.
+// RoleError says which setting of a Role is invalid: Field is "Name",
+// "ExternalID", "SessionName" or "Duration".
+type RoleError struct {
+	Field string
+	Msg   string
+}
+
+func (e *RoleError) Error() string { return e.Msg }
+
+// Validate checks the role settings against IAM's and STS's rules. The
+// error is a *RoleError. It never repeats the external ID, which is a
+// shared secret of sorts.
 func (r Role) Validate() error {
 	name := strings.ReplaceAll(r.Name, AccountPlaceholder, "123456789012")
 	if !roleNamePattern.MatchString(name) {
-		return fmt.Errorf("role name %q: want an IAM role name (1-64 of letters, digits and +=,.@_-, optionally after a path)", r.Name)
+		return &RoleError{"Name", fmt.Sprintf("role name %q: want an IAM role name (1-64 of letters, digits and +=,.@_-, optionally after a path)", r.Name)}
 	}
 	if r.ExternalID != "" && (len(r.ExternalID) < 2 || len(r.ExternalID) > 1224 || !externalIDPattern.MatchString(r.ExternalID)) {
-		return fmt.Errorf("external ID: want 2-1224 of letters, digits and +=,.@:/_-")
+		return &RoleError{"ExternalID", "external ID: want 2-1224 of letters, digits and +=,.@:/_-"}
 	}
 	if !sessionNamePattern.MatchString(r.SessionName) {
-		return fmt.Errorf("session name %q: want 2-64 of letters, digits and +=,.@_-", r.SessionName)
+		return &RoleError{"SessionName", fmt.Sprintf("session name %q: want 2-64 of letters, digits and +=,.@_-", r.SessionName)}
 	}
 	if r.Duration != 0 && (r.Duration < 15*time.Minute || r.Duration > time.Hour) {
-		return fmt.Errorf("role duration %s: want 15m to 1h (role chaining caps it at 1h)", r.Duration)
+		return &RoleError{"Duration", fmt.Sprintf("role duration %s: want 15m to 1h (role chaining caps it at 1h)", r.Duration)}
 	}
 	return nil
 }

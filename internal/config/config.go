@@ -9,6 +9,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -181,7 +182,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("filter: %w", err)
 	}
 	if err := c.Role("aws").Validate(); err != nil {
-		return fmt.Errorf("SCANNER_ROLE_NAME/SCANNER_EXTERNAL_ID/SCANNER_SESSION_NAME: %w", err)
+		var re *scan.RoleError
+		if errors.As(err, &re) {
+			return fmt.Errorf("%s: %w", map[string]string{"Name": "SCANNER_ROLE_NAME", "ExternalID": "SCANNER_EXTERNAL_ID",
+				"SessionName": "SCANNER_SESSION_NAME"}[re.Field], err)
+		}
+		return err
 	}
 	if c.AccountConcurrency < 1 || c.AccountConcurrency > 256 {
 		return fmt.Errorf("SCANNER_ACCOUNT_CONCURRENCY=%d: want 1 to 256", c.AccountConcurrency)

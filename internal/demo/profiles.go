@@ -57,7 +57,9 @@ var (
 		{name: "partial", breaks: []string{"INV-003"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.ID, c.FilterPrefix = "images-only", "images/" })},
 		{name: "sse-s3", breaks: []string{"INV-101"},
-			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Destination.Encryption, c.Destination.KMSKeyID = "SSE-S3", "" })},
+			configs: one(func(c *awssim.InventoryConfig, _ placed) {
+				c.Destination.Encryption, c.Destination.KMSKeyID = "SSE-S3", ""
+			})},
 		{name: "unencrypted", breaks: []string{"INV-101"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Destination.Encryption, c.Destination.KMSKeyID = "", "" })},
 		{name: "own-kms-key", breaks: []string{"INV-102"},

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/s3inv/scanner/internal/awssim"
+	"github.com/s3inv/scanner/rules"
+)
+
+// simulate points the SDK's standard configuration at a simulated
+// organization loaded from the golden fixture, as a user's environment
+// would point it at AWS.
+func simulate(t *testing.T) *awssim.Server {
+	t.Helper()
+	isolateAWSEnv(t)
+	fx, err := awssim.LoadFixture("../../internal/pipeline/testdata/golden-org.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := awssim.New(fx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	id, secret := srv.ManagementCredentials()
+	for k, v := range map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret,
+		"AWS_ENDPOINT_URL": srv.URL(), "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+		"SCANNER_ROLE_NAME": "S3InventoryScannerMember", "SCANNER_EXTERNAL_ID": "golden-external-id",
+	} {
+		t.Setenv(k, v)
+	}
+	return srv
+}
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var o, e bytes.Buffer
+	code = run(context.Background(), args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestScanPrintsFindingsAsJSONLines(t *testing.T) {
+	simulate(t)
+	code, out, errOut := runCLI("scan", "-accounts", "222222222222,333333333333", "-policy", "../../internal/pipeline/testdata/golden-policy.yaml")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	seen := map[string]bool{}
+	for _, l := range lines {
+		var f rules.Finding
+		if err := json.Unmarshal([]byte(l), &f); err != nil {
+			t.Fatalf("not a JSON finding: %q: %v", l, err)
+		}
+		if f.FindingID == "" || f.ScanID == "" || f.ObservedAt.IsZero() {
+			t.Errorf("finding lacks identity: %s", l)
+		}
+		seen[f.RuleID] = true
+	}
+	// A static list: INV-104 applies only with the policy's approved list.
+	for _, id := range []string{"INV-001", "INV-101", "INV-104", "SCAN-001", "SCAN-003"} {
+		if !seen[id] {
+			t.Errorf("no %s finding in %d lines", id, len(lines))
+		}
+	}
+	if !strings.Contains(errOut, "2 accounts (1 complete, 1 failed, 0 incomplete)") {
+		t.Errorf("stderr lacks the run's one-line summary: %q", errOut)
+	}
+}
+
+func TestScanFailOnGatesOnOpenFindings(t *testing.T) {
+	simulate(t)
+	code, _, errOut := runCLI("scan", "-accounts", "222222222222", "-format", "table", "-fail-on", "critical",
+		"-policy", "../../internal/pipeline/testdata/golden-policy.yaml")
+	if code != exitFindings || !strings.Contains(errOut, "open findings at or above CRITICAL") {
+		t.Errorf("exit %d, stderr %q; want %d and the count", code, errOut, exitFindings)
+	}
+	// The management account's buckets pass everything.
+	code, out, errOut := runCLI("scan", "-accounts", "111111111111", "-format", "table", "-fail-on", "LOW",
+		"-policy", "../../internal/pipeline/testdata/golden-policy.yaml")
+	if code != exitOK || strings.TrimSpace(out) != "No findings." {
+		t.Errorf("exit %d, stdout %q, stderr %q; want 0 and no findings", code, out, errOut)
+	}
+}
+
+func TestScanOrganizationWithOUFilter(t *testing.T) {
+	srv := simulate(t)
+	code, out, errOut := runCLI("scan", "-org", "-include-ous", "ou-gold-sandbox1", "-format", "csv")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// Three sandbox accounts: one role missing, one unlisted, one fine.
+	if !strings.Contains(errOut, "3 accounts (1 complete, 2 failed, 0 incomplete)") {
+		t.Errorf("stderr: %q", errOut)
+	}
+	if !strings.HasPrefix(out, "finding_id,") || !strings.Contains(out, "SCAN-001") || !strings.Contains(out, "SCAN-002") {
+		t.Errorf("csv output:\n%s", out)
+	}
+	if n := srv.Calls("GetBucketLocation"); n != 0 {
+		t.Errorf("%d GetBucketLocation calls; want 0", n)
+	}
+}
+
+// TestBadInputIsOneLineAndExit2 checks that every bad input is named in a
+// one-line message, with exit code 2, before anything is scanned.
+func TestBadInputIsOneLineAndExit2(t *testing.T) {
+	srv := simulate(t)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "-accounts", "12345"}, `"12345"`},
+		{[]string{"scan", "-role-name", "bad role!"}, "bad role!"},
+		{[]string{"scan", "-external-id", "x"}, "SCANNER_EXTERNAL_ID: external ID"},
+		{[]string{"scan", "-session-name", "a"}, "SCANNER_SESSION_NAME"},
+		{[]string{"scan", "-account-concurrency", "0"}, "SCANNER_ACCOUNT_CONCURRENCY"},
+		{[]string{"scan", "-nope"}, "-nope"},
+		{[]string{"scan", "-format", "xml"}, `"xml"`},
+		{[]string{"scan", "-fail-on", "urgent"}, "urgent"},
+		{[]string{"scan", "-include-ous", "engineering"}, "engineering"},
+		{[]string{"scan", "-policy", "testdata/missing.yaml"}, "testdata/missing.yaml"},
+		{[]string{"scan", "stray"}, `"stray"`},
+		{[]string{"rules", "-format", "xml"}, `"xml"`},
+		{[]string{"frobnicate"}, `"frobnicate"`},
+	} {
+		code, _, errOut := runCLI(tc.args...)
+		if code != exitUsage || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and one line naming %s", tc.args, code, errOut, exitUsage, tc.want)
+		}
+	}
+	if n := srv.Calls("AssumeRole") + srv.Calls("ListAccounts"); n != 0 {
+		t.Errorf("%d AWS calls for bad input; want none", n)
+	}
+}
+
+func TestRulesListsTheCatalogue(t *testing.T) {
+	code, out, _ := runCLI("rules")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	for _, r := range rules.All() {
+		if !strings.Contains(out, r.ID+"  ") || !strings.Contains(out, r.Name) {
+			t.Errorf("rules table lacks %s %s", r.ID, r.Name)
+		}
+	}
+	code, out, _ = runCLI("rules", "-format", "json")
+	var got []rules.Rule
+	if err := json.Unmarshal([]byte(out), &got); code != exitOK || err != nil || len(got) != len(rules.All()) {
+		t.Errorf("rules -format json: exit %d, %d rules, %v", code, len(got), err)
+	}
+}
