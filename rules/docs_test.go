@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -98,5 +99,31 @@ func TestMarkdownTable(t *testing.T) {
 	}
 	if !strings.Contains(tab, "| [INV-104](docs/rules.md#inv-104-destination-account-not-approved) | destination-account-not-approved | config | CRITICAL |") {
 		t.Errorf("INV-104 row missing or wrong:\n%s", tab)
+	}
+}
+
+// TestPolicyDocExamples loads every YAML and JSON example of
+// docs/policy.md.
+func TestPolicyDocExamples(t *testing.T) {
+	data, err := os.ReadFile("../docs/policy.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := 0
+	for i, part := range strings.Split(string(data), "```")[1:] {
+		if i%2 != 0 {
+			continue // text between blocks
+		}
+		lang, body, _ := strings.Cut(part, "\n")
+		if lang != "yaml" && lang != "json" {
+			continue
+		}
+		blocks++
+		if _, err := LoadPolicy([]byte(body), fmt.Sprintf("docs/policy.md block %d", blocks)); err != nil {
+			t.Error(err)
+		}
+	}
+	if blocks < 5 {
+		t.Errorf("%d examples found in docs/policy.md, want at least 5", blocks)
 	}
 }
