@@ -38,5 +38,15 @@
 //     first_seen = now. The DynamoDB store keeps the earlier episode as a
 //     history record of the bucket.
 //
-// Package report/sinktest is the conformance suite every sink passes.
+// # Queries
+//
+// The stores implement [Store]: a Sink plus a [Querier] that answers what
+// dashboards ask (open findings by account, by rule, by severity newest
+// first; one bucket's history; the latest runs; the last complete scan of
+// each account), leaving out expired records. [StoreOptions] sets the
+// retention and the clock.
+//
+// Package report/sinktest is the conformance suite every sink passes
+// (RunSinkTests), and every store too (RunStoreTests, through its
+// Querier).
 package report
