@@ -409,11 +409,14 @@ func (v *validator) compile(doc policyDoc) *Policy {
 	p := &Policy{source: v.source}
 	rules := catalogue()
 
-	switch ver := doc.Version; {
-	case ver == nil:
-	case fmt.Sprint(ver) == "1":
+	switch ver := doc.Version.(type) {
+	case nil:
+	case uint64, int64, int:
+		if fmt.Sprint(ver) != "1" {
+			v.fail([]string{"version"}, fmt.Sprint(ver), "want 1")
+		}
 	default:
-		v.fail([]string{"version"}, fmt.Sprint(ver), "want 1")
+		v.fail([]string{"version"}, fmt.Sprint(ver), "want the integer 1")
 	}
 	out := policyDoc{Version: 1}
 

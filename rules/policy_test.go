@@ -75,6 +75,8 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"unknown rule key", "rules:\n  INV-101:\n    enable: false\n", []string{"line 3", `rules.INV-101 "enable": unknown key: want one of enabled, severity`}},
 		{"duplicate key", "rules:\n  INV-101: {}\n  INV-101: {}\n", []string{"line 3", "already defined"}},
 		{"bad version", "version: 2\n", []string{"line 1", `version "2": want 1`}},
+		{"version not an integer", "version: \"1\"\n", []string{"line 1", `version "1": want the integer 1`}},
+		{"scalar document", "null\n", []string{"line 1", "want a mapping"}},
 		{"unknown rule", "rules:\n  INV-110: {severity: LOW}\n", []string{"line 2", `rules "INV-110": unknown rule ID`}},
 		{"bad severity", "rules:\n  INV-101:\n    severity: SEVERE\n", []string{"line 3", `rules.INV-101.severity "SEVERE": want one of CRITICAL, HIGH, MEDIUM, LOW, INFO`}},
 		{"enabled not a bool", "rules:\n  INV-101:\n    enabled: yes\n", []string{"line 3", `rules.INV-101.enabled "yes": want true or false`}},
