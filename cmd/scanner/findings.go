@@ -89,6 +89,9 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if cfg.Table == "" {
 		return fail(exitUsage, errors.New("no table; set -table or SCANNER_TABLE"))
 	}
+	if err := cfg.Validate(); err != nil {
+		return fail(exitUsage, err)
+	}
 	awsCfg, err := pipeline.LoadAWS(ctx, cfg)
 	if err != nil {
 		return fail(exitError, err)
