@@ -128,6 +128,9 @@ func Run(ctx context.Context, s Settings) (Summary, error) {
 	h := newHandler(rules.NewEvaluator(policy, org), s.Sink, run.ScanID, s.Now, len(org.Targets), s.Progress)
 	log := s.Logger.With("scan_id", run.ScanID)
 	log.InfoContext(ctx, "scan started", "trigger", s.Trigger, "accounts", len(org.Targets), "dry_run", s.Sink == nil)
+	for _, w := range policy.Warnings() {
+		log.WarnContext(ctx, "policy", "warning", w)
+	}
 	for _, w := range policy.ExpiredWaivers(started) {
 		log.WarnContext(ctx, "waiver expired: its findings are open again", "rule", w.Rule, "account", w.Account,
 			"bucket", w.Bucket, "expires", w.Expires)
