@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -38,6 +39,19 @@ func Replace(doc []byte, name, body string) ([]byte, error) {
 	}
 	out.Write(doc[j:])
 	return out.Bytes(), nil
+}
+
+// Extract returns the body of the block named name in doc.
+func Extract(doc []byte, name string) (string, error) {
+	begin := "<!-- BEGIN " + name + " -->\n"
+	end := "<!-- END " + name + " -->"
+	s := string(doc)
+	i := strings.Index(s, begin)
+	j := strings.Index(s, end)
+	if i < 0 || j < i+len(begin) {
+		return "", fmt.Errorf("markers %q and %q: not found in order", strings.TrimSpace(begin), end)
+	}
+	return s[i+len(begin) : j], nil
 }
 
 // Check compares the block named name in the file at path with body. With

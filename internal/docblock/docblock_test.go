@@ -17,3 +17,13 @@ func TestReplace(t *testing.T) {
 		}
 	}
 }
+
+func TestExtract(t *testing.T) {
+	doc := []byte("a\n<!-- BEGIN Y -->\nbody\n<!-- END Y -->\n")
+	if got, err := Extract(doc, "Y"); err != nil || got != "body\n" {
+		t.Errorf("Extract = %q, %v; want %q", got, err, "body\n")
+	}
+	if _, err := Extract(doc, "Z"); err == nil {
+		t.Error("Extract of a missing block succeeded")
+	}
+}
