@@ -15,6 +15,7 @@ import (
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/dynamo"
 )
 
 // lambdaMain runs the Lambda function. The configuration, the policy and
@@ -39,7 +40,9 @@ type function struct {
 	cfg  config.Config
 	aws  aws.Config
 	sink report.Sink // nil: scan and evaluate only
-	log  *slog.Logger
+	// store is the findings table within sink, when there is one.
+	store *dynamo.Store
+	log   *slog.Logger
 	// progress, when set, follows the run (the demo's progress bar).
 	progress func(pipeline.Progress)
 }
@@ -66,16 +69,15 @@ func buildFunction(ctx context.Context, cfg config.Config, log *slog.Logger, ext
 	if err != nil {
 		return nil, err
 	}
+	fn := &function{cfg: cfg, aws: awsCfg, log: log}
 	var sinks []report.Sink
 	if cfg.Table != "" {
-		store, err := newTableSink(awsCfg, cfg)
-		if err != nil {
+		if fn.store, err = newStore(awsCfg, cfg); err != nil {
 			return nil, err
 		}
-		sinks = append(sinks, store)
+		sinks = append(sinks, fn.store)
 	}
 	sinks = append(sinks, extra...)
-	fn := &function{cfg: cfg, aws: awsCfg, log: log}
 	if len(sinks) > 0 {
 		fn.sink = pipeline.Fanout(sinks...)
 	}
@@ -102,6 +104,11 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (pipeline.Su
 		Logger:       f.log,
 		Progress:     f.progress,
 	})
+	if sink != nil && f.store != nil {
+		st := f.store.Stats()
+		f.log.InfoContext(ctx, "findings table written", "scan_id", sum.ScanID, "table", f.store.Table(),
+			"writes", st.Writes(), "batch_calls", st.BatchCalls, "resent", st.Resent, "queries", st.Queries)
+	}
 	if err != nil {
 		f.log.ErrorContext(ctx, "scan failed", "scan_id", sum.ScanID, "error", err.Error())
 		return sum, fmt.Errorf("scan %s: %w", sum.ScanID, err)
