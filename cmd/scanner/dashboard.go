@@ -46,6 +46,9 @@ func (d dashboard) write(w io.Writer) error {
 
 	d.section(&b, "Findings by rule")
 	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	if len(s.ByRule) > 0 {
+		fmt.Fprintln(tw, "  rule\tname\tdefault severity\tfindings")
+	}
 	for _, id := range slices.Sorted(maps.Keys(s.ByRule)) {
 		r, _ := rules.Lookup(id)
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\n", id, r.Name, d.paint(r.Severity, r.Severity.String()), s.ByRule[id])
