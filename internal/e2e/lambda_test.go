@@ -1,0 +1,495 @@
+//go:build unix
+
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/s3inv/scanner/internal/awssim"
+	"github.com/s3inv/scanner/internal/deploy"
+	"github.com/s3inv/scanner/internal/dynalite"
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/dynamo"
+	"github.com/s3inv/scanner/rules"
+)
+
+const (
+	table      = "e2e-findings"
+	roleName   = "S3InventoryScannerMember"
+	externalID = "e2e-external-id"
+)
+
+// summary is the part of the function's response the test reads.
+type summary struct {
+	ScanID             string         `json:"scan_id"`
+	Trigger            string         `json:"trigger"`
+	AccountsComplete   int            `json:"accounts_complete"`
+	AccountsFailed     int            `json:"accounts_failed"`
+	AccountsIncomplete int            `json:"accounts_incomplete"`
+	Buckets            int            `json:"buckets"`
+	ByRule             map[string]int `json:"by_rule"`
+}
+
+// lambdaError is what the runtime returns for a handler error.
+type lambdaError struct {
+	ErrorMessage string `json:"errorMessage"`
+	ErrorType    string `json:"errorType"`
+}
+
+// wantOpen is the open findings of a complete scan of testdata/org.yaml
+// under the default policy, by account (see the fixture's header).
+var wantOpen = map[string][]string{
+	"111111111111": nil,
+	"222222222222": {"INV-001", "INV-002", "INV-003", "INV-101", "INV-103", "INV-104"},
+	"333333333333": {"SCAN-001"},
+	"444444444444": nil,
+	"555555555555": {"SCAN-003"},
+}
+
+// scanned are the accounts a run reads buckets of (ACTIVE, role there).
+var scanned = []string{"111111111111", "222222222222", "555555555555"}
+
+func TestLambdaEndToEnd(t *testing.T) {
+	endpoint := dynalite.ForTest(t)
+	ctx := context.Background()
+	root, err := deploy.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bootstrap, rie := buildTools(t, root, t.TempDir())
+
+	ddb := dynalite.Client(endpoint)
+	store, err := dynamo.New(ddb, table, report.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureTable(ctx); err != nil {
+		t.Fatalf("create the findings table: %v", err)
+	}
+	rec := newDynamoRecorder(t, endpoint)
+
+	// Two simulators of the same organization: one answers at once, the
+	// other takes 400 ms a call (the deadline run).
+	fast := startSim(t)
+	slow := startSim(t, awssim.WithLatency(400*time.Millisecond, 0))
+
+	env := func(sim *awssim.Server, timeout, margin string) map[string]string {
+		key, secret := sim.ManagementCredentials()
+		return map[string]string{
+			"AWS_REGION":                  "us-east-1",
+			"AWS_ACCESS_KEY_ID":           key,
+			"AWS_SECRET_ACCESS_KEY":       secret,
+			"AWS_ENDPOINT_URL":            sim.URL(),
+			"AWS_ENDPOINT_URL_DYNAMODB":   rec.URL,
+			"AWS_LAMBDA_FUNCTION_TIMEOUT": timeout,
+			"SCANNER_TABLE":               table,
+			"SCANNER_ROLE_NAME":           roleName,
+			"SCANNER_EXTERNAL_ID":         externalID,
+			"SCANNER_DEADLINE_MARGIN":     margin,
+		}
+	}
+	fn := startFunction(t, rie, bootstrap, env(fast, "120", "5s"))
+
+	var first map[string][]report.Record
+	t.Run("scheduled run", func(t *testing.T) {
+		sum := decodeSummary(t, fn.invoke(t, scheduledEvent()))
+		wantByRule := map[string]int{}
+		for _, ids := range wantOpen {
+			for _, id := range ids {
+				wantByRule[id]++
+			}
+		}
+		if !maps.Equal(sum.ByRule, wantByRule) {
+			t.Errorf("summary by_rule = %v; want %v", sum.ByRule, wantByRule)
+		}
+		if sum.Trigger != "schedule" || sum.AccountsComplete != 3 || sum.AccountsFailed != 1 || sum.AccountsIncomplete != 0 {
+			t.Errorf("summary: trigger %q, %d complete, %d failed, %d incomplete; want schedule, 3 (111, 222, 555), 1 (333: no role), 0",
+				sum.Trigger, sum.AccountsComplete, sum.AccountsFailed, sum.AccountsIncomplete)
+		}
+		if sum.Buckets != 9 {
+			t.Errorf("summary: %d buckets; want 9 (1 + 7 + 1 in the scanned accounts)", sum.Buckets)
+		}
+		first = tableFindings(t, store)
+		for acct, want := range wantOpen {
+			if got := openRules(first[acct]); !slices.Equal(got, want) {
+				t.Errorf("table: account %s has open findings %v; want %v", acct, got, want)
+			}
+		}
+		runs, err := store.Runs(ctx, 0)
+		if err != nil || len(runs) != 1 || runs[0].ScanID != sum.ScanID || runs[0].FinishedAt.IsZero() {
+			t.Errorf("table: runs %+v (%v); want the one finished run %s", runs, err, sum.ScanID)
+		}
+		checkMetricFilters(t, root, fn, sum.ScanID, map[string]float64{"coverage_findings": 2, "accounts_failed": 1, "accounts_incomplete": 0, "findings_open": 8})
+	})
+	if first == nil {
+		t.FailNow()
+	}
+
+	t.Run("rerun writes the same findings", func(t *testing.T) {
+		decodeSummary(t, fn.invoke(t, scheduledEvent()))
+		again := tableFindings(t, store)
+		for acct := range wantOpen {
+			if got, want := findingIDs(again[acct]), findingIDs(first[acct]); !slices.Equal(got, want) {
+				t.Errorf("account %s: findings %v after a second run; want the same %v", acct, got, want)
+			}
+		}
+	})
+
+	t.Run("malformed events write nothing", func(t *testing.T) {
+		before := itemCount(t, ddb)
+		for _, c := range []struct{ payload, want string }{
+			{`{"trigger":"nightly"}`, `trigger "nightly"`},
+			{`[1, 2]`, "not a JSON object"},
+			{`{"source":"aws.s3","detail-type":"Object Created"}`, `source "aws.s3"`},
+			{`{"trigger":"manual","accounts":["12345"]}`, `"12345" is not a 12-digit account ID`},
+			{`{"trigger":"manual","dry_run":true,"surprise":1}`, "surprise"},
+		} {
+			var le lambdaError
+			body := fn.invoke(t, c.payload)
+			if err := json.Unmarshal(body, &le); err != nil || le.ErrorMessage == "" {
+				t.Errorf("invoke %s: response %s; want an error", c.payload, body)
+				continue
+			}
+			if !strings.Contains(le.ErrorMessage, c.want) || strings.Contains(le.ErrorMessage, "\n") {
+				t.Errorf("invoke %s: error %q; want one line naming %s", c.payload, le.ErrorMessage, c.want)
+			}
+		}
+		if after := itemCount(t, ddb); after != before {
+			t.Errorf("the table has %d items after malformed events; want %d, as before", after, before)
+		}
+	})
+
+	t.Run("manual dry run writes nothing", func(t *testing.T) {
+		before := itemCount(t, ddb)
+		sum := decodeSummary(t, fn.invoke(t, `{"trigger":"manual","accounts":["222222222222"],"dry_run":true}`))
+		want := map[string]int{}
+		for _, id := range wantOpen["222222222222"] {
+			want[id]++
+		}
+		if !maps.Equal(sum.ByRule, want) || sum.Trigger != "manual" {
+			t.Errorf("dry run of 222222222222: trigger %q, by_rule %v; want manual, %v", sum.Trigger, sum.ByRule, want)
+		}
+		if after := itemCount(t, ddb); after != before {
+			t.Errorf("the table has %d items after a dry run; want %d, as before", after, before)
+		}
+	})
+
+	t.Run("deadline", func(t *testing.T) {
+		// 4 s to run, 2 s kept to write: discovery takes four 400 ms
+		// calls, every account at least three more, app-big five pages.
+		short := startFunction(t, rie, bootstrap, env(slow, "4", "2s"))
+		sum := decodeSummary(t, short.invoke(t, scheduledEvent()))
+		if sum.AccountsComplete != 0 || sum.AccountsIncomplete < len(scanned) {
+			t.Errorf("deadline run: %d complete, %d incomplete; want 0 complete and at least %d incomplete", sum.AccountsComplete, sum.AccountsIncomplete, len(scanned))
+		}
+		after := tableFindings(t, store)
+		for _, acct := range scanned {
+			if !slices.Contains(openRules(after[acct]), "SCAN-004") {
+				t.Errorf("account %s cut short by the deadline: no open SCAN-004 (open: %v)", acct, openRules(after[acct]))
+			}
+		}
+		for acct, recs := range first {
+			for _, r := range recs {
+				now := find(after[acct], r.FindingID)
+				if now == nil || now.Status != r.Status {
+					t.Errorf("account %s: finding %s (%s) was %s, is %v after an incomplete scan; an incomplete scan resolves nothing",
+						acct, r.FindingID, r.RuleID, r.Status, status(now))
+				}
+			}
+		}
+		checkMetricFilters(t, root, short, sum.ScanID, map[string]float64{"accounts_incomplete": float64(sum.AccountsIncomplete)})
+	})
+
+	t.Run("complete run resolves SCAN-004", func(t *testing.T) {
+		decodeSummary(t, fn.invoke(t, scheduledEvent()))
+		after := tableFindings(t, store)
+		for acct, want := range wantOpen {
+			got := openRules(after[acct])
+			if acct == "333333333333" {
+				// Its role is unavailable: the account is never scanned
+				// completely, so a SCAN-004 the deadline run may have left
+				// (AssumeRole cut short) stays open beside SCAN-001.
+				got = slices.DeleteFunc(got, func(id string) bool { return id == "SCAN-004" })
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("account %s: open findings %v after a complete run; want %v (SCAN-004 resolved)", acct, got, want)
+			}
+		}
+		for _, acct := range scanned {
+			var resolved bool
+			for _, r := range after[acct] {
+				resolved = resolved || (r.RuleID == "SCAN-004" && r.Status == rules.StatusResolved)
+			}
+			if !resolved {
+				t.Errorf("account %s: no RESOLVED SCAN-004 after a complete run", acct)
+			}
+		}
+	})
+
+	t.Run("every call is granted", func(t *testing.T) {
+		checkGrants(t, root, rec.Calls(), []*awssim.Server{fast, slow})
+	})
+}
+
+func startSim(t *testing.T, opts ...awssim.Option) *awssim.Server {
+	t.Helper()
+	fx, err := awssim.LoadFixture(filepath.Join("testdata", "org.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := awssim.New(fx, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func decodeSummary(t *testing.T, body []byte) summary {
+	t.Helper()
+	var le lambdaError
+	if json.Unmarshal(body, &le) == nil && le.ErrorMessage != "" {
+		t.Fatalf("the function failed: %s: %s", le.ErrorType, le.ErrorMessage)
+	}
+	var s summary
+	if err := json.Unmarshal(body, &s); err != nil || s.ScanID == "" {
+		t.Fatalf("response %s: want a scan summary (%v)", body, err)
+	}
+	return s
+}
+
+// tableFindings reads every account's findings through report/dynamo.
+func tableFindings(t *testing.T, store *dynamo.Store) map[string][]report.Record {
+	t.Helper()
+	out := map[string][]report.Record{}
+	for acct := range wantOpen {
+		recs, err := store.Findings(context.Background(), acct)
+		if err != nil {
+			t.Fatalf("findings of %s: %v", acct, err)
+		}
+		out[acct] = recs
+	}
+	return out
+}
+
+func openRules(recs []report.Record) []string {
+	var out []string
+	for _, r := range recs {
+		if r.Status == rules.StatusOpen {
+			out = append(out, r.RuleID)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func findingIDs(recs []report.Record) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.FindingID+"="+string(r.Status))
+	}
+	sort.Strings(out)
+	return out
+}
+
+func find(recs []report.Record, id string) *report.Record {
+	for i := range recs {
+		if recs[i].FindingID == id {
+			return &recs[i]
+		}
+	}
+	return nil
+}
+
+func status(r *report.Record) any {
+	if r == nil {
+		return "gone"
+	}
+	return r.Status
+}
+
+func itemCount(t *testing.T, ddb *dynamodb.Client) int32 {
+	t.Helper()
+	var n int32
+	p := dynamodb.NewScanPaginator(ddb, &dynamodb.ScanInput{TableName: aws.String(table), Select: types.SelectCount})
+	for p.HasMorePages() {
+		page, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatalf("count items: %v", err)
+		}
+		n += page.Count
+	}
+	return n
+}
+
+var filterPattern = regexp.MustCompile(`^\{ \$\.(\w+) = "([^"]*)" \}$`)
+
+// checkMetricFilters applies each metric filter of template.yaml to the
+// function's log lines of one run: exactly one line must match, and each
+// metric value must be a number (and equal want, for the fields in want).
+func checkMetricFilters(t *testing.T, root string, fn *function, scanID string, want map[string]float64) {
+	t.Helper()
+	tpl, err := deploy.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	filters := tpl.ResourcesOfType("AWS::Logs::MetricFilter")
+	if len(filters) == 0 {
+		t.Fatal("template.yaml: no metric filter")
+	}
+	for name, f := range filters {
+		props, _ := f["Properties"].(map[string]any)
+		m := filterPattern.FindStringSubmatch(fmt.Sprint(props["FilterPattern"]))
+		if m == nil {
+			t.Errorf("%s: FilterPattern %v: want { $.key = \"value\" }", name, props["FilterPattern"])
+			continue
+		}
+		var matched []map[string]any
+		for _, l := range fn.logLines() {
+			if fmt.Sprint(l[m[1]]) == m[2] && l["scan_id"] == scanID {
+				matched = append(matched, l)
+			}
+		}
+		if len(matched) != 1 {
+			t.Errorf("%s: %d log lines of scan %s match %s; want one (the function logs %q under %q?)", name, len(matched), scanID, props["FilterPattern"], m[2], m[1])
+			continue
+		}
+		mts, _ := props["MetricTransformations"].([]any)
+		for _, mt := range mts {
+			field := strings.TrimPrefix(fmt.Sprint(mt.(map[string]any)["MetricValue"]), "$.")
+			v, ok := matched[0][field].(float64)
+			if !ok {
+				t.Errorf("%s: the log line has no number %s: %v", name, field, matched[0])
+				continue
+			}
+			if w, ok := want[field]; ok && v != w {
+				t.Errorf("%s: %s = %v; want %v", name, field, v, w)
+			}
+		}
+	}
+}
+
+// s3Actions are the IAM actions of the S3 operations.
+var s3Actions = map[string]string{
+	"ListBuckets":                       "s3:ListAllMyBuckets",
+	"ListBucketInventoryConfigurations": "s3:GetInventoryConfiguration",
+	"GetBucketInventoryConfiguration":   "s3:GetInventoryConfiguration",
+	"GetBucketLocation":                 "s3:GetBucketLocation",
+	"HeadBucket":                        "s3:ListBucket",
+}
+
+// checkGrants checks that every call the function made is allowed by the
+// templates: DynamoDB and Organizations and STS by the function's role,
+// S3 by the member role.
+func checkGrants(t *testing.T, root string, ddbCalls []dynamoCall, sims []*awssim.Server) {
+	t.Helper()
+	scanner, err := deploy.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	member, err := deploy.Load(filepath.Join(root, "member-role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, fnRole, err := scanner.Resource("ScannerRole")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, memberRole, err := member.Resource("MemberRole")
+	if err != nil {
+		t.Fatal(err)
+	}
+	scannerGrants, indexGranted := map[string]bool{}, false
+	collectActions(fnRole["Policies"], scannerGrants, &indexGranted)
+	memberGrants := map[string]bool{}
+	collectActions(memberRole["Policies"], memberGrants, new(bool))
+
+	if len(ddbCalls) == 0 {
+		t.Fatal("the recorder saw no DynamoDB call")
+	}
+	for _, c := range ddbCalls {
+		if !scannerGrants["dynamodb:"+c.Op] {
+			t.Errorf("the function called dynamodb:%s on %s, which template.yaml does not grant", c.Op, c.Table)
+		}
+		if c.Table != table {
+			t.Errorf("the function called dynamodb:%s on table %q; want only %s", c.Op, c.Table, table)
+		}
+		if c.Index != "" && !indexGranted {
+			t.Errorf("the function queried index %s, and template.yaml grants the table only", c.Index)
+		}
+	}
+	calls := map[string]int{}
+	for _, s := range sims {
+		for op, n := range s.AllCalls() {
+			calls[op] += n
+		}
+	}
+	for op, n := range calls {
+		if n == 0 {
+			continue
+		}
+		switch {
+		case op == "AssumeRole":
+			if !scannerGrants["sts:AssumeRole"] {
+				t.Errorf("the function called sts:AssumeRole, which template.yaml does not grant")
+			}
+		case s3Actions[op] != "":
+			if !memberGrants[s3Actions[op]] {
+				t.Errorf("the function called S3 %s (%s), which member-role.yaml does not grant", op, s3Actions[op])
+			}
+		case slices.Contains([]string{"DescribeOrganization", "ListAccounts", "ListRoots", "ListOrganizationalUnitsForParent", "ListAccountsForParent"}, op):
+			if !scannerGrants["organizations:"+op] {
+				t.Errorf("the function called organizations:%s, which template.yaml does not grant", op)
+			}
+		default:
+			t.Errorf("the function called %s, which neither template grants", op)
+		}
+	}
+}
+
+// collectActions adds every Action found in v (a raw Policies list, Fn::If
+// branches included) to into, and notes whether a DynamoDB statement names
+// an index.
+func collectActions(v any, into map[string]bool, index *bool) {
+	switch v := v.(type) {
+	case []any:
+		for _, e := range v {
+			collectActions(e, into, index)
+		}
+	case map[string]any:
+		if a, ok := v["Action"]; ok {
+			var actions []string
+			switch a := a.(type) {
+			case string:
+				actions = []string{a}
+			case []any:
+				for _, e := range a {
+					actions = append(actions, fmt.Sprint(e))
+				}
+			}
+			for _, x := range actions {
+				into[x] = true
+				if strings.HasPrefix(x, "dynamodb:") && strings.Contains(fmt.Sprint(v["Resource"]), "/index/") {
+					*index = true
+				}
+			}
+		}
+		for _, e := range v {
+			collectActions(e, into, index)
+		}
+	}
+}
