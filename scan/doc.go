@@ -11,10 +11,17 @@
 //	        → Handler.Bucket                one BucketResult per bucket, streamed
 //	      → Handler.Account                 one AccountResult per account, last
 //
-// Scanner.Scan runs accounts concurrently (Options.AccountConcurrency) and,
-// within each account, buckets concurrently (Options.BucketConcurrency),
-// with errgroup limits. Results are streamed to the Handler as they come,
-// so memory does not grow with the number of buckets.
+// Scanner.Scan keeps one pool of AWS requests in flight
+// (Options.MaxInFlight = AccountConcurrency × BucketConcurrency), shared by
+// every account: AssumeRole, each ListBuckets page and each bucket's
+// inventory reads take a place in it. At most AccountConcurrency accounts
+// are being started (role, bucket listing, handing out their buckets) at
+// once; an account whose buckets are all handed out lets the next one
+// start while its last reads finish, so no account's setup or tail leaves
+// places idle. A bucket is handed out only when a place is free, so
+// memory is bounded by the pool, not by the number of buckets; results
+// are streamed to the Handler as they come. NewHTTPClient sizes the
+// connection pool to match.
 //
 // Nothing fails silently. A role that cannot be assumed closes the account
 // as ROLE_UNAVAILABLE (SCAN-001); a failed ListBuckets as BUCKETS_UNLISTED

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/s3inv/scanner/internal/awserr"
 	"github.com/s3inv/scanner/internal/inventory"
@@ -46,11 +47,15 @@ type Handler interface {
 
 // Options tune a Scanner. The zero value is usable.
 type Options struct {
-	// AccountConcurrency is how many accounts are scanned at once (default 8).
+	// AccountConcurrency is how many accounts are started at once
+	// (default 8): role assumed, buckets listed and handed out for
+	// reading. An account whose buckets are all handed out frees its
+	// place for the next account while its last reads finish.
 	AccountConcurrency int
-	// BucketConcurrency is how many buckets of one account are read at
-	// once (default 16). At most AccountConcurrency × BucketConcurrency
-	// requests are in flight.
+	// BucketConcurrency sizes the pool of requests in flight (default
+	// 16): at most AccountConcurrency × BucketConcurrency AWS requests
+	// (MaxInFlight) are in flight at once, shared by every account, so
+	// one account's setup or tail never leaves the others' reads waiting.
 	BucketConcurrency int
 	// PageSize is the ListBuckets page size, 1–10,000 (default 1,000).
 	PageSize int
@@ -127,7 +132,7 @@ func (s *Scanner) Scan(ctx context.Context, accounts []inventory.Account, h Hand
 	var (
 		mu      sync.Mutex
 		errs    []error
-		g       errgroup.Group
+		wg      sync.WaitGroup
 		collect = func(err error) {
 			if err != nil {
 				mu.Lock()
@@ -135,15 +140,21 @@ func (s *Scanner) Scan(ctx context.Context, accounts []inventory.Account, h Hand
 				mu.Unlock()
 			}
 		}
+		starts = semaphore.NewWeighted(int64(s.opts.AccountConcurrency))
+		pool   = semaphore.NewWeighted(int64(s.opts.AccountConcurrency * s.opts.BucketConcurrency))
 	)
-	g.SetLimit(s.opts.AccountConcurrency)
 	for _, acct := range accounts {
-		g.Go(func() error {
-			collect(s.scanAccount(ctx, awsCtx, acct, h))
-			return nil
+		// Never fails: ctx is not the AWS context, every account is
+		// closed, cut short or not.
+		_ = starts.Acquire(context.WithoutCancel(ctx), 1)
+		wg.Go(func() {
+			var once sync.Once
+			started := func() { once.Do(func() { starts.Release(1) }) }
+			defer started()
+			collect(s.scanAccount(ctx, awsCtx, acct, h, pool, started))
 		})
 	}
-	_ = g.Wait() // the goroutines return nil; errors are collected
+	wg.Wait()
 	return errors.Join(errs...)
 }
 
@@ -174,12 +185,13 @@ func (a *accountScan) cutShort(f *inventory.Failure) {
 
 var deadlineFailure = &inventory.Failure{Code: "Deadline", Message: "the run ended before the account was finished"}
 
-// scanAccount scans one account and closes it with h.Account. It returns
-// the handler's errors.
-func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler) error {
+// scanAccount scans one account and closes it with h.Account. Every AWS
+// call holds a place in pool; started is called once the account's
+// buckets are all handed out. It returns the handler's errors.
+func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, pool *semaphore.Weighted, started func()) error {
 	log := s.opts.Logger.With("account", acct.ID)
 	st := &accountScan{res: inventory.AccountResult{Account: acct, StartedAt: s.opts.Now()}}
-	status, fail := s.walkAccount(ctx, awsCtx, acct, h, st)
+	status, fail := s.walkAccount(ctx, awsCtx, acct, h, st, pool, started)
 
 	res := st.res
 	res.Status, res.Failure = status, fail
@@ -203,11 +215,14 @@ func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 
 // walkAccount assumes the role, lists the buckets and reads each one. It
 // returns the account's status as far as AWS is concerned.
-func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, st *accountScan) (inventory.AccountStatus, *inventory.Failure) {
-	if awsCtx.Err() != nil {
+func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, st *accountScan, pool *semaphore.Weighted, started func()) (inventory.AccountStatus, *inventory.Failure) {
+	// Every AWS call takes a place in the pool first; a failed Acquire
+	// means the AWS context is over.
+	if pool.Acquire(awsCtx, 1) != nil {
 		return inventory.AccountIncomplete, deadlineFailure
 	}
 	api, err := s.conn.Connect(awsCtx, acct)
+	pool.Release(1)
 	if err != nil {
 		if awserr.Classify(err) == awserr.Canceled {
 			return inventory.AccountIncomplete, deadlineFailure
@@ -215,15 +230,19 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 		return inventory.AccountRoleUnavailable, failure(err)
 	}
 
-	var g errgroup.Group
-	g.SetLimit(s.opts.BucketConcurrency)
+	var g errgroup.Group            // bounded by the pool: a goroutine starts only with a place
 	defer func() { _ = g.Wait() }() // also on early return: no goroutine outlives the account
 
 	pages := s3.NewListBucketsPaginator(api,
 		&s3.ListBucketsInput{MaxBuckets: aws.Int32(int32(s.opts.PageSize))},
 		func(o *s3.ListBucketsPaginatorOptions) { o.Limit = int32(s.opts.PageSize) })
 	for pages.HasMorePages() {
+		if pool.Acquire(awsCtx, 1) != nil {
+			_ = g.Wait()
+			return inventory.AccountIncomplete, deadlineFailure
+		}
 		page, err := pages.NextPage(awsCtx)
+		pool.Release(1)
 		if err != nil {
 			_ = g.Wait()
 			if awserr.Classify(err) == awserr.Canceled {
@@ -233,17 +252,19 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 		}
 		for _, b := range page.Buckets {
 			st.res.Buckets++ // only this goroutine counts listed buckets
-			if awsCtx.Err() != nil {
+			if pool.Acquire(awsCtx, 1) != nil {
 				st.cutShort(deadlineFailure)
 				continue // keep counting, dispatch nothing
 			}
 			bucket := inventory.Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)}
 			g.Go(func() error {
+				defer pool.Release(1)
 				s.visitBucket(ctx, awsCtx, api, acct, bucket, h, st)
 				return nil
 			})
 		}
 	}
+	started() // every bucket handed out: the next account may start
 	_ = g.Wait()
 	return inventory.AccountComplete, nil
 }

@@ -19,7 +19,7 @@ const inventoryPage = 100
 
 func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg string, extra ...string) {
 	w.Header().Set("X-Amz-Request-Id", newRequestID())
-	w.Header().Set("X-Amz-Id-2", randomHex(16))
+	w.Header().Set("X-Amz-Id-2", newRequestID())
 	if r.Method == http.MethodHead {
 		w.WriteHeader(status)
 		return
@@ -36,7 +36,7 @@ func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg 
 		xml.EscapeText(&b, []byte(extra[i+1]))
 		fmt.Fprintf(&b, "</%s>", extra[i])
 	}
-	fmt.Fprintf(&b, "<RequestId>%s</RequestId><HostId>%s</HostId></Error>", newRequestID(), randomHex(16))
+	fmt.Fprintf(&b, "<RequestId>%s</RequestId><HostId>%s</HostId></Error>", newRequestID(), newRequestID())
 	w.Header().Set("Content-Type", "application/xml")
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, b.String())
@@ -188,6 +188,7 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, c caller, authC
 		id := r.URL.Query().Get("id")
 		s.mu.Lock()
 		b.configs = slices.DeleteFunc(b.configs, func(c InventoryConfig) bool { return c.ID == id })
+		b.changed()
 		s.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}
@@ -266,6 +267,37 @@ func (s *Server) listInventory(w http.ResponseWriter, r *http.Request, b *bucket
 		}
 		offset = n
 	}
+	if f == nil {
+		s.mu.RLock()
+		body, ok := b.pages[token]
+		s.mu.RUnlock()
+		if ok {
+			writeS3Body(w, body)
+			return
+		}
+	}
+	s.mu.RLock()
+	body, err := renderInventoryPage(b, token, offset, f)
+	gen := b.gen
+	s.mu.RUnlock()
+	if err != nil {
+		writeS3Error(w, r, http.StatusInternalServerError, "InternalError", "awssim: "+err.Error())
+		return
+	}
+	if f == nil {
+		s.mu.Lock()
+		if b.gen == gen {
+			b.cachePage(token, body)
+		}
+		s.mu.Unlock()
+	}
+	writeS3Body(w, body)
+}
+
+// renderInventoryPage renders the page of b's configurations that starts
+// at offset, as answered to token; f, when set, makes it misbehave.
+// s.mu must be held (read).
+func renderInventoryPage(b *bucket, token string, offset int, f *Fault) ([]byte, error) {
 	out := struct {
 		XMLName   xml.Name           `xml:"ListInventoryConfigurationsResult"`
 		NS        string             `xml:"xmlns,attr"`
@@ -274,24 +306,62 @@ func (s *Server) listInventory(w http.ResponseWriter, r *http.Request, b *bucket
 		Token     string             `xml:"ContinuationToken,omitempty"`
 		Next      string             `xml:"NextContinuationToken,omitempty"`
 	}{NS: s3NS, Token: token}
-	s.mu.RLock()
 	end := min(offset+inventoryPage, len(b.configs))
 	for _, c := range b.configs[min(offset, end):end] {
 		out.Configs = append(out.Configs, toXMLConfig(c))
 	}
-	more := end < len(b.configs)
-	s.mu.RUnlock()
 	switch {
 	case f != nil && f.Error == FaultTruncatedWithoutToken:
 		out.Truncated = true
 	case f != nil && f.Error == FaultRepeatedToken:
 		out.Truncated = true
-		out.Next = base64.RawURLEncoding.EncodeToString([]byte("inv:0"))
-	case more:
+		out.Next = inventoryToken(0)
+	case end < len(b.configs):
 		out.Truncated = true
-		out.Next = base64.RawURLEncoding.EncodeToString([]byte("inv:" + strconv.Itoa(end)))
+		out.Next = inventoryToken(end)
 	}
-	writeS3XML(w, out)
+	body, err := xml.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), body...), nil
+}
+
+func inventoryToken(offset int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("inv:" + strconv.Itoa(offset)))
+}
+
+// renderAll renders every page of b's configurations ahead of the calls,
+// so answering them costs the simulator neither CPU nor new memory (which
+// would blur the benchmark's figures). s.mu must be held.
+func (b *bucket) renderAll() error {
+	for offset := 0; ; offset += inventoryPage {
+		token := ""
+		if offset > 0 {
+			token = inventoryToken(offset)
+		}
+		body, err := renderInventoryPage(b, token, offset, nil)
+		if err != nil {
+			return err
+		}
+		b.cachePage(token, body)
+		if offset+inventoryPage >= len(b.configs) {
+			return nil
+		}
+	}
+}
+
+func (b *bucket) cachePage(token string, body []byte) {
+	if b.pages == nil {
+		b.pages = map[string][]byte{}
+	}
+	b.pages[token] = body
+}
+
+func writeS3Body(w http.ResponseWriter, body []byte) {
+	w.Header().Set("Content-Type", "application/xml")
+	w.Header().Set("X-Amz-Request-Id", newRequestID())
+	_, _ = w.Write(body)
 }
 
 func (s *Server) putInventory(w http.ResponseWriter, r *http.Request, b *bucket) {
@@ -320,11 +390,13 @@ func (s *Server) putInventory(w http.ResponseWriter, r *http.Request, b *bucket)
 	switch {
 	case found:
 		b.configs[i] = cfg
+		b.changed()
 	case len(b.configs) >= 1000:
 		writeS3Error(w, r, http.StatusBadRequest, "TooManyConfigurations", "You are attempting to create a new configuration but have already reached the 1,000-configuration limit.")
 		return
 	default:
 		b.configs = slices.Insert(b.configs, i, cfg)
+		b.changed()
 	}
 	w.WriteHeader(http.StatusOK)
 }

@@ -67,9 +67,13 @@ type Server struct {
 	faults  []*fault
 	keySeq  atomic.Int64
 
-	callMu sync.Mutex
-	calls  map[string]int    // op → calls
-	byAcct map[[2]string]int // {op, account} → calls
+	callMu   sync.Mutex
+	inFlight int           // requests being answered
+	peak     int           // most requests in flight at once
+	busy     time.Duration // integral of inFlight over time
+	lastTick time.Time
+	calls    map[string]int    // op → calls
+	byAcct   map[[2]string]int // {op, account} → calls
 }
 
 type account struct {
@@ -82,6 +86,14 @@ type bucket struct {
 	name, region, account string
 	listedRegion          string
 	configs               []InventoryConfig // sorted by ID
+	pages                 map[string][]byte // rendered inventory pages by token
+	gen                   int               // bumped by every change of configs
+}
+
+// changed drops the rendered pages; s.mu must be held.
+func (b *bucket) changed() {
+	b.pages = nil
+	b.gen++
 }
 
 type issued struct {
@@ -177,6 +189,11 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 	for _, f := range fx.Faults {
 		s.AddFault(f)
 	}
+	for _, b := range s.buckets {
+		if err := b.renderAll(); err != nil {
+			return nil, fmt.Errorf("awssim: render the inventory of %s: %w", b.name, err)
+		}
+	}
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s, nil
 }
@@ -255,6 +272,8 @@ func (s *Server) ResetCalls() {
 	defer s.callMu.Unlock()
 	s.calls = map[string]int{}
 	s.byAcct = map[[2]string]int{}
+	s.tick(0)
+	s.peak, s.busy = s.inFlight, 0
 }
 
 // Buckets returns the number of buckets of the organization.
@@ -359,7 +378,38 @@ func (s *Server) authenticate(r *http.Request) (caller, string, string) {
 	return c, "", ""
 }
 
+// InFlight returns the most requests the simulator was answering at once,
+// and the request-time it spent answering them (the integral of the
+// number in flight over time): divided by the wall time of a run, the
+// average number in flight.
+func (s *Server) InFlight() (peak int, busy time.Duration) {
+	s.callMu.Lock()
+	defer s.callMu.Unlock()
+	s.tick(0)
+	return s.peak, s.busy
+}
+
+// tick accounts for the time since the last change of inFlight and
+// applies delta; s.callMu must be held.
+func (s *Server) tick(delta int) {
+	now := time.Now()
+	if !s.lastTick.IsZero() {
+		s.busy += time.Duration(s.inFlight) * now.Sub(s.lastTick)
+	}
+	s.lastTick = now
+	s.inFlight += delta
+	s.peak = max(s.peak, s.inFlight)
+}
+
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	s.callMu.Lock()
+	s.tick(1)
+	s.callMu.Unlock()
+	defer func() {
+		s.callMu.Lock()
+		s.tick(-1)
+		s.callMu.Unlock()
+	}()
 	c, code, msg := s.authenticate(r)
 	service := c.service
 	switch {
@@ -383,10 +433,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// newRequestID returns a request ID; not secret, so math/rand is enough
+// (and keeps the simulator's CPU out of the benchmark's way).
 func newRequestID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return strings.ToUpper(hex.EncodeToString(b))
+	return fmt.Sprintf("%016X", mrand.Uint64())
 }
 
 func randomHex(n int) string {
