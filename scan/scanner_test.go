@@ -25,6 +25,20 @@ type fakeAccount struct {
 	buckets    map[string]int   // bucket name -> number of configurations
 	bucketErrs map[string]error // bucket name -> error of its inventory listing
 	delay      time.Duration    // per inventory call
+	gauge      *gauge           // counts inventory calls in flight, when set
+}
+
+// gauge tracks how many calls are in flight and the most at once.
+type gauge struct {
+	mu        sync.Mutex
+	cur, peak int
+}
+
+func (g *gauge) add(d int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.cur += d
+	g.peak = max(g.peak, g.cur)
 }
 
 type fakeConnector map[string]*fakeAccount
@@ -67,6 +81,10 @@ func (f *fakeS3) ListBuckets(_ context.Context, in *s3.ListBucketsInput, _ ...fu
 }
 
 func (f *fakeS3) ListBucketInventoryConfigurations(ctx context.Context, in *s3.ListBucketInventoryConfigurationsInput, _ ...func(*s3.Options)) (*s3.ListBucketInventoryConfigurationsOutput, error) {
+	if f.a.gauge != nil {
+		f.a.gauge.add(1)
+		defer f.a.gauge.add(-1)
+	}
 	if f.a.delay > 0 {
 		select {
 		case <-time.After(f.a.delay):
@@ -265,5 +283,42 @@ func TestOptionsValidate(t *testing.T) {
 		if _, err := New(fakeConnector{}, o); err == nil {
 			t.Errorf("New(%+v) accepted bad options", o)
 		}
+	}
+}
+
+// TestScanSharesOnePool: requests in flight never exceed
+// AccountConcurrency × BucketConcurrency in all, and one account may use
+// the places the others leave free.
+func TestScanSharesOnePool(t *testing.T) {
+	g := &gauge{}
+	conn := fakeConnector{
+		"111111111111": {buckets: buckets(60, 1), delay: 10 * time.Millisecond, gauge: g},
+		"222222222222": {buckets: buckets(2, 1), delay: 10 * time.Millisecond, gauge: g},
+		"333333333333": {buckets: buckets(40, 1), delay: 10 * time.Millisecond, gauge: g},
+	}
+	s, err := New(conn, Options{AccountConcurrency: 2, BucketConcurrency: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := newRecorder()
+	if err := s.Scan(context.Background(), accounts("111111111111", "222222222222", "333333333333"), rec); err != nil {
+		t.Fatal(err)
+	}
+	if g.peak > 8 {
+		t.Errorf("peak in flight %d; want at most 2×4", g.peak)
+	}
+	if g.peak <= 4 {
+		t.Errorf("peak in flight %d; want more than one account's 4 (the pool is shared)", g.peak)
+	}
+	for id, n := range map[string]int{"111111111111": 60, "222222222222": 2, "333333333333": 40} {
+		if a := rec.accounts[id]; a.Status != inventory.AccountComplete || a.Visited != n || len(rec.buckets[id]) != n {
+			t.Errorf("account %s: %s visited %d delivered %d; want COMPLETE %d", id, a.Status, a.Visited, len(rec.buckets[id]), n)
+		}
+	}
+	if len(rec.late) > 0 {
+		t.Errorf("buckets after their account closed: %v", rec.late)
+	}
+	if (Options{AccountConcurrency: 3, BucketConcurrency: 5}).MaxInFlight() != 15 || (Options{}).MaxInFlight() != 128 {
+		t.Error("MaxInFlight: want AccountConcurrency × BucketConcurrency (default 8 × 16)")
 	}
 }
