@@ -23,8 +23,12 @@ import (
 	"github.com/s3inv/scanner/scan"
 )
 
-// benchLatency is the simulated round trip of every AWS call.
-const benchLatency = 20 * time.Millisecond
+// benchLatency is the simulated round trip of every AWS call. It is above
+// the CPU the SDK and the simulator spend per call on a small machine
+// (about 0.4 ms each, both in this process, on 2 cores with 128 requests
+// in flight: at 20 ms the CPU, not the schedule, would be the limit), and
+// close to what S3 and STS answer in from inside a region.
+const benchLatency = 50 * time.Millisecond
 
 // benchOrg builds an organization of accounts × bucketsPerAccount. Every
 // bucket has one configuration (one page), except the first bucket of
@@ -182,7 +186,7 @@ func runBench(b *testing.B, accounts, bucketsPerAccount int, memory bool) benchR
 }
 
 // BenchmarkScan scans simulated organizations through the real SDK with
-// 20 ms per call, and reports the calls made against the minimum, the
+// 50 ms per call, and reports the calls made against the minimum, the
 // wall time against the latency bound, and the scanner's peak heap at two
 // organization sizes.
 //
@@ -218,31 +222,33 @@ func BenchmarkScan(b *testing.B) {
 		if total != minTotal {
 			b.Errorf("%d calls; want the minimum %d", total, minTotal)
 		}
-		// Two floors: no schedule beats the latency bound, and no run
-		// beats the CPU its calls need (the SDK's and the simulator's,
-		// both in this process) spread over every core. The scheduler is
-		// judged against the higher one.
-		if floor := max(bound, cpuFloor); float64(r.wall) > 1.5*float64(floor) {
-			b.Errorf("wall %s is more than 1.5× the higher floor %s (latency bound %s, CPU floor %s)",
-				r.wall.Round(time.Millisecond), floor.Round(time.Millisecond), bound.Round(time.Millisecond), cpuFloor.Round(time.Millisecond))
+		// No schedule beats the latency bound; the scheduler must come
+		// within 1.5× of it. The CPU floor says how much of the gap the
+		// machine, not the schedule, explains.
+		if float64(r.wall) > 1.5*float64(bound) {
+			b.Errorf("wall %s is more than 1.5× the latency bound %s (CPU floor %s)",
+				r.wall.Round(time.Millisecond), bound.Round(time.Millisecond), cpuFloor.Round(time.Millisecond))
 		}
 		b.ReportMetric(r.wall.Seconds(), "wall-s")
 		b.ReportMetric(float64(r.wall)/float64(bound), "x-latency-bound")
 
-		// Memory: the same organization shape with 10 and 50 buckets per
-		// account. The scan's share of the live heap must not grow with
-		// the number of buckets.
+		// Memory: organizations of 2,500 and 10,000 buckets (50 and 200
+		// accounts of 50 buckets). The scan's share of the live heap is
+		// bounded by the requests in flight and the accounts open at
+		// once, not by the number of buckets: 4× the buckets may not
+		// take more than 1.25× the memory (plus 1 MiB of noise).
 		var shares []float64
-		for _, n := range []int{10, 50} {
-			m := runBench(b, 200, n, true)
+		for _, n := range []int{50, 200} {
+			m := runBench(b, n, 50, true)
 			share := float64(m.heapPeak-min(m.heapPeak, m.heapBase)) / (1 << 20)
 			shares = append(shares, share)
 			b.Logf("memory, %d accounts × %d buckets (%d buckets): live heap %.1f MiB before (the simulated organization), peak %.1f MiB, the scan's share %.1f MiB",
 				m.accounts, m.bucketsPerAccount, m.accounts*m.bucketsPerAccount, float64(m.heapBase)/(1<<20), float64(m.heapPeak)/(1<<20), share)
 		}
+		b.Logf("memory ratio, 10,000 against 2,500 buckets: %.2f", shares[1]/shares[0])
 		b.ReportMetric(shares[1], "scan-heap-MiB/10k-buckets")
-		if shares[1] > 2*shares[0]+2 {
-			b.Errorf("the scan's live heap grew from %.1f to %.1f MiB with 5× the buckets", shares[0], shares[1])
+		if shares[1] > 1.25*shares[0]+1 {
+			b.Errorf("the scan's live heap grew from %.1f to %.1f MiB with 4× the buckets", shares[0], shares[1])
 		}
 	}
 }
