@@ -59,7 +59,7 @@ demo: deps ## Scan the built-in simulated organization into a local DynamoDB tab
 
 .PHONY: bench
 bench: deps ## Run the benchmarks: API calls against the minimum, wall time against the latency bound, memory.
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -v ./scan/ | grep -v '^=== RUN'
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -v ./scan/ | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -benchmem ./rules/ ./report/...
 
 .PHONY: fuzz
