@@ -248,6 +248,18 @@ func TestParameters(t *testing.T) {
 	}
 
 	tpl := loadTemplate(t, "template.yaml")
+	grouped := map[string]int{}
+	groups, _ := raw(tpl.Raw, "Metadata", "AWS::CloudFormation::Interface", "ParameterGroups").([]any)
+	for _, g := range groups {
+		for _, p := range stringList(raw(g, "Parameters")) {
+			grouped[p]++
+		}
+	}
+	for name := range raw(tpl.Raw, "Parameters").(map[string]any) {
+		if grouped[name] != 1 {
+			t.Errorf("template.yaml: parameter %s is in %d parameter groups (Metadata AWS::CloudFormation::Interface); want 1", name, grouped[name])
+		}
+	}
 	accept := map[string][]string{
 		"Accounts":        {"", "111111111111", "111111111111,222222222222", "111111111111, 222222222222"},
 		"IncludeOUs":      {"", "r-ab12", "ou-ab12-abcdefgh", "r-ab12,ou-ab12-abcdefgh"},
