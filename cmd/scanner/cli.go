@@ -147,8 +147,8 @@ func bindConfig(fs *flag.FlagSet, c *config.Config) {
 	fs.StringVar(&c.RoleName, "role-name", c.RoleName, "member role name; {account_id} is replaced")
 	fs.StringVar(&c.ExternalID, "external-id", c.ExternalID, "ExternalId sent with AssumeRole")
 	fs.StringVar(&c.SessionName, "session-name", c.SessionName, "role session name")
-	fs.IntVar(&c.AccountConcurrency, "account-concurrency", c.AccountConcurrency, "accounts scanned at once")
-	fs.IntVar(&c.BucketConcurrency, "bucket-concurrency", c.BucketConcurrency, "buckets read at once per account")
+	fs.IntVar(&c.AccountConcurrency, "account-concurrency", c.AccountConcurrency, "accounts started at once (role assumed, buckets listed)")
+	fs.IntVar(&c.BucketConcurrency, "bucket-concurrency", c.BucketConcurrency, "AWS requests in flight per account slot (account-concurrency × this, shared by all accounts)")
 	fs.StringVar(&c.PolicyFile, "policy", c.PolicyFile, "policy file (YAML or JSON); default: the built-in policy")
 	fs.StringVar(&c.Table, "table", c.Table, "DynamoDB findings table to write (default: none)")
 }

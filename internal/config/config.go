@@ -48,7 +48,9 @@ type Config struct {
 	// SCANNER_SESSION_NAME.
 	SessionName string
 
-	// AccountConcurrency and BucketConcurrency bound the work in flight.
+	// AccountConcurrency and BucketConcurrency bound the work in flight:
+	// accounts started at once, and AccountConcurrency × BucketConcurrency
+	// AWS requests at once, shared by every account (scan.Options).
 	// SCANNER_ACCOUNT_CONCURRENCY, SCANNER_BUCKET_CONCURRENCY.
 	AccountConcurrency int
 	BucketConcurrency  int
@@ -82,8 +84,8 @@ var Env = []struct{ Name, Default, Doc string }{
 	{"SCANNER_ROLE_NAME", "S3InventoryScannerMember", "member role name; {account_id} is replaced"},
 	{"SCANNER_EXTERNAL_ID", "", "ExternalId sent with AssumeRole"},
 	{"SCANNER_SESSION_NAME", "s3-inventory-scanner", "role session name seen in the members' CloudTrail"},
-	{"SCANNER_ACCOUNT_CONCURRENCY", "8", "accounts scanned at once (1-256)"},
-	{"SCANNER_BUCKET_CONCURRENCY", "16", "buckets read at once per account (1-256)"},
+	{"SCANNER_ACCOUNT_CONCURRENCY", "8", "accounts started at once: role assumed, buckets listed (1-256)"},
+	{"SCANNER_BUCKET_CONCURRENCY", "16", "requests in flight per account slot: at most ACCOUNT × BUCKET concurrency AWS calls at once, shared by all accounts (1-256)"},
 	{"SCANNER_DEADLINE_MARGIN", "30s", "time kept before the Lambda deadline to write findings"},
 	{"SCANNER_TABLE", "", "DynamoDB findings table name"},
 	{"SCANNER_RETENTION_DAYS", "90", "days resolved findings are kept (DynamoDB TTL)"},

@@ -19,12 +19,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -68,12 +66,7 @@ type Progress struct {
 // AWS_ENDPOINT_URL*, retries) with an HTTP client sized for the scanner's
 // concurrency, so every request in flight keeps its connection.
 func LoadAWS(ctx context.Context, c config.Config, optFns ...func(*awsconfig.LoadOptions) error) (aws.Config, error) {
-	conns := c.AccountConcurrency*c.BucketConcurrency + 8
-	hc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = conns
-		t.MaxIdleConnsPerHost = conns
-	})
-	opts := append([]func(*awsconfig.LoadOptions) error{awsconfig.WithHTTPClient(hc)}, optFns...)
+	opts := append([]func(*awsconfig.LoadOptions) error{awsconfig.WithHTTPClient(scan.NewHTTPClient(c.ScanOptions()))}, optFns...)
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
