@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -19,17 +17,6 @@ import (
 	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/scan"
 )
-
-// fastRetries keeps the SDK's standard retryer (codes, attempts, quota)
-// with a short back-off, so throttling bursts do not wait seconds.
-func fastRetries(o *awsconfig.LoadOptions) error {
-	o.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(so *retry.StandardOptions) {
-			so.Backoff = retry.NewExponentialJitterBackoff(5 * time.Millisecond)
-		})
-	}
-	return nil
-}
 
 // collector is a Handler that records everything and checks the order
 // contract: no Bucket of an account after its Account.
@@ -80,7 +67,7 @@ func newEnv(t *testing.T, fx *awssim.Fixture, opts ...awssim.Option) env {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	cfg, err := srv.AWSConfig(context.Background(), "us-east-1", fastRetries)
+	cfg, err := srv.AWSConfig(context.Background(), "us-east-1", awssim.FastRetries)
 	if err != nil {
 		t.Fatal(err)
 	}

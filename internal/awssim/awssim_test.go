@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -25,17 +24,6 @@ import (
 	"github.com/s3inv/scanner/internal/awssim"
 )
 
-// fastRetries keeps the SDK's standard retryer (same codes, same quota)
-// with a short back-off, so throttling tests do not wait seconds.
-func fastRetries(o *awsconfig.LoadOptions) error {
-	o.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(so *retry.StandardOptions) {
-			so.Backoff = retry.NewExponentialJitterBackoff(5 * time.Millisecond)
-		})
-	}
-	return nil
-}
-
 func start(t *testing.T, fx *awssim.Fixture, opts ...awssim.Option) (*awssim.Server, aws.Config) {
 	t.Helper()
 	srv, err := awssim.New(fx, opts...)
@@ -43,7 +31,7 @@ func start(t *testing.T, fx *awssim.Fixture, opts ...awssim.Option) (*awssim.Ser
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	cfg, err := srv.AWSConfig(context.Background(), "us-east-1", fastRetries)
+	cfg, err := srv.AWSConfig(context.Background(), "us-east-1", awssim.FastRetries)
 	if err != nil {
 		t.Fatal(err)
 	}

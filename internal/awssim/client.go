@@ -3,8 +3,10 @@ package awssim
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 )
@@ -25,4 +27,16 @@ func (s *Server) AWSConfig(ctx context.Context, region string, optFns ...func(*a
 		return aws.Config{}, fmt.Errorf("awssim: load AWS configuration: %w", err)
 	}
 	return cfg, nil
+}
+
+// FastRetries is a load option that keeps the SDK's standard retryer (the
+// same retryable codes, attempts and retry quota) with a 5 ms back-off, so
+// that tests of throttling bursts do not wait seconds.
+func FastRetries(o *awsconfig.LoadOptions) error {
+	o.Retryer = func() aws.Retryer {
+		return retry.NewStandard(func(so *retry.StandardOptions) {
+			so.Backoff = retry.NewExponentialJitterBackoff(5 * time.Millisecond)
+		})
+	}
+	return nil
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/s3inv/scanner/internal/awssim"
 	"github.com/s3inv/scanner/internal/config"
@@ -41,7 +40,7 @@ func TestGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Close)
-	awsCfg, err := srv.AWSConfig(ctx, "us-east-1", awsconfig.WithRetryMaxAttempts(3))
+	awsCfg, err := srv.AWSConfig(ctx, "us-east-1", awssim.FastRetries)
 	if err != nil {
 		t.Fatal(err)
 	}
