@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/s3inv/scanner/internal/awssim"
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/pipeline"
