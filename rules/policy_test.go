@@ -50,7 +50,7 @@ func TestDefaultPolicy(t *testing.T) {
 		st[index("INV-104")].accounts != nil || st[index("INV-105")].buckets != nil {
 		t.Errorf("default parameters are not 'any format, schedule, versions, no lists': %+v", st)
 	}
-	if DefaultPolicy() != DefaultPolicy() {
+	if first, second := DefaultPolicy(), DefaultPolicy(); first != second {
 		t.Error("DefaultPolicy parses the document each call")
 	}
 	var zero Policy
