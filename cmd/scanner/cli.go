@@ -180,9 +180,17 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scanner scan: %v\n", err)
 		return exitUsage
 	}
-	if _, err := cfg.LoadPolicy(); err != nil {
+	policy, err := cfg.LoadPolicy()
+	if err != nil {
 		fmt.Fprintf(stderr, "scanner scan: %v\n", err)
 		return exitUsage
+	}
+	for _, w := range policy.Warnings() {
+		fmt.Fprintf(stderr, "scanner scan: warning: policy: %s\n", w)
+	}
+	for _, w := range policy.ExpiredWaivers(time.Now()) {
+		fmt.Fprintf(stderr, "scanner scan: warning: the waiver of %s for account %s, buckets %q expired on %s; its findings are open again\n",
+			w.Rule, w.Account, w.Bucket, w.Expires)
 	}
 
 	awsCfg, err := pipeline.LoadAWS(ctx, cfg)

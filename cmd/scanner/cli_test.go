@@ -154,3 +154,16 @@ func TestRulesListsTheCatalogue(t *testing.T) {
 		t.Errorf("rules -format json: exit %d, %d rules, %v", code, len(got), err)
 	}
 }
+
+func TestScanWarnsOfExpiredWaivers(t *testing.T) {
+	simulate(t)
+	policy := t.TempDir() + "/policy.yaml"
+	doc := "version: 1\nwaivers:\n  - {rule: INV-101, account: \"222222222222\", bucket: \"legacy-*\", reason: old, expires: 2020-01-31}\n"
+	if err := os.WriteFile(policy, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runCLI("scan", "-accounts", "111111111111", "-policy", policy)
+	if code != exitOK || !strings.Contains(errOut, "waiver of INV-101 for account 222222222222") || !strings.Contains(errOut, "expired on 2020-01-31") {
+		t.Errorf("exit %d, stderr %q; want a warning about the expired waiver", code, errOut)
+	}
+}
