@@ -62,15 +62,7 @@ type env struct {
 
 func newEnv(t *testing.T, fx *awssim.Fixture, opts ...awssim.Option) env {
 	t.Helper()
-	srv, err := awssim.New(fx, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	cfg, err := srv.AWSConfig(context.Background(), "us-east-1", awssim.FastRetries)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, cfg := awssim.ForTest(t, fx, opts...)
 	return env{srv: srv, cfg: cfg, conn: &scan.RoleConnector{
 		STS:       sts.NewFromConfig(cfg),
 		Base:      cfg,

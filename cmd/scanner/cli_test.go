@@ -22,11 +22,7 @@ func simulate(t *testing.T) *awssim.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := awssim.New(fx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	srv, _ := awssim.ForTest(t, fx)
 	id, secret := srv.ManagementCredentials()
 	for k, v := range map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret,

@@ -24,20 +24,6 @@ import (
 	"github.com/s3inv/scanner/internal/awssim"
 )
 
-func start(t *testing.T, fx *awssim.Fixture, opts ...awssim.Option) (*awssim.Server, aws.Config) {
-	t.Helper()
-	srv, err := awssim.New(fx, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	cfg, err := srv.AWSConfig(context.Background(), "us-east-1", awssim.FastRetries)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv, cfg
-}
-
 func small(t *testing.T) *awssim.Fixture {
 	t.Helper()
 	fx, err := awssim.LoadFixture("testdata/small.yaml")
@@ -79,7 +65,7 @@ func httpStatus(err error) (int, http.Header) {
 
 func TestSmallFixtureEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	srv, cfg := start(t, small(t))
+	srv, cfg := awssim.ForTest(t, small(t))
 	org := organizations.NewFromConfig(cfg)
 	var accts []orgtypes.Account
 	p := organizations.NewListAccountsPaginator(org, &organizations.ListAccountsInput{MaxResults: aws.Int32(2)})
@@ -149,7 +135,7 @@ func TestOrganizations(t *testing.T) {
 	ctx := context.Background()
 	fx := small(t)
 	fx.Organization.EmptyPages = true
-	srv, cfg := start(t, fx)
+	srv, cfg := awssim.ForTest(t, fx)
 	org := organizations.NewFromConfig(cfg)
 
 	_, err := org.ListAccounts(ctx, &organizations.ListAccountsInput{MaxResults: aws.Int32(21)})
@@ -250,7 +236,7 @@ func memberCreds(cfg aws.Config, account, externalID string) aws.CredentialsProv
 
 func TestAssumeRole(t *testing.T) {
 	ctx := context.Background()
-	srv, cfg := start(t, small(t))
+	srv, cfg := awssim.ForTest(t, small(t))
 	c := sts.NewFromConfig(cfg)
 	assume := func(account, extID string) (*sts.AssumeRoleOutput, error) {
 		in := &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::" + account + ":role/InventoryScanner"), RoleSessionName: aws.String("test-session")}
@@ -327,7 +313,7 @@ func TestExpiredCredentials(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	_, cfg := start(t, small(t), awssim.WithClock(clock))
+	_, cfg := awssim.ForTest(t, small(t), awssim.WithClock(clock))
 	out, err := sts.NewFromConfig(cfg).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::222222222222:role/InventoryScanner"),
 		RoleSessionName: aws.String("expiry"), ExternalId: aws.String("small-org-external-id"), DurationSeconds: aws.Int32(900)})
 	if err != nil {
@@ -351,7 +337,7 @@ func TestExpiredCredentials(t *testing.T) {
 
 func TestS3Buckets(t *testing.T) {
 	ctx := context.Background()
-	srv, cfg := start(t, small(t))
+	srv, cfg := awssim.ForTest(t, small(t))
 	prod := memberS3(t, cfg, "222222222222", "small-org-external-id")
 
 	// Unpaginated: no BucketRegion. Paginated: BucketRegion on each.
@@ -409,7 +395,7 @@ func listInv(ctx context.Context, c *s3.Client, bucket, owner, region, token str
 
 func TestS3InventoryPagesAndPut(t *testing.T) {
 	ctx := context.Background()
-	srv, cfg := start(t, small(t))
+	srv, cfg := awssim.ForTest(t, small(t))
 	pay := memberS3(t, cfg, "333333333333", "payments-only-id")
 	p1, err := listInv(ctx, pay, "payments-ledger", "333333333333", "eu-central-1", "")
 	if err != nil {
@@ -469,7 +455,7 @@ func TestS3InventoryPagesAndPut(t *testing.T) {
 func TestS3ScopingAndRegions(t *testing.T) {
 	ctx := context.Background()
 	fx := small(t)
-	_, cfg := start(t, fx)
+	_, cfg := awssim.ForTest(t, fx)
 	prod := memberS3(t, cfg, "222222222222", "small-org-external-id")
 
 	for _, tc := range []struct {
@@ -490,7 +476,7 @@ func TestS3ScopingAndRegions(t *testing.T) {
 	}
 
 	fx.WrongRegion = "AuthorizationHeaderMalformed"
-	_, cfg2 := start(t, fx)
+	_, cfg2 := awssim.ForTest(t, fx)
 	prod2 := memberS3(t, cfg2, "222222222222", "small-org-external-id")
 	_, err := listInv(ctx, prod2, "prod-web-assets", "", "us-east-1", "")
 	st, hdr := httpStatus(err)
@@ -501,7 +487,7 @@ func TestS3ScopingAndRegions(t *testing.T) {
 
 func TestS3Faults(t *testing.T) {
 	ctx := context.Background()
-	srv, cfg := start(t, small(t)) // the fixture throttles prod-web-logs twice
+	srv, cfg := awssim.ForTest(t, small(t)) // the fixture throttles prod-web-logs twice
 	prod := memberS3(t, cfg, "222222222222", "small-org-external-id")
 	out, err := listInv(ctx, prod, "prod-web-logs", "222222222222", "us-east-1", "")
 	if err != nil || len(out.InventoryConfigurationList) != 1 {
@@ -559,7 +545,7 @@ func TestS3Faults(t *testing.T) {
 
 func TestCallsUnderConcurrency(t *testing.T) {
 	ctx := context.Background()
-	srv, cfg := start(t, small(t), awssim.WithLatency(2*time.Millisecond, time.Millisecond))
+	srv, cfg := awssim.ForTest(t, small(t), awssim.WithLatency(2*time.Millisecond, time.Millisecond))
 	prod := memberS3(t, cfg, "222222222222", "small-org-external-id")
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)
@@ -621,7 +607,7 @@ func TestEndpointFromEnvironment(t *testing.T) {
 }
 
 func TestLatency(t *testing.T) {
-	srv, cfg := start(t, small(t), awssim.WithLatency(30*time.Millisecond, 0))
+	srv, cfg := awssim.ForTest(t, small(t), awssim.WithLatency(30*time.Millisecond, 0))
 	began := time.Now()
 	if _, err := organizations.NewFromConfig(cfg).ListRoots(context.Background(), &organizations.ListRootsInput{}); err != nil {
 		t.Fatal(err)
@@ -641,7 +627,7 @@ func TestGoFixture(t *testing.T) {
 			{ID: "100000000001", Buckets: []awssim.Bucket{{Name: "one-bucket", Region: "ap-southeast-2", Generated: 3}}},
 		},
 	}}
-	srv, cfg := start(t, fx)
+	srv, cfg := awssim.ForTest(t, fx)
 	prov := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), "arn:aws:iam::100000000001:role/Scanner", func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = "go-fixture" })
 	c := cfg.Copy()
 	c.Credentials = aws.NewCredentialsCache(prov)

@@ -44,15 +44,7 @@ func TestOrganizationIsValid(t *testing.T) {
 // buckets' profiles declare.
 func TestScanMeetsExpectations(t *testing.T) {
 	ctx := context.Background()
-	srv, err := awssim.New(demo.Organization())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	awsCfg, err := srv.AWSConfig(ctx, "us-east-1")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, awsCfg := awssim.ForTest(t, demo.Organization())
 	now := time.Now()
 	cfg := config.Default()
 	cfg.RoleName, cfg.ExternalID, cfg.Policy = demo.RoleName, demo.ExternalID, demo.Policy(now)

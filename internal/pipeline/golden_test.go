@@ -34,15 +34,7 @@ func TestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := awssim.New(fx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
-	awsCfg, err := srv.AWSConfig(ctx, "us-east-1", awssim.FastRetries)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, awsCfg := awssim.ForTest(t, fx)
 	cfg := config.Default()
 	cfg.RoleName, cfg.ExternalID, cfg.PolicyFile = "S3InventoryScannerMember", "golden-external-id", "testdata/golden-policy.yaml"
 
