@@ -16,6 +16,11 @@ import (
 // topN is how many of the worst accounts and buckets a summary keeps.
 const topN = 5
 
+// maxFailed is how many of the accounts not scanned completely a summary
+// lists (all are counted): the Lambda response stays far below its 6 MB
+// limit whatever the organization's size.
+const maxFailed = 100
+
 // Summary is the outcome of a run: the run record plus what a person
 // wants to see first.
 type Summary struct {
@@ -23,7 +28,9 @@ type Summary struct {
 	// Waived counts the findings a waiver covered (included in the run's
 	// by-severity and by-rule counts as well).
 	Waived int `json:"waived"`
-	// Failed lists the accounts that were not scanned completely.
+	// Failed lists the accounts that were not scanned completely, by
+	// account ID, at most maxFailed of them, without their lists of
+	// unreadable buckets (those are SCAN-003 findings).
 	Failed []inventory.AccountResult `json:"failed,omitempty"`
 	// WorstAccounts and WorstBuckets rank by open findings, most severe
 	// first.
@@ -164,13 +171,25 @@ func (h *handler) Account(ctx context.Context, r inventory.AccountResult) error 
 		h.run.AccountsComplete++
 	case inventory.AccountIncomplete:
 		h.run.AccountsIncomplete++
-		h.failed = append(h.failed, r)
+		h.addFailed(r)
 	default:
 		h.run.AccountsFailed++
-		h.failed = append(h.failed, r)
+		h.addFailed(r)
 	}
 	h.report()
 	return nil
+}
+
+// addFailed keeps r among the maxFailed lowest account IDs not scanned
+// completely; h.mu is held.
+func (h *handler) addFailed(r inventory.AccountResult) {
+	r.Unreadable = nil
+	byID := func(a, b inventory.AccountResult) int { return cmp.Compare(a.Account.ID, b.Account.ID) }
+	i, _ := slices.BinarySearchFunc(h.failed, r, byID)
+	if i < maxFailed {
+		h.failed = slices.Insert(h.failed, i, r)
+		h.failed = h.failed[:min(len(h.failed), maxFailed)]
+	}
 }
 
 // count adds findings to the run's and the account's counts; h.mu is held.
@@ -207,7 +226,6 @@ func (h *handler) summary(run report.Run) Summary {
 	run.BySeverity, run.ByRule = h.run.BySeverity, h.run.ByRule
 	s := Summary{Run: run, Waived: h.waived, WorstBuckets: slices.Clone(h.buckets)}
 	s.Failed = slices.Clone(h.failed)
-	slices.SortFunc(s.Failed, func(a, b inventory.AccountResult) int { return cmp.Compare(a.Account.ID, b.Account.ID) })
 	for _, t := range h.accounts {
 		if t.Open > 0 {
 			s.WorstAccounts = append(s.WorstAccounts, *t)

@@ -1,0 +1,51 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/rules"
+)
+
+// TestSummaryStaysSmall closes more failed accounts than a summary lists:
+// every one is counted, the lowest account IDs are listed, and no list of
+// unreadable buckets is carried.
+func TestSummaryStaysSmall(t *testing.T) {
+	org := inventory.Org{}
+	h := newHandler(rules.NewEvaluator(rules.DefaultPolicy(), org), nil, "scan", time.Now, 0, nil)
+	const n = maxFailed + 50
+	for i := range n {
+		id := fmt.Sprintf("%012d", n-i) // closed in descending order
+		status := inventory.AccountIncomplete
+		if i%2 == 0 {
+			status = inventory.AccountRoleUnavailable
+		}
+		err := h.Account(context.Background(), inventory.AccountResult{
+			Account: inventory.Account{ID: id}, Status: status,
+			Failure:    &inventory.Failure{Code: "Deadline", Message: "cut short"},
+			Unreadable: []string{"a-bucket"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	sum := h.summary(report.Run{ScanID: "scan"})
+	if sum.AccountsFailed+sum.AccountsIncomplete != n {
+		t.Errorf("%d failed + %d incomplete accounts counted; want %d", sum.AccountsFailed, sum.AccountsIncomplete, n)
+	}
+	if len(sum.Failed) != maxFailed || sum.Failed[0].Account.ID != "000000000001" || sum.Failed[maxFailed-1].Account.ID != fmt.Sprintf("%012d", maxFailed) {
+		t.Fatalf("%d accounts listed, from %s; want the %d lowest IDs", len(sum.Failed), sum.Failed[0].Account.ID, maxFailed)
+	}
+	for _, a := range sum.Failed {
+		if a.Unreadable != nil {
+			t.Fatalf("account %s carries its unreadable buckets into the summary", a.Account.ID)
+		}
+	}
+	if got := sum.Coverage(); got != n {
+		t.Errorf("%d coverage findings; want %d (one SCAN-001 or SCAN-004 per account)", got, n)
+	}
+}
