@@ -77,6 +77,9 @@ func (d dashboard) write(w io.Writer) error {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Account.ID, a.Account.Name, a.Status, oneLine(why, 90))
 		}
 		tw.Flush()
+		if more := s.AccountsFailed + s.AccountsIncomplete - len(s.Failed); more > 0 {
+			fmt.Fprintf(&b, "  … and %d more (scanner findings -rule SCAN-001, SCAN-002, SCAN-004)\n", more)
+		}
 	}
 	if len(d.queries) > 0 {
 		d.section(&b, "Query further")
