@@ -78,7 +78,7 @@ func (d dashboard) write(w io.Writer) error {
 		}
 		tw.Flush()
 		if more := s.AccountsFailed + s.AccountsIncomplete - len(s.Failed); more > 0 {
-			fmt.Fprintf(&b, "  … and %d more (scanner findings -rule SCAN-001, SCAN-002, SCAN-004)\n", more)
+			fmt.Fprintf(&b, "  … and %d more: see the SCAN-001, SCAN-002 and SCAN-004 findings (scanner findings -rule SCAN-004)\n", more)
 		}
 	}
 	if len(d.queries) > 0 {
