@@ -185,12 +185,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scanner scan: %v\n", err)
 		return exitUsage
 	}
-	for _, w := range policy.Warnings() {
-		fmt.Fprintf(stderr, "scanner scan: warning: policy: %s\n", w)
-	}
-	for _, w := range policy.ExpiredWaivers(time.Now()) {
-		fmt.Fprintf(stderr, "scanner scan: warning: the waiver of %s for account %s, buckets %q expired on %s; its findings are open again\n",
-			w.Rule, w.Account, w.Bucket, w.Expires)
+	for _, n := range pipeline.PolicyNotices(policy, time.Now()) {
+		fmt.Fprintf(stderr, "scanner scan: warning: %s\n", n)
 	}
 
 	awsCfg, err := pipeline.LoadAWS(ctx, cfg)
@@ -217,6 +213,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	prog := newProgress(stderr)
 	sum, err := pipeline.Run(ctx, pipeline.Settings{
 		Config:   cfg,
+		Policy:   policy,
 		AWS:      awsCfg,
 		Sink:     pipeline.Fanout(sinks...),
 		Trigger:  "cli",

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -16,6 +17,7 @@ import (
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
+	"github.com/s3inv/scanner/rules"
 )
 
 // lambdaMain runs the Lambda function. The configuration, the policy and
@@ -37,9 +39,10 @@ func lambdaMain() {
 
 // function is the Lambda function's state between invocations.
 type function struct {
-	cfg  config.Config
-	aws  aws.Config
-	sink report.Sink // nil: scan and evaluate only
+	cfg    config.Config
+	policy *rules.Policy
+	aws    aws.Config
+	sink   report.Sink // nil: scan and evaluate only
 	// store is the findings table within sink, when there is one.
 	store *dynamo.Store
 	log   *slog.Logger
@@ -62,14 +65,15 @@ func newFunction(ctx context.Context, getenv func(string) string, log *slog.Logg
 // the sinks: the findings table when cfg.Table is set, then extra (the
 // demo adds a printer).
 func buildFunction(ctx context.Context, cfg config.Config, log *slog.Logger, extra ...report.Sink) (*function, error) {
-	if _, err := cfg.LoadPolicy(); err != nil {
+	policy, err := cfg.LoadPolicy()
+	if err != nil {
 		return nil, err
 	}
 	awsCfg, err := pipeline.LoadAWS(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	fn := &function{cfg: cfg, aws: awsCfg, log: log}
+	fn := &function{cfg: cfg, policy: policy, aws: awsCfg, log: log}
 	var sinks []report.Sink
 	if cfg.Table != "" {
 		if fn.store, err = newStore(awsCfg, cfg); err != nil {
@@ -91,12 +95,16 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (pipeline.Su
 		f.log.ErrorContext(ctx, "rejected event", "error", err.Error())
 		return pipeline.Summary{}, err
 	}
+	for _, n := range pipeline.PolicyNotices(f.policy, time.Now()) {
+		f.log.WarnContext(ctx, "policy", "notice", n)
+	}
 	sink := f.sink
 	if inv.DryRun {
 		sink = nil
 	}
 	sum, err := pipeline.Run(ctx, pipeline.Settings{
 		Config:       f.cfg,
+		Policy:       f.policy,
 		AWS:          f.aws,
 		Sink:         sink,
 		Trigger:      inv.Trigger,

@@ -47,8 +47,12 @@ func TestScanMeetsExpectations(t *testing.T) {
 	srv, awsCfg := awssim.ForTest(t, demo.Organization())
 	now := time.Now()
 	cfg := config.Default()
-	cfg.RoleName, cfg.ExternalID, cfg.Policy = demo.RoleName, demo.ExternalID, demo.Policy(now)
-	sum, err := pipeline.Run(ctx, pipeline.Settings{Config: cfg, AWS: awsCfg, Trigger: "demo"})
+	cfg.RoleName, cfg.ExternalID = demo.RoleName, demo.ExternalID
+	policy, err := rules.LoadPolicy([]byte(demo.Policy(now)), "demo policy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := pipeline.Run(ctx, pipeline.Settings{Config: cfg, Policy: policy, AWS: awsCfg, Trigger: "demo"})
 	if err != nil {
 		t.Fatal(err)
 	}

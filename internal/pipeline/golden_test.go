@@ -36,10 +36,14 @@ func TestGolden(t *testing.T) {
 	}
 	_, awsCfg := awssim.ForTest(t, fx)
 	cfg := config.Default()
-	cfg.RoleName, cfg.ExternalID, cfg.PolicyFile = "S3InventoryScannerMember", "golden-external-id", "testdata/golden-policy.yaml"
+	cfg.RoleName, cfg.ExternalID = "S3InventoryScannerMember", "golden-external-id"
+	policy, err := rules.LoadPolicyFile("testdata/golden-policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	var out bytes.Buffer
-	settings := pipeline.Settings{Config: cfg, AWS: awsCfg, Sink: report.NewJSON(&out), Trigger: "cli", Now: func() time.Time { return goldenNow }}
+	settings := pipeline.Settings{Config: cfg, Policy: policy, AWS: awsCfg, Sink: report.NewJSON(&out), Trigger: "cli", Now: func() time.Time { return goldenNow }}
 	sum, err := pipeline.Run(ctx, settings)
 	if err != nil {
 		t.Fatal(err)

@@ -37,7 +37,12 @@ import (
 
 // Settings are the inputs of one run.
 type Settings struct {
+	// Config holds the accounts, role and concurrency settings. Its policy
+	// settings are not read here: load them once with Config.LoadPolicy
+	// and pass the result as Policy.
 	Config config.Config
+	// Policy configures the rules; nil is the built-in default.
+	Policy *rules.Policy
 	// AWS is the SDK configuration (see LoadAWS).
 	AWS aws.Config
 	// Sink receives the findings; nil makes a dry run that writes nothing.
@@ -96,10 +101,6 @@ func Run(ctx context.Context, s Settings) (Summary, error) {
 	if s.Now == nil {
 		s.Now = time.Now
 	}
-	policy, err := s.Config.LoadPolicy()
-	if err != nil {
-		return Summary{}, err
-	}
 	org, err := discover(ctx, s)
 	if err != nil {
 		return Summary{}, err
@@ -118,16 +119,9 @@ func Run(ctx context.Context, s Settings) (Summary, error) {
 
 	started := s.Now().UTC()
 	run := report.Run{ScanID: NewScanID(started), Trigger: s.Trigger, StartedAt: started}
-	h := newHandler(rules.NewEvaluator(policy, org), s.Sink, run.ScanID, s.Now, len(org.Targets), s.Progress)
+	h := newHandler(rules.NewEvaluator(s.Policy, org), s.Sink, run.ScanID, s.Now, len(org.Targets), s.Progress)
 	log := s.Logger.With("scan_id", run.ScanID)
 	log.InfoContext(ctx, "scan started", "trigger", s.Trigger, "accounts", len(org.Targets), "dry_run", s.Sink == nil)
-	for _, w := range policy.Warnings() {
-		log.WarnContext(ctx, "policy", "warning", w)
-	}
-	for _, w := range policy.ExpiredWaivers(started) {
-		log.WarnContext(ctx, "waiver expired: its findings are open again", "rule", w.Rule, "account", w.Account,
-			"bucket", w.Bucket, "expires", w.Expires)
-	}
 
 	if s.Sink != nil {
 		if err := s.Sink.Begin(ctx, run); err != nil {
@@ -154,6 +148,17 @@ func Run(ctx context.Context, s Settings) (Summary, error) {
 		"findings_waived", sum.Waived, "coverage_findings", sum.Coverage(),
 		"duration_ms", sum.Duration().Milliseconds())
 	return sum, scanErr
+}
+
+// PolicyNotices are the policy's warnings and the waivers that have
+// expired at now, one line each, for the caller to log or print.
+func PolicyNotices(p *rules.Policy, now time.Time) []string {
+	out := p.Warnings()
+	for _, w := range p.ExpiredWaivers(now) {
+		out = append(out, fmt.Sprintf("the waiver of %s for account %s, buckets %q, expired on %s: its findings are open again",
+			w.Rule, w.Account, w.Bucket, w.Expires))
+	}
+	return out
 }
 
 // discover returns the accounts to scan.
