@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/s3inv/scanner/internal/awserr"
@@ -141,17 +140,14 @@ func (s *Scanner) Scan(ctx context.Context, accounts []inventory.Account, h Hand
 			}
 		}
 		starts = semaphore.NewWeighted(int64(s.opts.AccountConcurrency))
-		pool   = semaphore.NewWeighted(int64(s.opts.AccountConcurrency * s.opts.BucketConcurrency))
+		pool   = semaphore.NewWeighted(int64(s.opts.MaxInFlight()))
 	)
 	for _, acct := range accounts {
 		// Never fails: ctx is not the AWS context, every account is
 		// closed, cut short or not.
 		_ = starts.Acquire(context.WithoutCancel(ctx), 1)
 		wg.Go(func() {
-			var once sync.Once
-			started := func() { once.Do(func() { starts.Release(1) }) }
-			defer started()
-			collect(s.scanAccount(ctx, awsCtx, acct, h, pool, started))
+			collect(s.scanAccount(ctx, awsCtx, acct, h, pool, func() { starts.Release(1) }))
 		})
 	}
 	wg.Wait()
@@ -186,8 +182,9 @@ func (a *accountScan) cutShort(f *inventory.Failure) {
 var deadlineFailure = &inventory.Failure{Code: "Deadline", Message: "the run ended before the account was finished"}
 
 // scanAccount scans one account and closes it with h.Account. Every AWS
-// call holds a place in pool; started is called once the account's
-// buckets are all handed out. It returns the handler's errors.
+// call holds a place in pool; started is called exactly once, when the
+// account's buckets are all handed out (or none more will be). It returns
+// the handler's errors.
 func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, pool *semaphore.Weighted, started func()) error {
 	log := s.opts.Logger.With("account", acct.ID)
 	st := &accountScan{res: inventory.AccountResult{Account: acct, StartedAt: s.opts.Now()}}
@@ -214,8 +211,16 @@ func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 }
 
 // walkAccount assumes the role, lists the buckets and reads each one. It
-// returns the account's status as far as AWS is concerned.
+// returns the account's status as far as AWS is concerned, once every read
+// it started has finished.
 func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, st *accountScan, pool *semaphore.Weighted, started func()) (inventory.AccountStatus, *inventory.Failure) {
+	// Deferred functions run last in, first out: the next account may
+	// start as soon as this one hands out no more buckets, and this one
+	// returns only when its reads are over (no goroutine outlives it).
+	var reads sync.WaitGroup // bounded by the pool: a read starts only with a place
+	defer reads.Wait()
+	defer started()
+
 	// Every AWS call takes a place in the pool first; a failed Acquire
 	// means the AWS context is over.
 	if pool.Acquire(awsCtx, 1) != nil {
@@ -230,21 +235,16 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 		return inventory.AccountRoleUnavailable, failure(err)
 	}
 
-	var g errgroup.Group            // bounded by the pool: a goroutine starts only with a place
-	defer func() { _ = g.Wait() }() // also on early return: no goroutine outlives the account
-
 	pages := s3.NewListBucketsPaginator(api,
 		&s3.ListBucketsInput{MaxBuckets: aws.Int32(int32(s.opts.PageSize))},
 		func(o *s3.ListBucketsPaginatorOptions) { o.Limit = int32(s.opts.PageSize) })
 	for pages.HasMorePages() {
 		if pool.Acquire(awsCtx, 1) != nil {
-			_ = g.Wait()
 			return inventory.AccountIncomplete, deadlineFailure
 		}
 		page, err := pages.NextPage(awsCtx)
 		pool.Release(1)
 		if err != nil {
-			_ = g.Wait()
 			if awserr.Classify(err) == awserr.Canceled {
 				return inventory.AccountIncomplete, deadlineFailure
 			}
@@ -257,15 +257,12 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 				continue // keep counting, dispatch nothing
 			}
 			bucket := inventory.Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)}
-			g.Go(func() error {
+			reads.Go(func() {
 				defer pool.Release(1)
 				s.visitBucket(ctx, awsCtx, api, acct, bucket, h, st)
-				return nil
 			})
 		}
 	}
-	started() // every bucket handed out: the next account may start
-	_ = g.Wait()
 	return inventory.AccountComplete, nil
 }
 
