@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -132,7 +133,7 @@ func (s *Server) accountJSON(a *account) map[string]any {
 		status = "ACTIVE"
 	}
 	return map[string]any{
-		"Id": a.ID, "Name": cmpOr(a.Name, a.ID), "Email": a.Email, "State": a.State, "Status": status,
+		"Id": a.ID, "Name": cmp.Or(a.Name, a.ID), "Email": a.Email, "State": a.State, "Status": status,
 		"Arn":          fmt.Sprintf("arn:aws:organizations::%s:account/%s/%s", s.mgmtAccount, s.org.ID, a.ID),
 		"JoinedMethod": "CREATED", "JoinedTimestamp": float64(joined.Unix()),
 	}

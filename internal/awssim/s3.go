@@ -2,6 +2,7 @@ package awssim
 
 import (
 	"bufio"
+	"cmp"
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
@@ -470,7 +471,7 @@ type xmlKMS struct {
 }
 
 func toXMLConfig(c InventoryConfig) xmlInventoryConf {
-	x := xmlInventoryConf{ID: c.ID, IsEnabled: c.Enabled, Frequency: cmpOr(c.Frequency, "Daily"), Versions: cmpOr(c.Versions, "Current")}
+	x := xmlInventoryConf{ID: c.ID, IsEnabled: c.Enabled, Frequency: cmp.Or(c.Frequency, "Daily"), Versions: cmp.Or(c.Versions, "Current")}
 	if c.FilterPrefix != "" {
 		x.Filter = &xmlFilter{Prefix: c.FilterPrefix}
 	}
@@ -478,7 +479,7 @@ func toXMLConfig(c InventoryConfig) xmlInventoryConf {
 		x.OptionalFields = &xmlFields{Field: c.OptionalFields}
 	}
 	d := c.Destination
-	x.Destination.S3 = xmlS3Destination{AccountID: d.AccountID, Bucket: d.Bucket, Format: cmpOr(d.Format, "CSV"), Prefix: d.Prefix}
+	x.Destination.S3 = xmlS3Destination{AccountID: d.AccountID, Bucket: d.Bucket, Format: cmp.Or(d.Format, "CSV"), Prefix: d.Prefix}
 	switch d.Encryption {
 	case "SSE-S3":
 		x.Destination.S3.Encryption = &xmlEncryption{SSES3: &struct{}{}}

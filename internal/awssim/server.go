@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -166,7 +167,7 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 			acct.Parent = s.org.Root
 		}
 		if acct.Email == "" {
-			acct.Email = strings.ToLower(strings.ReplaceAll(cmpOr(a.Name, a.ID), " ", "-")) + "@example.com"
+			acct.Email = strings.ToLower(strings.ReplaceAll(cmp.Or(a.Name, a.ID), " ", "-")) + "@example.com"
 		}
 		switch {
 		case a.Role != nil:
@@ -177,8 +178,8 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 			acct.role = Role{Missing: true}
 		}
 		for _, b := range a.Buckets {
-			region := cmpOr(b.Region, defaultRegion)
-			s.buckets[b.Name] = &bucket{name: b.Name, region: region, listedRegion: cmpOr(b.ListedRegion, region), account: a.ID, configs: b.configs(a.ID)}
+			region := cmp.Or(b.Region, defaultRegion)
+			s.buckets[b.Name] = &bucket{name: b.Name, region: region, listedRegion: cmp.Or(b.ListedRegion, region), account: a.ID, configs: b.configs(a.ID)}
 			acct.buckets = append(acct.buckets, b.Name)
 		}
 		slices.Sort(acct.buckets)
@@ -196,13 +197,6 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 	}
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // URL is the simulator's base URL (http://127.0.0.1:PORT), to be used as
