@@ -196,7 +196,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	sinks := []report.Sink{out}
 	if cfg.Table != "" {
-		store, err := newTableSink(awsCfg, cfg)
+		store, err := newStore(awsCfg, cfg)
 		if err != nil {
 			fmt.Fprintf(stderr, "scanner scan: %v\n", err)
 			return exitError

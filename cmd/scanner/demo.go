@@ -95,8 +95,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(exitError, err)
 	}
-	if cfg.Table != "" {
-		if err := ensureTable(ctx, fn.aws, cfg); err != nil {
+	if fn.store != nil {
+		// A local DynamoDB starts empty; the deployed table comes from
+		// the SAM template.
+		if err := fn.store.EnsureTable(ctx); err != nil {
 			return fail(exitError, err)
 		}
 	}

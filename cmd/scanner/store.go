@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,21 +15,6 @@ import (
 // resolved findings for cfg.Retention.
 func newStore(awsCfg aws.Config, cfg config.Config) (*dynamo.Store, error) {
 	return dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, report.StoreOptions{Retention: cfg.Retention})
-}
-
-// newTableSink returns the findings table as a sink.
-func newTableSink(awsCfg aws.Config, cfg config.Config) (report.Sink, error) {
-	return newStore(awsCfg, cfg)
-}
-
-// ensureTable creates the findings table when it does not exist (a local
-// DynamoDB for the demo; the deployed table comes from the SAM template).
-func ensureTable(ctx context.Context, awsCfg aws.Config, cfg config.Config) error {
-	s, err := newStore(awsCfg, cfg)
-	if err != nil {
-		return err
-	}
-	return s.EnsureTable(ctx)
 }
 
 // awsQueryExample is an AWS CLI command that reads the open CRITICAL
