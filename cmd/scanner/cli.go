@@ -76,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // newFlagSet returns a flag set that reports errors itself (one line) and
 // prints its usage only for -h.
-func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+func newFlagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: scanner %s [flags]\n\n%s\n\nFlags:\n", name, synopsis)
@@ -159,7 +159,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scanner scan: %v\n", err)
 		return exitUsage
 	}
-	fs := newFlagSet("scan", "Scan every bucket of every account for S3 Inventory compliance and print the findings.\nAWS credentials, region and endpoints come from the SDK's standard configuration.", stderr)
+	fs := newFlagSet("scan", "Scan every bucket of every account for S3 Inventory compliance and print the findings.\nAWS credentials, region and endpoints come from the SDK's standard configuration.")
 	bindConfig(fs, &cfg)
 	format := fs.String("format", "json", "output: json (one finding per line), table or csv")
 	var failOn rules.Severity
@@ -264,7 +264,7 @@ func (g *gateSink) count() int    { g.mu.Lock(); defer g.mu.Unlock(); return g.n
 func (g *gateSink) tripped() bool { return g.threshold != 0 && g.count() > 0 }
 
 func runRules(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("rules", "List the rule catalogue.", stderr)
+	fs := newFlagSet("rules", "List the rule catalogue.")
 	format := fs.String("format", "table", "output: table or json")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code

@@ -31,7 +31,7 @@ APIs on a loopback port. With -dynalite or -endpoint the findings table is
 written to DynamoDB as well.`
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("demo", demoSynopsis, stderr)
+	fs := newFlagSet("demo", demoSynopsis)
 	withDynalite := fs.Bool("dynalite", false, "start a local DynamoDB (dynalite, from node_modules: make deps) and write the findings table to it")
 	endpoint := fs.String("endpoint", "", "write the findings table to the DynamoDB API at this URL (e.g. http://127.0.0.1:8000)")
 	table := fs.String("table", demoTable, "findings table name")

@@ -66,7 +66,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(exitUsage, err)
 	}
-	fs := newFlagSet("findings", findingsSynopsis, stderr)
+	fs := newFlagSet("findings", findingsSynopsis)
 	var q findingsQuery
 	fs.StringVar(&cfg.Table, "table", cfg.Table, "DynamoDB findings table (default: $SCANNER_TABLE)")
 	fs.StringVar(&q.account, "account", "", "open findings of this account ID")
