@@ -74,8 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-// newFlagSet returns a flag set that reports errors itself (one line) and
-// prints its usage only for -h.
+// newFlagSet returns a flag set whose usage names the command and says
+// what it does; parseFlags decides when to show it (only for -h).
 func newFlagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.Usage = func() {
