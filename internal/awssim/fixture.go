@@ -153,8 +153,12 @@ const (
 	FaultRepeatedToken         = "RepeatedToken"
 )
 
-var faultErrors = []string{FaultAccessDenied, FaultThrottle, "SlowDown", "Throttling", "TooManyRequestsException",
-	FaultNoSuchBucket, FaultInternalError, FaultTruncatedWithoutToken, FaultRepeatedToken}
+// throttleAliases are other names of FaultThrottle (the throttling error
+// of the service called); Server.AddFault maps them to it.
+var throttleAliases = []string{"SlowDown", "Throttling", "TooManyRequestsException"}
+
+var faultErrors = append([]string{FaultAccessDenied, FaultThrottle, FaultNoSuchBucket, FaultInternalError,
+	FaultTruncatedWithoutToken, FaultRepeatedToken}, throttleAliases...)
 
 // Operations the simulator answers, as counted by Server.Calls.
 var Operations = []string{

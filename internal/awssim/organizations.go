@@ -37,7 +37,7 @@ func jsonFault(w http.ResponseWriter, f *Fault) {
 	switch f.Error {
 	case FaultAccessDenied:
 		writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", "awssim: injected: you don't have permissions to access this resource")
-	case FaultThrottle, "SlowDown", "Throttling", "TooManyRequestsException":
+	case FaultThrottle:
 		writeJSONError(w, http.StatusBadRequest, "TooManyRequestsException", "AWS Organizations can't complete your request because another request is already in progress. Try again later.")
 	default:
 		writeJSONError(w, http.StatusInternalServerError, "ServiceException", "awssim: injected "+f.Error)

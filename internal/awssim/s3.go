@@ -61,7 +61,7 @@ func s3Fault(w http.ResponseWriter, r *http.Request, f *Fault, bkt string) bool 
 	switch f.Error {
 	case FaultAccessDenied:
 		writeS3Error(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
-	case FaultThrottle, "SlowDown", "Throttling", "TooManyRequestsException":
+	case FaultThrottle:
 		writeS3Error(w, r, http.StatusServiceUnavailable, "SlowDown", "Please reduce your request rate.")
 	case FaultNoSuchBucket:
 		writeS3Error(w, r, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist", "BucketName", bkt)

@@ -219,6 +219,9 @@ func (s *Server) ManagementAccount() string { return s.mgmtAccount }
 func (s *Server) AddFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if slices.Contains(throttleAliases, f.Error) {
+		f.Error = FaultThrottle
+	}
 	left := f.Times
 	if left == 0 {
 		left = -1

@@ -53,7 +53,7 @@ func queryFault(w http.ResponseWriter, f *Fault, resource string) {
 	switch f.Error {
 	case FaultAccessDenied:
 		writeQueryError(w, http.StatusForbidden, "AccessDenied", "awssim: injected: not authorized to perform: sts:AssumeRole on resource: "+resource)
-	case FaultThrottle, "SlowDown", "Throttling", "TooManyRequestsException":
+	case FaultThrottle:
 		writeQueryError(w, http.StatusBadRequest, "Throttling", "Rate exceeded")
 	default:
 		writeQueryError(w, http.StatusInternalServerError, "InternalFailure", "awssim: injected "+f.Error)
