@@ -198,20 +198,15 @@ func (s *Store) putAccount(ctx context.Context, accountID string, fs []rules.Fin
 		if change == report.ChangeReopened {
 			episode := *prev
 			episode.History = true
-			if err := a.queue(episode); err != nil {
+			if err := s.queue(ctx, a, episode); err != nil {
 				return err
 			}
 		}
-		if err := a.queue(next); err != nil {
+		if err := s.queue(ctx, a, next); err != nil {
 			return err
 		}
 		a.records[f.FindingID] = next
 		a.seen[f.FindingID] = f.Status
-	}
-	for len(a.pending) >= BatchSize {
-		if err := s.flush(ctx, a, BatchSize); err != nil {
-			return err
-		}
 	}
 	return nil
 }
@@ -242,7 +237,7 @@ func (s *Store) AccountDone(ctx context.Context, scanID string, r inventory.Acco
 				continue
 			}
 			resolved := report.Resolve(rec, at, s.opts.Retention)
-			if err := a.queue(resolved); err != nil {
+			if err := s.queue(ctx, a, resolved); err != nil {
 				return err
 			}
 			a.records[id] = resolved
@@ -251,12 +246,12 @@ func (s *Store) AccountDone(ctx context.Context, scanID string, r inventory.Acco
 		if err != nil {
 			return err
 		}
-		a.add(item)
-	}
-	for len(a.pending) > 0 {
-		if err := s.flush(ctx, a, BatchSize); err != nil {
-			return fmt.Errorf("account %s: %w", r.Account.ID, err)
+		if err := s.add(ctx, a, item); err != nil {
+			return err
 		}
+	}
+	if err := s.flush(ctx, a); err != nil {
+		return fmt.Errorf("account %s: %w", r.Account.ID, err)
 	}
 	s.mu.Lock()
 	delete(s.accounts, r.Account.ID)
@@ -275,11 +270,8 @@ func (s *Store) End(ctx context.Context, run report.Run) error {
 	var errs []error
 	for id, a := range s.accounts {
 		a.mu.Lock()
-		for len(a.pending) > 0 {
-			if err := s.flush(ctx, a, BatchSize); err != nil {
-				errs = append(errs, fmt.Errorf("account %s: %w", id, err))
-				break
-			}
+		if err := s.flush(ctx, a); err != nil {
+			errs = append(errs, fmt.Errorf("account %s: %w", id, err))
 		}
 		a.mu.Unlock()
 	}
@@ -338,40 +330,43 @@ func (s *Store) load(ctx context.Context, accountID string, a *account) error {
 	return nil
 }
 
-// queue encodes a record and adds it to the pending writes.
-func (a *account) queue(r report.Record) error {
+// queue encodes a record and adds it to the account's pending writes.
+func (s *Store) queue(ctx context.Context, a *account, r report.Record) error {
 	item, err := encodeRecord(r)
 	if err != nil {
 		return err
 	}
-	a.add(item)
-	return nil
+	return s.add(ctx, a, item)
 }
 
 // add queues an item, replacing a queued item with the same key (two
-// writes of one key in one BatchWriteItem would reject the whole batch).
-func (a *account) add(item map[string]types.AttributeValue) {
+// writes of one key in one BatchWriteItem would reject the whole batch),
+// and writes the batch once BatchSize items are queued; a.mu is held.
+func (s *Store) add(ctx context.Context, a *account, item map[string]types.AttributeValue) error {
 	k := itemKey(item)
 	if i, ok := a.index[k]; ok {
 		a.pending[i] = item
-		return
+		return nil
 	}
 	a.index[k] = len(a.pending)
 	a.pending = append(a.pending, item)
+	if len(a.pending) < BatchSize {
+		return nil
+	}
+	return s.flush(ctx, a)
 }
 
-// flush writes up to n pending items in one batch; a.mu is held.
-func (s *Store) flush(ctx context.Context, a *account, n int) error {
-	n = min(n, len(a.pending))
-	batch := a.pending[:n]
-	if err := s.writeBatch(ctx, batch); err != nil {
+// flush writes the pending items (BatchSize at most) in one batch; a.mu
+// is held.
+func (s *Store) flush(ctx context.Context, a *account) error {
+	if len(a.pending) == 0 {
+		return nil
+	}
+	if err := s.writeBatch(ctx, a.pending); err != nil {
 		return err
 	}
-	a.pending = append(a.pending[:0:0], a.pending[n:]...)
+	a.pending = a.pending[:0]
 	clear(a.index)
-	for i, item := range a.pending {
-		a.index[itemKey(item)] = i
-	}
 	return nil
 }
 
