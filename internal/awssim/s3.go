@@ -44,15 +44,12 @@ func writeS3Error(w http.ResponseWriter, r *http.Request, status int, code, msg 
 }
 
 func writeS3XML(w http.ResponseWriter, v any) {
-	out, err := xml.Marshal(v)
+	body, err := xmlDocument(v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/xml")
-	w.Header().Set("X-Amz-Request-Id", newRequestID())
-	_, _ = io.WriteString(w, xml.Header)
-	_, _ = w.Write(out)
+	writeS3Body(w, body)
 }
 
 // s3Fault answers an injected fault in S3's error shape. Pagination faults
@@ -321,11 +318,7 @@ func renderInventoryPage(b *bucket, token string, offset int, f *Fault) ([]byte,
 		out.Truncated = true
 		out.Next = inventoryToken(end)
 	}
-	body, err := xml.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	return append([]byte(xml.Header), body...), nil
+	return xmlDocument(out)
 }
 
 func inventoryToken(offset int) string {
@@ -359,6 +352,7 @@ func (b *bucket) cachePage(token string, body []byte) {
 	b.pages[token] = body
 }
 
+// writeS3Body answers 200 with an XML document.
 func writeS3Body(w http.ResponseWriter, body []byte) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("X-Amz-Request-Id", newRequestID())

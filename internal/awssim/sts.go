@@ -35,8 +35,17 @@ func writeQueryError(w http.ResponseWriter, status int, code, msg string) {
 	writeXML(w, status, body)
 }
 
-func writeXML(w http.ResponseWriter, status int, v any) {
+// xmlDocument marshals v after the XML declaration.
+func xmlDocument(v any) ([]byte, error) {
 	out, err := xml.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(xml.Header), out...), nil
+}
+
+func writeXML(w http.ResponseWriter, status int, v any) {
+	out, err := xmlDocument(v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -44,7 +53,6 @@ func writeXML(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("X-Amzn-RequestId", newRequestID())
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(xml.Header))
 	_, _ = w.Write(out)
 }
 
