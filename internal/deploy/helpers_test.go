@@ -10,19 +10,27 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
+// templates holds, by file name, the loading of each template of the
+// repository's root, done once per test run: the tests only read them.
+var templates sync.Map // name → func() (*Template, error)
+
 // loadTemplate loads a template of the repository's root.
 func loadTemplate(t *testing.T, name string) *Template {
 	t.Helper()
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tpl, err := Load(filepath.Join(root, name))
+	load, _ := templates.LoadOrStore(name, sync.OnceValues(func() (*Template, error) {
+		root, err := RepoRoot()
+		if err != nil {
+			return nil, err
+		}
+		return Load(filepath.Join(root, name))
+	}))
+	tpl, err := load.(func() (*Template, error))()
 	if err != nil {
 		t.Fatal(err)
 	}
