@@ -36,22 +36,24 @@ func (d dashboard) write(w io.Writer) error {
 	fmt.Fprintf(&b, "  Findings  %d open, %d waived (%d coverage gaps)\n", s.Open(), s.Waived, s.Coverage())
 
 	d.section(&b, "Findings by severity")
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	// Coloured cells are padded before they are painted: escape codes
+	// have no width on a terminal, but tabwriter would count them.
 	peak := slices.Max(append(slices.Collect(maps.Values(s.BySeverity)), 1))
+	digits := len(fmt.Sprint(peak))
 	for _, sev := range rules.Severities() {
 		n := s.BySeverity[sev.String()]
-		fmt.Fprintf(tw, "  %s\t%d\t%s\n", d.paint(sev, sev.String()), n, d.paint(sev, bar(n, peak)))
+		fmt.Fprintf(&b, "  %s  %*d  %s\n", d.paint(sev, fmt.Sprintf("%-8s", sev)), digits, n, d.paint(sev, bar(n, peak)))
 	}
-	tw.Flush()
 
 	d.section(&b, "Findings by rule")
-	tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	if len(s.ByRule) > 0 {
-		fmt.Fprintln(tw, "  rule\tname\tdefault severity\tfindings")
+		fmt.Fprintln(tw, "  rule\tname\tfindings\tdefault severity")
 	}
 	for _, id := range slices.Sorted(maps.Keys(s.ByRule)) {
 		r, _ := rules.Lookup(id)
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\n", id, r.Name, d.paint(r.Severity, r.Severity.String()), s.ByRule[id])
+		// The painted cell is last: tabwriter does not measure it.
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\n", id, r.Name, s.ByRule[id], d.paint(r.Severity, r.Severity.String()))
 	}
 	if len(s.ByRule) == 0 {
 		fmt.Fprintln(tw, "  none: every bucket passes the policy")

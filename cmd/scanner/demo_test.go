@@ -89,7 +89,7 @@ func TestDemoDashboard(t *testing.T) {
 	for _, s := range []string{
 		"25 scanned: 23 complete, 2 failed, 0 incomplete",
 		"300, with 417 inventory configurations",
-		"INV-104   destination-account-not-approved  CRITICAL",
+		"INV-104   destination-account-not-approved  20        CRITICAL",
 		"legacy-migration  ROLE_UNAVAILABLE",
 		"hackathon         BUCKETS_UNLISTED",
 		"scanner demo -dynalite -keep",

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/report"
+)
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// TestDashboardColourKeepsAlignment renders one summary with and without
+// colour: without the escape codes, the two must be the same text, so
+// colour never shifts a column.
+func TestDashboardColourKeepsAlignment(t *testing.T) {
+	sum := pipeline.Summary{
+		Run: report.Run{ScanID: "s", Trigger: "cli", AccountsComplete: 1, AccountsFailed: 1, Buckets: 3, Configs: 4,
+			BySeverity: map[string]int{"CRITICAL": 2, "HIGH": 11, "LOW": 1},
+			ByRule:     map[string]int{"INV-104": 2, "INV-101": 11, "INV-003": 1}},
+		WorstAccounts: []pipeline.Tally{{AccountID: "111111111111", Open: 3, BySeverity: map[string]int{"CRITICAL": 2, "LOW": 1}}},
+		Failed:        []inventory.AccountResult{{Account: inventory.Account{ID: "222222222222"}, Status: inventory.AccountRoleUnavailable}},
+	}
+	var plain, coloured strings.Builder
+	if err := (dashboard{sum: sum}).write(&plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := (dashboard{sum: sum, color: true}).write(&coloured); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(coloured.String(), "\x1b[") {
+		t.Fatal("no colour in the coloured dashboard")
+	}
+	if got := ansi.ReplaceAllString(coloured.String(), ""); got != plain.String() {
+		t.Errorf("colour changes the layout:\n%s\nwant\n%s", got, plain.String())
+	}
+}
