@@ -162,7 +162,7 @@ func TestBackoffGrowsAndIsBounded(t *testing.T) {
 func items(t *testing.T, s *Store, account string) []map[string]types.AttributeValue {
 	t.Helper()
 	var out []map[string]types.AttributeValue
-	err := s.query(context.Background(), accountQuery(s.table, account, ""), 0, func(av map[string]types.AttributeValue) error {
+	err := s.query(context.Background(), accountQuery(s.table, account, findingPrefix, nil), func(av map[string]types.AttributeValue) error {
 		out = append(out, av)
 		return nil
 	})

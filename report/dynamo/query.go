@@ -16,16 +16,12 @@ import (
 	"github.com/s3inv/scanner/rules"
 )
 
-// accountQuery reads the findings (and archived episodes) of one account,
-// or of one of its buckets when bucket is not empty: the table's own key,
-// pk = ACCOUNT#id and sk begins with F# (or F#bucket#).
-func accountQuery(table, accountID, bucket string) *dynamodb.QueryInput {
-	prefix := findingPrefix
-	if bucket != "" {
-		prefix = bucketPrefix(bucket)
-	}
+// accountQuery reads items of one account on the table's own key: pk =
+// ACCOUNT#id and sk begins with prefix, findingPrefix for all its findings
+// and archived episodes, bucketPrefix(b) for one bucket's.
+func accountQuery(table, accountID, prefix string, filter *expression.ConditionBuilder) *dynamodb.QueryInput {
 	return keyQuery(table, "", expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
-		And(expression.Key(attrSK).BeginsWith(prefix)), nil)
+		And(expression.Key(attrSK).BeginsWith(prefix)), filter)
 }
 
 // keyQuery builds a Query input from a key condition and an optional filter.
@@ -55,10 +51,9 @@ func keyQuery(table, index string, key expression.KeyConditionBuilder, filter *e
 // errStop ends a query early without an error.
 var errStop = errors.New("stop")
 
-// query reads every page of in (or until limit items when limit > 0) and
-// hands each item to fn.
-func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, limit int, fn func(map[string]types.AttributeValue) error) error {
-	n := 0
+// query reads every page of in and hands each item to fn, until fn
+// returns errStop.
+func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) error) error {
 	p := dynamodb.NewQueryPaginator(s.api, in)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
@@ -71,9 +66,6 @@ func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, limit int, f
 				return nil
 			} else if err != nil {
 				return err
-			}
-			if n++; limit > 0 && n >= limit {
-				return nil
 			}
 		}
 	}
@@ -92,7 +84,7 @@ func (s *Store) describe(in *dynamodb.QueryInput) string {
 func (s *Store) records(ctx context.Context, in *dynamodb.QueryInput, limit int, episodes bool) ([]report.Record, error) {
 	now := s.opts.Now()
 	var out []report.Record
-	err := s.query(ctx, in, 0, func(av map[string]types.AttributeValue) error {
+	err := s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 		if !isType(av, typeFinding) && !(episodes && isType(av, typeEpisode)) {
 			return nil
 		}
@@ -111,6 +103,17 @@ func (s *Store) records(ctx context.Context, in *dynamodb.QueryInput, limit int,
 	return out, err
 }
 
+// sortedRecords returns every unexpired record of a query (see records),
+// sorted with report.SortRecords.
+func (s *Store) sortedRecords(ctx context.Context, in *dynamodb.QueryInput, episodes bool) ([]report.Record, error) {
+	rs, err := s.records(ctx, in, 0, episodes)
+	if err != nil {
+		return nil, err
+	}
+	report.SortRecords(rs)
+	return rs, nil
+}
+
 // unresolved is the filter of OPEN and WAIVED current findings.
 func unresolved() *expression.ConditionBuilder {
 	c := expression.Name("type").Equal(expression.Value(typeFinding)).
@@ -121,25 +124,13 @@ func unresolved() *expression.ConditionBuilder {
 // Findings returns the current records of one account (table key; the
 // same read the lifecycle makes).
 func (s *Store) Findings(ctx context.Context, accountID string) ([]report.Record, error) {
-	rs, err := s.records(ctx, accountQuery(s.table, accountID, ""), 0, false)
-	if err != nil {
-		return nil, err
-	}
-	report.SortRecords(rs)
-	return rs, nil
+	return s.sortedRecords(ctx, accountQuery(s.table, accountID, findingPrefix, nil), false)
 }
 
 // OpenByAccount returns the unresolved findings of one account (table
 // key, filtered on status).
 func (s *Store) OpenByAccount(ctx context.Context, accountID string) ([]report.Record, error) {
-	in := keyQuery(s.table, "", expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
-		And(expression.Key(attrSK).BeginsWith(findingPrefix)), unresolved())
-	rs, err := s.records(ctx, in, 0, false)
-	if err != nil {
-		return nil, err
-	}
-	report.SortRecords(rs)
-	return rs, nil
+	return s.sortedRecords(ctx, accountQuery(s.table, accountID, findingPrefix, unresolved()), false)
 }
 
 // OpenByRule returns the unresolved findings of one rule across the
@@ -147,12 +138,7 @@ func (s *Store) OpenByAccount(ctx context.Context, accountID string) ([]report.R
 // last_seen, scan_id or observed_at (see findingProjection).
 func (s *Store) OpenByRule(ctx context.Context, ruleID string) ([]report.Record, error) {
 	in := keyQuery(s.table, IndexOpenByRule, expression.Key(attrOpenRule).Equal(expression.Value(ruleID)), nil)
-	rs, err := s.records(ctx, in, 0, false)
-	if err != nil {
-		return nil, err
-	}
-	report.SortRecords(rs)
-	return rs, nil
+	return s.sortedRecords(ctx, in, false)
 }
 
 // OpenBySeverity returns the unresolved findings of one severity, newest
@@ -172,14 +158,7 @@ func (s *Store) OpenBySeverity(ctx context.Context, sev rules.Severity, limit in
 // BucketHistory returns a bucket's findings, any status, and their
 // archived episodes (table key, sk prefix F#bucket#).
 func (s *Store) BucketHistory(ctx context.Context, accountID, bucket string) ([]report.Record, error) {
-	in := keyQuery(s.table, "", expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
-		And(expression.Key(attrSK).BeginsWith(bucketPrefix(bucket))), nil)
-	rs, err := s.records(ctx, in, 0, true)
-	if err != nil {
-		return nil, err
-	}
-	report.SortRecords(rs)
-	return rs, nil
+	return s.sortedRecords(ctx, accountQuery(s.table, accountID, bucketPrefix(bucket), nil), true)
 }
 
 // Runs returns the latest scan runs, newest first (index runs).
@@ -190,12 +169,15 @@ func (s *Store) Runs(ctx context.Context, limit int) ([]report.Run, error) {
 		in.Limit = aws.Int32(int32(min(limit, 1000)))
 	}
 	var runs []report.Run
-	err := s.query(ctx, in, limit, func(av map[string]types.AttributeValue) error {
+	err := s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 		r, err := decodeRun(av)
 		if err != nil {
 			return err
 		}
 		runs = append(runs, r)
+		if limit > 0 && len(runs) >= limit {
+			return errStop
+		}
 		return nil
 	})
 	if err != nil {
@@ -216,7 +198,7 @@ func (s *Store) Runs(ctx context.Context, limit int) ([]report.Run, error) {
 func (s *Store) AccountScans(ctx context.Context) ([]report.AccountScan, error) {
 	in := keyQuery(s.table, IndexAccountsScanned, expression.Key(attrAccountFeed).Equal(expression.Value(accountFeed)), nil)
 	var out []report.AccountScan
-	err := s.query(ctx, in, 0, func(av map[string]types.AttributeValue) error {
+	err := s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 		a, err := decodeAccountScan(av)
 		if err != nil {
 			return err

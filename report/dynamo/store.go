@@ -312,7 +312,7 @@ func (s *Store) load(ctx context.Context, accountID string, a *account) error {
 	if a.loaded {
 		return nil
 	}
-	err := s.query(ctx, accountQuery(s.table, accountID, ""), 0, func(av map[string]types.AttributeValue) error {
+	err := s.query(ctx, accountQuery(s.table, accountID, findingPrefix, nil), func(av map[string]types.AttributeValue) error {
 		if !isType(av, typeFinding) {
 			return nil
 		}
