@@ -185,9 +185,8 @@ func (c Config) Validate() error {
 	}
 	if err := c.Role("aws").Validate(); err != nil {
 		var re *scan.RoleError
-		if errors.As(err, &re) {
-			return fmt.Errorf("%s: %w", map[string]string{"Name": "SCANNER_ROLE_NAME", "ExternalID": "SCANNER_EXTERNAL_ID",
-				"SessionName": "SCANNER_SESSION_NAME"}[re.Field], err)
+		if errors.As(err, &re) && roleEnv[re.Field] != "" {
+			return fmt.Errorf("%s: %w", roleEnv[re.Field], err)
 		}
 		return err
 	}
@@ -211,6 +210,9 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// roleEnv names the variable behind each field of scan.Role.
+var roleEnv = map[string]string{"Name": "SCANNER_ROLE_NAME", "ExternalID": "SCANNER_EXTERNAL_ID", "SessionName": "SCANNER_SESSION_NAME"}
 
 // Role returns the member role settings for the given partition.
 func (c Config) Role(partition string) scan.Role {
