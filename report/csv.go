@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/rules"
 )
 
@@ -21,7 +20,8 @@ var CSVHeader = []string{
 }
 
 // CSV writes one finding per row (RFC 4180), after a header row written
-// once, at the first Begin. Evidence is a JSON object in one cell.
+// once, at the first Begin; AccountDone and End write nothing. Evidence is
+// a JSON object in one cell.
 //
 // A cell that a spreadsheet would run as a formula (one that begins with
 // =, +, -, @, a tab or a carriage return; configuration IDs and prefixes
@@ -79,24 +79,6 @@ func (c *CSV) Put(_ context.Context, fs []rules.Finding) error {
 	if err := c.w.Error(); err != nil {
 		return fmt.Errorf("write csv rows: %w", err)
 	}
-	return nil
-}
-
-// AccountDone writes nothing.
-func (c *CSV) AccountDone(context.Context, string, inventory.AccountResult) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.check()
-}
-
-// End closes the run.
-func (c *CSV) End(context.Context, Run) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err := c.check(); err != nil {
-		return err
-	}
-	c.running = false
 	return nil
 }
 

@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/rules"
 )
 
 // JSON writes each finding as one line of JSON (JSON Lines), with the
 // field names of rules.Finding's tags. It is the scanner's public output
-// format. Findings are written as they are Put, one Write per Put.
+// format. Findings are written as they are Put, one Write per Put; Begin,
+// AccountDone and End write nothing.
 type JSON struct {
 	w io.Writer
 	guard
@@ -23,14 +23,6 @@ var _ Sink = (*JSON)(nil)
 
 // NewJSON returns a sink that writes JSON Lines to w.
 func NewJSON(w io.Writer) *JSON { return &JSON{w: w} }
-
-// Begin starts a run; it writes nothing.
-func (j *JSON) Begin(context.Context, Run) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.begin()
-	return nil
-}
 
 // Put writes one line per finding.
 func (j *JSON) Put(_ context.Context, fs []rules.Finding) error {
@@ -52,23 +44,5 @@ func (j *JSON) Put(_ context.Context, fs []rules.Finding) error {
 	if _, err := j.w.Write(buf.Bytes()); err != nil {
 		return fmt.Errorf("write findings: %w", err)
 	}
-	return nil
-}
-
-// AccountDone writes nothing: a stream has no stored findings to resolve.
-func (j *JSON) AccountDone(context.Context, string, inventory.AccountResult) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.check()
-}
-
-// End closes the run; it writes nothing.
-func (j *JSON) End(context.Context, Run) error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if err := j.check(); err != nil {
-		return err
-	}
-	j.running = false
 	return nil
 }

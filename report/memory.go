@@ -137,10 +137,9 @@ func NewAccountScan(scanID string, r inventory.AccountResult, seen map[string]ru
 func (m *Memory) End(_ context.Context, run Run) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.check(); err != nil {
+	if err := m.end(); err != nil {
 		return err
 	}
-	m.running = false
 	m.seen = nil
 	m.runs[run.ScanID] = cloneRun(run)
 	return nil

@@ -11,7 +11,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/rules"
 )
 
@@ -81,21 +80,13 @@ func (t *Table) Put(_ context.Context, fs []rules.Finding) error {
 	return nil
 }
 
-// AccountDone prints nothing.
-func (t *Table) AccountDone(context.Context, string, inventory.AccountResult) error {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.check()
-}
-
 // End prints the table, or "No findings." when there were none.
 func (t *Table) End(context.Context, Run) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if err := t.check(); err != nil {
+	if err := t.end(); err != nil {
 		return err
 	}
-	t.running = false
 	rows := t.rows
 	t.rows = nil
 	bw := bufio.NewWriter(t.w)
