@@ -251,11 +251,7 @@ func startSim(t *testing.T, opts ...awssim.Option) *awssim.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := awssim.New(fx, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Close)
+	srv, _ := awssim.ForTest(t, fx, opts...) // the function, not the test, calls it
 	return srv
 }
 
