@@ -92,11 +92,11 @@ func LoadPolicy(data []byte, source string) (p *Policy, err error) {
 	if len(data) > maxPolicySize {
 		return nil, &PolicyError{Source: source, Msg: fmt.Sprintf("document is %d bytes: want at most %d", len(data), maxPolicySize)}
 	}
-	doc, err := decode(data, source)
+	doc, file, err := decode(data, source)
 	if err != nil {
 		return nil, err
 	}
-	return compileChecked(doc, data, source)
+	return compileChecked(doc, file, source)
 }
 
 // LoadPolicyFile reads and validates the policy file at path.

@@ -87,23 +87,24 @@ func (e *PolicyError) Error() string {
 func (e *PolicyError) Unwrap() error { return e.Err }
 
 // decode parses the document strictly: unknown keys, duplicate keys and
-// values of the wrong type are errors.
-func decode(data []byte, source string) (policyDoc, error) {
+// values of the wrong type are errors. It returns the syntax tree too, for
+// the line numbers of later errors.
+func decode(data []byte, source string) (policyDoc, *ast.File, error) {
 	var doc policyDoc
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return doc, yamlError(err, nil, source)
+		return doc, nil, yamlError(err, nil, source)
 	}
 	switch n := len(file.Docs); {
 	case n == 0 || file.Docs[0].Body == nil:
-		return doc, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides or waivers"}
+		return doc, nil, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides or waivers"}
 	case n > 1:
-		return doc, &PolicyError{Source: source, Line: docLine(file.Docs[1]), Msg: "several YAML documents: want one"}
+		return doc, nil, &PolicyError{Source: source, Line: docLine(file.Docs[1]), Msg: "several YAML documents: want one"}
 	}
-	if err := yaml.UnmarshalWithOptions(data, &doc, yaml.DisallowUnknownField()); err != nil {
-		return doc, yamlError(err, file, source)
+	if err := yaml.NodeToValue(file.Docs[0].Body, &doc, yaml.DisallowUnknownField()); err != nil {
+		return doc, nil, yamlError(err, file, source)
 	}
-	return doc, nil
+	return doc, file, nil
 }
 
 func docLine(d *ast.DocumentNode) int {
@@ -384,12 +385,9 @@ func (v *validator) failKey(p []string, msg string) {
 
 func at(p []string, segs ...string) []string { return append(slices.Clip(p), segs...) }
 
-// compileChecked validates a decoded document with line numbers from data.
-func compileChecked(doc policyDoc, data []byte, source string) (*Policy, error) {
-	var file *ast.File
-	if data != nil {
-		file, _ = parser.ParseBytes(data, 0)
-	}
+// compileChecked validates a decoded document with line numbers from its
+// syntax tree file (nil: none).
+func compileChecked(doc policyDoc, file *ast.File, source string) (*Policy, error) {
 	v := &validator{source: source, file: file}
 	p := v.compile(doc)
 	if v.err != nil {
