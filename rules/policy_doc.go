@@ -3,6 +3,7 @@ package rules
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"reflect"
 	"regexp"
@@ -529,7 +530,7 @@ func (v *validator) ruleDocs(m map[string]*ruleDoc, p []string) (map[string]*rul
 	}
 	out := make(map[string]*ruleDoc, len(m))
 	var warnings []string
-	for _, id := range slices.Sorted(mapsKeys(m)) {
+	for _, id := range slices.Sorted(maps.Keys(m)) {
 		rp := at(p, id)
 		r, ok := Lookup(id)
 		if !ok {
@@ -545,16 +546,6 @@ func (v *validator) ruleDocs(m map[string]*ruleDoc, p []string) (map[string]*rul
 		out[id] = &n
 	}
 	return out, warnings
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // ruleDoc validates and normalises the settings of rule r at path p.
