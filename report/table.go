@@ -110,7 +110,7 @@ func (t *Table) End(context.Context, Run) error {
 func (t *Table) print(w *bufio.Writer, rows []tableRow) {
 	for i := range rows {
 		for j := range rows[i].cells {
-			rows[i].cells[j] = printable(rows[i].cells[j])
+			rows[i].cells[j] = Printable(rows[i].cells[j])
 		}
 	}
 	var width [6]int
@@ -160,9 +160,11 @@ func orDash(s string) string {
 	return s
 }
 
-// printable replaces control characters (escape sequences, newlines) and
-// invalid UTF-8 with U+FFFD.
-func printable(s string) string {
+// Printable replaces control characters (escape sequences, newlines,
+// tabs) and invalid UTF-8 with U+FFFD, so that names and messages, which
+// account owners choose, cannot drive a terminal or break a table's
+// alignment.
+func Printable(s string) string {
 	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) {
 		return s
 	}

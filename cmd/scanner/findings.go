@@ -10,7 +10,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
 
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/pipeline"
@@ -179,7 +178,7 @@ func (o *findingsOutput) table(header string, rows [][]string, empty string) {
 	fmt.Fprintln(tw, header)
 	for _, r := range rows {
 		for i := range r {
-			r[i] = clean(r[i])
+			r[i] = report.Printable(r[i])
 		}
 		fmt.Fprintln(tw, strings.Join(r, "\t"))
 	}
@@ -267,15 +266,4 @@ func day(t time.Time) string {
 		return "-"
 	}
 	return t.UTC().Format(time.RFC3339)
-}
-
-// clean replaces control characters (names and messages come from
-// account owners) and tabs, which would break the alignment.
-func clean(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return '\uFFFD'
-		}
-		return r
-	}, strings.ToValidUTF8(s, "\uFFFD"))
 }
