@@ -35,8 +35,8 @@
 //     listed, cut short) resolves nothing;
 //   - a resolved finding seen again is reopened: OPEN or WAIVED again,
 //     resolved_at and expiry removed, and a new episode begins with
-//     first_seen = now. The DynamoDB store keeps the earlier episode as a
-//     history record of the bucket.
+//     first_seen = the scan's observation time. Both stores keep the
+//     earlier episode as a history record of the bucket (Record.History).
 //
 // # Queries
 //

@@ -91,8 +91,9 @@ func Timestamp(t time.Time) time.Time {
 //   - seen again while open or waived: first_seen kept, last_seen updated,
 //     status and waiver as the finding says (a waiver may start or end);
 //   - seen again after it was resolved: reopened, resolved_at and expiry
-//     removed, and a new episode begins (first_seen = now). The caller
-//     keeps the resolved episode as history if it wants one.
+//     removed, and a new episode begins (first_seen = the finding's
+//     ObservedAt). The caller keeps the resolved episode as history if it
+//     wants one.
 //
 // Every sink that keeps state (Memory, DynamoDB) applies exactly this
 // rule, so the conformance suite checks them alike.
