@@ -48,14 +48,17 @@ func NewEvaluator(p *Policy, org inventory.Org) *Evaluator {
 // one of INV-001, INV-002, INV-003), then the configuration rules on each
 // enabled configuration, configurations in ID order, rules in ID order.
 func (e *Evaluator) Bucket(r inventory.BucketResult, scanID string, now time.Time) []Finding {
-	st := e.policy.settingsFor(r.Account, r.Bucket.Name)
+	// The overrides that apply are found once per bucket; most policies
+	// have few, so they fit in buf without allocating.
+	var buf [8]*override
+	matched := e.policy.matching(buf[:0], r.Account, r.Bucket.Name)
 	s := subject{bucket: &r, org: &e.org}
 	var out []Finding
 	if r.Failure != nil {
-		return e.run(out, e.scan003, st, s, scanID, now)
+		return e.run(out, e.scan003, matched, s, scanID, now)
 	}
 	for _, i := range e.bucket {
-		out = e.run(out, i, st, s, scanID, now)
+		out = e.run(out, i, matched, s, scanID, now)
 	}
 	configs := make([]*inventory.Config, 0, len(r.Configs))
 	for i := range r.Configs {
@@ -67,7 +70,7 @@ func (e *Evaluator) Bucket(r inventory.BucketResult, scanID string, now time.Tim
 	for _, c := range configs {
 		s.config = c
 		for _, i := range e.config {
-			out = e.run(out, i, st, s, scanID, now)
+			out = e.run(out, i, matched, s, scanID, now)
 		}
 	}
 	return out
@@ -87,17 +90,22 @@ func (e *Evaluator) Account(r inventory.AccountResult, scanID string, now time.T
 	default:
 		return nil
 	}
-	st := e.policy.settingsFor(r.Account, "")
-	return e.run(nil, i, st, subject{account: &r, org: &e.org}, scanID, now)
+	var buf [8]*override
+	matched := e.policy.matching(buf[:0], r.Account, "")
+	return e.run(nil, i, matched, subject{account: &r, org: &e.org}, scanID, now)
 }
 
-// run evaluates rule i on s and appends its finding, if any, to out.
-func (e *Evaluator) run(out []Finding, i int, st []settings, s subject, scanID string, now time.Time) []Finding {
-	if i < 0 || !st[i].enabled {
+// run evaluates rule i on s, under the overrides that apply to it, and
+// appends its finding, if any, to out.
+func (e *Evaluator) run(out []Finding, i int, matched []*override, s subject, scanID string, now time.Time) []Finding {
+	if i < 0 {
+		return out
+	}
+	s.settings = e.policy.ruleSettings(i, matched)
+	if !s.settings.enabled {
 		return out
 	}
 	rule := &e.rules[i]
-	s.settings = &st[i]
 	res := rule.check(s)
 	if res.verdict != fail {
 		return out
@@ -122,7 +130,7 @@ func (e *Evaluator) run(out []Finding, i int, st []settings, s subject, scanID s
 		Region:      region,
 		ConfigID:    configID,
 		RuleID:      rule.ID,
-		Severity:    st[i].severity,
+		Severity:    s.settings.severity,
 		Status:      StatusOpen,
 		Title:       rule.Title,
 		Message:     res.message,

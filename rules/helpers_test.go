@@ -66,7 +66,7 @@ func runRuleCases(t *testing.T, id string, cases []ruleCase) {
 			if c.set != nil {
 				c.set(&st)
 			}
-			s := subject{settings: &st, org: c.org, account: c.account, bucket: c.bucket}
+			s := subject{settings: st, org: c.org, account: c.account, bucket: c.bucket}
 			if s.org == nil {
 				s.org = &orgView{}
 			}

@@ -141,7 +141,7 @@ func (p *Policy) Enabled(id string, a inventory.Account, bucket string) bool {
 	if i < 0 {
 		return false
 	}
-	return p.get().settingsFor(a, bucket)[i].enabled
+	return p.get().settingsFor(i, a, bucket).enabled
 }
 
 // Severity returns the severity of rule id for the bucket of the account
@@ -152,7 +152,7 @@ func (p *Policy) Severity(id string, a inventory.Account, bucket string) Severit
 	if i < 0 {
 		return 0
 	}
-	return p.get().settingsFor(a, bucket)[i].severity
+	return p.get().settingsFor(i, a, bucket).severity
 }
 
 // get returns p, or the default policy for a nil or zero Policy.
@@ -163,22 +163,31 @@ func (p *Policy) get() *Policy {
 	return p
 }
 
-// settingsFor returns the effective settings of every rule for a bucket
-// of an account (bucket "" for account-level findings). The result is
-// shared when no override applies: do not modify it.
-func (p *Policy) settingsFor(a inventory.Account, bucket string) []settings {
-	s := p.base
-	copied := false
-	for _, o := range p.overrides {
-		if !o.matches(a, bucket) {
-			continue
+// settingsFor returns the effective settings of rule i (an index into
+// catalogue()) for a bucket of an account (bucket "" for account-level
+// findings).
+func (p *Policy) settingsFor(i int, a inventory.Account, bucket string) settings {
+	return p.ruleSettings(i, p.matching(nil, a, bucket))
+}
+
+// matching appends to dst the overrides that apply to a bucket of an
+// account (bucket "" for account-level findings), least specific first.
+func (p *Policy) matching(dst []*override, a inventory.Account, bucket string) []*override {
+	for i := range p.overrides {
+		if o := &p.overrides[i]; o.matches(a, bucket) {
+			dst = append(dst, o)
 		}
-		if !copied {
-			s = slices.Clone(p.base)
-			copied = true
-		}
-		for i, rd := range o.rules {
-			rd.apply(&s[i])
+	}
+	return dst
+}
+
+// ruleSettings returns the effective settings of rule i under the
+// overrides that apply (see matching).
+func (p *Policy) ruleSettings(i int, matched []*override) settings {
+	s := p.base[i]
+	for _, o := range matched {
+		if rd := o.rules[i]; rd != nil {
+			rd.apply(&s)
 		}
 	}
 	return s

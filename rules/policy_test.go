@@ -291,14 +291,15 @@ overrides:
       INV-109: {required_fields: [EncryptionStatus, ObjectLockMode]}
 `)
 	sandbox := inventory.Account{ID: "333333333333", OUID: "ou-sand-11111111"}
-	if st := p.settingsFor(sandbox, "x"); st[index("INV-102")].kmsKeys != nil || st[index("INV-109")].fields != nil {
-		t.Errorf("empty lists in an override do not clear: %+v", st[index("INV-102")])
+	kms, fields := index("INV-102"), index("INV-109")
+	if st := p.settingsFor(kms, sandbox, "x"); st.kmsKeys != nil || p.settingsFor(fields, sandbox, "x").fields != nil {
+		t.Errorf("empty lists in an override do not clear: %+v", st)
 	}
-	if st := p.settingsFor(testAcct, "x"); !reflect.DeepEqual(st[index("INV-102")].kmsKeys, []string{testKey}) {
+	if st := p.settingsFor(kms, testAcct, "x"); !reflect.DeepEqual(st.kmsKeys, []string{testKey}) {
 		t.Error("top-level list lost outside the override")
 	}
-	if st := p.settingsFor(sandbox, "vault-1"); !reflect.DeepEqual(st[index("INV-109")].fields, []string{"EncryptionStatus", "ObjectLockMode"}) {
-		t.Errorf("bucket override does not replace the list: %v", st[index("INV-109")].fields)
+	if st := p.settingsFor(fields, sandbox, "vault-1"); !reflect.DeepEqual(st.fields, []string{"EncryptionStatus", "ObjectLockMode"}) {
+		t.Errorf("bucket override does not replace the list: %v", st.fields)
 	}
 	if p.base[index("INV-102")].kmsKeys == nil {
 		t.Error("applying an override changed the policy")

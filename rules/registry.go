@@ -81,7 +81,7 @@ type subject struct {
 	account  *inventory.AccountResult
 	bucket   *inventory.BucketResult
 	config   *inventory.Config
-	settings *settings
+	settings settings
 	org      *orgView
 }
 
