@@ -76,7 +76,9 @@ func (d dashboard) write(w io.Writer) error {
 			if a.Failure != nil {
 				why = a.Failure.Code + ": " + a.Failure.Message
 			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Account.ID, a.Account.Name, a.Status, oneLine(why, 90))
+			// Account names and error messages are not ours: keep
+			// them from driving the terminal.
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Account.ID, report.Printable(a.Account.Name), a.Status, report.Printable(oneLine(why, 90)))
 		}
 		tw.Flush()
 		if more := s.AccountsFailed + s.AccountsIncomplete - len(s.Failed); more > 0 {
@@ -109,7 +111,7 @@ func (d dashboard) tallies(b *strings.Builder, ts []pipeline.Tally, name func(pi
 		for _, sev := range sevs {
 			fmt.Fprintf(tw, "%s\t", dashIfZero(t.BySeverity[sev.String()]))
 		}
-		fmt.Fprintf(tw, "%d\t  %s\n", t.Open, name(t))
+		fmt.Fprintf(tw, "%d\t  %s\n", t.Open, report.Printable(name(t)))
 	}
 	tw.Flush()
 }

@@ -37,3 +37,21 @@ func TestDashboardColourKeepsAlignment(t *testing.T) {
 		t.Errorf("colour changes the layout:\n%s\nwant\n%s", got, plain.String())
 	}
 }
+
+// TestDashboardNeutralisesNames prints names chosen by account owners
+// and error texts with control characters: none reaches the terminal.
+func TestDashboardNeutralisesNames(t *testing.T) {
+	sum := pipeline.Summary{
+		Run:           report.Run{AccountsFailed: 1, AccountsComplete: 1},
+		WorstAccounts: []pipeline.Tally{{AccountID: "111111111111", AccountName: "evil\x1b[2J", Open: 1, BySeverity: map[string]int{"LOW": 1}}},
+		Failed: []inventory.AccountResult{{Account: inventory.Account{ID: "222222222222", Name: "bad\x1b]0;title\x07"},
+			Status: inventory.AccountRoleUnavailable, Failure: &inventory.Failure{Code: "AccessDenied", Message: "no\x1b[31m"}}},
+	}
+	var out strings.Builder
+	if err := (dashboard{sum: sum}).write(&out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(out.String(), "\x1b\x07") {
+		t.Errorf("control characters reach the terminal: %q", out.String())
+	}
+}
