@@ -51,6 +51,13 @@ type ruleCase struct {
 
 func ptr[T any](v T) *T { return &v }
 
+// settingsFor returns the effective settings of rule i (an index into
+// catalogue()) for a bucket of an account (bucket "" for account-level
+// findings).
+func (p *Policy) settingsFor(i int, a inventory.Account, bucket string) settings {
+	return p.ruleSettings(i, p.matching(nil, a, bucket))
+}
+
 // runRuleCases runs the check of rule id on each case.
 func runRuleCases(t *testing.T, id string, cases []ruleCase) {
 	t.Helper()

@@ -16,8 +16,8 @@ import (
 //go:embed default-policy.yaml
 var defaultPolicyYAML []byte
 
-// DefaultPolicySource names the embedded default policy in errors.
-const DefaultPolicySource = "default-policy.yaml"
+// defaultPolicySource names the embedded default policy in errors.
+const defaultPolicySource = "default-policy.yaml"
 
 // maxPolicySize bounds the documents LoadPolicy reads.
 const maxPolicySize = 1 << 20
@@ -62,11 +62,11 @@ type override struct {
 }
 
 var defaultPolicy = sync.OnceValue(func() *Policy {
-	p, err := LoadPolicy(defaultPolicyYAML, DefaultPolicySource)
+	p, err := LoadPolicy(defaultPolicyYAML, defaultPolicySource)
 	if err != nil {
 		// TestDefaultPolicy makes this unreachable; fall back to the
 		// registry's defaults rather than fail the scan.
-		p, _ = compile(policyDoc{}, DefaultPolicySource)
+		p, _ = compile(policyDoc{}, defaultPolicySource)
 	}
 	return p
 })
@@ -108,12 +108,6 @@ func LoadPolicyFile(path string) (*Policy, error) {
 	return LoadPolicy(data, path)
 }
 
-// Source names where the policy came from.
-func (p *Policy) Source() string { return p.get().source }
-
-// Waivers returns the policy's waivers, in document order, expired or not.
-func (p *Policy) Waivers() []Waiver { return slices.Clone(p.get().waivers) }
-
 // ExpiredWaivers returns the waivers that no longer apply at now (their
 // expiry date is before now's UTC date), so a caller can warn about them.
 func (p *Policy) ExpiredWaivers(now time.Time) []Waiver {
@@ -134,40 +128,12 @@ func (p *Policy) Warnings() []string { return slices.Clone(p.get().warnings) }
 // same meaning as the input. LoadPolicy accepts it back.
 func (p *Policy) MarshalJSON() ([]byte, error) { return json.Marshal(p.get().doc) }
 
-// Enabled reports whether rule id is enabled for the bucket of the account
-// (bucket "" for account-level findings), after overrides.
-func (p *Policy) Enabled(id string, a inventory.Account, bucket string) bool {
-	i := index(id)
-	if i < 0 {
-		return false
-	}
-	return p.get().settingsFor(i, a, bucket).enabled
-}
-
-// Severity returns the severity of rule id for the bucket of the account
-// (bucket "" for account-level findings), after overrides; 0 for an
-// unknown rule.
-func (p *Policy) Severity(id string, a inventory.Account, bucket string) Severity {
-	i := index(id)
-	if i < 0 {
-		return 0
-	}
-	return p.get().settingsFor(i, a, bucket).severity
-}
-
 // get returns p, or the default policy for a nil or zero Policy.
 func (p *Policy) get() *Policy {
 	if p == nil || p.base == nil {
 		return DefaultPolicy()
 	}
 	return p
-}
-
-// settingsFor returns the effective settings of rule i (an index into
-// catalogue()) for a bucket of an account (bucket "" for account-level
-// findings).
-func (p *Policy) settingsFor(i int, a inventory.Account, bucket string) settings {
-	return p.ruleSettings(i, p.matching(nil, a, bucket))
 }
 
 // matching appends to dst the overrides that apply to a bucket of an

@@ -22,7 +22,7 @@ func mustLoad(t *testing.T, doc string) *Policy {
 }
 
 func TestDefaultPolicy(t *testing.T) {
-	p, err := LoadPolicy(defaultPolicyYAML, DefaultPolicySource)
+	p, err := LoadPolicy(defaultPolicyYAML, defaultPolicySource)
 	if err != nil {
 		t.Fatalf("the embedded default policy does not load: %v", err)
 	}
@@ -36,10 +36,11 @@ func TestDefaultPolicy(t *testing.T) {
 		t.Errorf("default-policy.yaml differs from the registry defaults:\n%+v\n%+v", p.base, empty.base)
 	}
 	for _, r := range All() {
-		if !p.Enabled(r.ID, testAcct, "b") {
+		st := p.settingsFor(index(r.ID), testAcct, "b")
+		if !st.enabled {
 			t.Errorf("%s disabled by default", r.ID)
 		}
-		if got := p.Severity(r.ID, testAcct, "b"); got != r.Severity {
+		if got := st.severity; got != r.Severity {
 			t.Errorf("%s: default policy severity %v, registry %v", r.ID, got, r.Severity)
 		}
 	}
@@ -54,7 +55,7 @@ func TestDefaultPolicy(t *testing.T) {
 		t.Error("DefaultPolicy parses the document each call")
 	}
 	var zero Policy
-	if zero.Severity("INV-104", testAcct, "") != SeverityCritical || (*Policy)(nil).Source() != DefaultPolicySource {
+	if zero.get().settingsFor(index("INV-104"), testAcct, "").severity != SeverityCritical || (*Policy)(nil).get().source != defaultPolicySource {
 		t.Error("a zero or nil Policy does not behave as the default")
 	}
 }
@@ -208,12 +209,13 @@ func TestExamplePolicy(t *testing.T) {
 	if len(p.Warnings()) != 0 {
 		t.Errorf("warnings: %v", p.Warnings())
 	}
-	if len(p.overrides) == 0 || len(p.Waivers()) == 0 {
+	if len(p.overrides) == 0 || len(p.waivers) == 0 {
 		t.Fatal("the example has no override or no waiver")
 	}
 	prod := inventory.Account{ID: "111111111111", OUID: "ou-prod-11111111"}
 	sandbox := inventory.Account{ID: "333333333333", OUID: "ou-sand-33333333"}
-	if !p.Enabled("INV-001", prod, "data") || p.Enabled("INV-001", sandbox, "scratch") {
+	inv001 := index("INV-001")
+	if !p.settingsFor(inv001, prod, "data").enabled || p.settingsFor(inv001, sandbox, "scratch").enabled {
 		t.Error("INV-001 should be on in production and off in the sandbox OU")
 	}
 	st := p.base[index("INV-107")]
@@ -262,14 +264,15 @@ overrides:
 		{inventory.Account{ID: "444444444444", OUID: "ou-abcd-11111111"}, "x", SeverityLow, true},
 	}
 	for _, c := range cases {
-		if got := p.Severity("INV-001", c.a, c.bucket); got != c.sev {
+		st := p.settingsFor(index("INV-001"), c.a, c.bucket)
+		if got := st.severity; got != c.sev {
 			t.Errorf("%s/%s: severity %v, want %v", c.a.ID, c.bucket, got, c.sev)
 		}
-		if got := p.Enabled("INV-001", c.a, c.bucket); got != c.enabled {
+		if got := st.enabled; got != c.enabled {
 			t.Errorf("%s/%s: enabled %v, want %v", c.a.ID, c.bucket, got, c.enabled)
 		}
 	}
-	if p.Severity("INV-002", testAcct, "logs-1") != SeverityMedium {
+	if p.settingsFor(index("INV-002"), testAcct, "logs-1").severity != SeverityMedium {
 		t.Error("an override changed a rule it does not name")
 	}
 }
