@@ -29,7 +29,22 @@ type Org struct {
 	// Targets are the accounts to scan: ACTIVE accounts that pass the
 	// filters, in ascending account ID order.
 	Targets []Account
+	// OutOfScope maps each listed account that is not a target to why:
+	// its Organizations State (SUSPENDED, CLOSED, PENDING_CLOSURE, ...) or
+	// OutOfScopeExcluded when a filter left it out. Empty for static
+	// lists. An account with stored findings that is in neither Targets
+	// nor OutOfScope has left the organization (OutOfScopeRemoved).
+	OutOfScope map[string]string
 }
+
+// The reasons an account is out of scope besides its Organizations State.
+const (
+	// OutOfScopeExcluded: the account is ACTIVE but the include and
+	// exclude filters leave it out.
+	OutOfScopeExcluded = "EXCLUDED"
+	// OutOfScopeRemoved: ListAccounts no longer returns the account.
+	OutOfScopeRemoved = "REMOVED"
+)
 
 // Bucket is one S3 bucket, with the region ListBuckets reported for it.
 type Bucket struct {
