@@ -125,11 +125,14 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c    Config
 		errs []error
 	)
-	num := func(name string) int {
+	// num parses a whole number and checks its range before the caller
+	// converts it (days to a duration, say), so no value can overflow.
+	num := func(name string, lo, hi int) int {
 		v := get(name)
 		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: want a whole number", name, v))
+		if err != nil || n < lo || n > hi {
+			errs = append(errs, fmt.Errorf("%s=%q: want a whole number from %d to %d", name, shorten(v), lo, hi))
+			return 0
 		}
 		return n
 	}
@@ -144,17 +147,17 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.RoleName = get("SCANNER_ROLE_NAME")
 	c.ExternalID = get("SCANNER_EXTERNAL_ID")
 	c.SessionName = get("SCANNER_SESSION_NAME")
-	c.AccountConcurrency = num("SCANNER_ACCOUNT_CONCURRENCY")
-	c.BucketConcurrency = num("SCANNER_BUCKET_CONCURRENCY")
+	c.AccountConcurrency = num("SCANNER_ACCOUNT_CONCURRENCY", minConcurrency, maxConcurrency)
+	c.BucketConcurrency = num("SCANNER_BUCKET_CONCURRENCY", minConcurrency, maxConcurrency)
 	if v := get("SCANNER_DEADLINE_MARGIN"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("SCANNER_DEADLINE_MARGIN=%q: want a duration such as 30s", v))
+			errs = append(errs, fmt.Errorf("SCANNER_DEADLINE_MARGIN=%q: want a duration such as 30s", shorten(v)))
 		}
 		c.DeadlineMargin = d
 	}
 	c.Table = get("SCANNER_TABLE")
-	c.Retention = time.Duration(num("SCANNER_RETENTION_DAYS")) * 24 * time.Hour
+	c.Retention = time.Duration(num("SCANNER_RETENTION_DAYS", minRetentionDays, maxRetentionDays)) * 24 * time.Hour
 	c.Policy = getenv("SCANNER_POLICY") // verbatim: YAML cares about white space
 	c.PolicyFile = get("SCANNER_POLICY_FILE")
 	if len(errs) > 0 {
@@ -163,22 +166,57 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	return c, c.Validate()
 }
 
-// Validate checks every field and names the variable of the first bad one.
-func (c Config) Validate() error {
+// The ranges of the numeric settings.
+const (
+	minConcurrency, maxConcurrency     = 1, 256
+	minRetentionDays, maxRetentionDays = 1, 3650
+	maxDeadlineMargin                  = 10 * time.Minute
+)
+
+// Names says how the user gave each setting, so that an error names what
+// they typed: it maps an environment variable to the command-line flag
+// that set it ("--accounts"). A variable not in the map is named as
+// itself. The nil Names names every variable.
+type Names map[string]string
+
+// name is how the user knows the setting behind variable v.
+func (n Names) name(v string) string {
+	if f, ok := n[v]; ok {
+		return f
+	}
+	return v
+}
+
+// is renders "v=value" for a variable, "--flag value" for a flag.
+func (n Names) is(v, value string) string {
+	if f, ok := n[v]; ok {
+		return f + " " + value
+	}
+	return v + "=" + value
+}
+
+// Validate checks every field and names the environment variable of the
+// first bad one.
+func (c Config) Validate() error { return c.ValidateAs(nil) }
+
+// ValidateAs checks every field and names the first bad one as n says:
+// the flag the user typed, or the environment variable.
+func (c Config) ValidateAs(n Names) error {
 	switch c.AccountSource {
 	case SourceOrganizations:
 		if len(c.Accounts) > 0 {
-			return fmt.Errorf("SCANNER_ACCOUNTS is set but SCANNER_ACCOUNT_SOURCE is %q; want %q to scan a fixed list", c.AccountSource, SourceStatic)
+			return fmt.Errorf("%s is set but %s is %q; want %q to scan a fixed list",
+				n.name("SCANNER_ACCOUNTS"), n.name("SCANNER_ACCOUNT_SOURCE"), c.AccountSource, SourceStatic)
 		}
 	case SourceStatic:
 		if _, err := scan.StaticAccounts(c.Accounts); err != nil {
-			return fmt.Errorf("SCANNER_ACCOUNTS: %w", err)
+			return fmt.Errorf("%s: %w", n.name("SCANNER_ACCOUNTS"), err)
 		}
 		if len(c.Filter.IncludeOUs)+len(c.Filter.ExcludeOUs) > 0 {
-			return fmt.Errorf("SCANNER_INCLUDE_OUS/SCANNER_EXCLUDE_OUS need SCANNER_ACCOUNT_SOURCE=organizations")
+			return fmt.Errorf("%s/%s need %s", n.name("SCANNER_INCLUDE_OUS"), n.name("SCANNER_EXCLUDE_OUS"), n.is("SCANNER_ACCOUNT_SOURCE", SourceOrganizations))
 		}
 	default:
-		return fmt.Errorf("SCANNER_ACCOUNT_SOURCE=%q: want organizations or static", c.AccountSource)
+		return fmt.Errorf("%s: want organizations or static", n.is("SCANNER_ACCOUNT_SOURCE", strconv.Quote(shorten(c.AccountSource))))
 	}
 	if err := c.Filter.Validate(); err != nil {
 		return fmt.Errorf("filter: %w", err)
@@ -186,29 +224,39 @@ func (c Config) Validate() error {
 	if err := c.Role("aws").Validate(); err != nil {
 		var re *scan.RoleError
 		if errors.As(err, &re) && roleEnv[re.Field] != "" {
-			return fmt.Errorf("%s: %w", roleEnv[re.Field], err)
+			return fmt.Errorf("%s: %w", n.name(roleEnv[re.Field]), err)
 		}
 		return err
 	}
-	if c.AccountConcurrency < 1 || c.AccountConcurrency > 256 {
-		return fmt.Errorf("SCANNER_ACCOUNT_CONCURRENCY=%d: want 1 to 256", c.AccountConcurrency)
+	if c.AccountConcurrency < minConcurrency || c.AccountConcurrency > maxConcurrency {
+		return fmt.Errorf("%s: want %d to %d", n.is("SCANNER_ACCOUNT_CONCURRENCY", strconv.Itoa(c.AccountConcurrency)), minConcurrency, maxConcurrency)
 	}
-	if c.BucketConcurrency < 1 || c.BucketConcurrency > 256 {
-		return fmt.Errorf("SCANNER_BUCKET_CONCURRENCY=%d: want 1 to 256", c.BucketConcurrency)
+	if c.BucketConcurrency < minConcurrency || c.BucketConcurrency > maxConcurrency {
+		return fmt.Errorf("%s: want %d to %d", n.is("SCANNER_BUCKET_CONCURRENCY", strconv.Itoa(c.BucketConcurrency)), minConcurrency, maxConcurrency)
 	}
-	if c.DeadlineMargin < 0 || c.DeadlineMargin > 10*time.Minute {
-		return fmt.Errorf("SCANNER_DEADLINE_MARGIN=%s: want 0s to 10m", c.DeadlineMargin)
+	if c.DeadlineMargin < 0 || c.DeadlineMargin > maxDeadlineMargin {
+		return fmt.Errorf("%s: want 0s to %s", n.is("SCANNER_DEADLINE_MARGIN", c.DeadlineMargin.String()), maxDeadlineMargin)
 	}
 	if c.Table != "" && !validTableName(c.Table) {
-		return fmt.Errorf("SCANNER_TABLE=%q: want a DynamoDB table name (3-255 of letters, digits, _ - .)", c.Table)
+		return fmt.Errorf("%s: want a DynamoDB table name (3-255 of letters, digits, _ - .)", n.is("SCANNER_TABLE", strconv.Quote(shorten(c.Table))))
 	}
-	if c.Retention < 24*time.Hour || c.Retention > 3650*24*time.Hour {
-		return fmt.Errorf("SCANNER_RETENTION_DAYS=%d: want 1 to 3650", int(c.Retention.Hours()/24))
+	if c.Retention < minRetentionDays*24*time.Hour || c.Retention > maxRetentionDays*24*time.Hour {
+		return fmt.Errorf("%s: want %d to %d", n.is("SCANNER_RETENTION_DAYS", strconv.Itoa(int(c.Retention.Hours()/24))), minRetentionDays, maxRetentionDays)
 	}
 	if c.Policy != "" && c.PolicyFile != "" {
-		return fmt.Errorf("SCANNER_POLICY and SCANNER_POLICY_FILE are both set; want at most one")
+		return fmt.Errorf("%s and %s are both set; want at most one", n.name("SCANNER_POLICY"), n.name("SCANNER_POLICY_FILE"))
 	}
 	return nil
+}
+
+// shorten keeps an echoed value short: a long bad value is cut, so an
+// error stays one readable line.
+func shorten(s string) string {
+	const max = 64
+	if r := []rune(s); len(r) > max {
+		return string(r[:max-1]) + "…"
+	}
+	return s
 }
 
 // roleEnv names the variable behind each field of scan.Role.

@@ -64,10 +64,15 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"SCANNER_INCLUDE_OUS": "finance"}, `include OUs: "finance" is not an OU ID`},
 		{map[string]string{"SCANNER_ROLE_NAME": "bad role"}, "SCANNER_ROLE_NAME"},
 		{map[string]string{"SCANNER_ACCOUNT_CONCURRENCY": "many"}, `SCANNER_ACCOUNT_CONCURRENCY="many": want a whole number`},
-		{map[string]string{"SCANNER_BUCKET_CONCURRENCY": "0"}, "SCANNER_BUCKET_CONCURRENCY=0: want 1 to 256"},
+		{map[string]string{"SCANNER_BUCKET_CONCURRENCY": "0"}, `SCANNER_BUCKET_CONCURRENCY="0": want a whole number from 1 to 256`},
 		{map[string]string{"SCANNER_DEADLINE_MARGIN": "30"}, `SCANNER_DEADLINE_MARGIN="30": want a duration`},
 		{map[string]string{"SCANNER_TABLE": "x"}, `SCANNER_TABLE="x"`},
-		{map[string]string{"SCANNER_RETENTION_DAYS": "0"}, "SCANNER_RETENTION_DAYS=0"},
+		{map[string]string{"SCANNER_RETENTION_DAYS": "0"}, `SCANNER_RETENTION_DAYS="0"`},
+		// Range-checked before the conversion to a duration, which would
+		// overflow to about one day.
+		{map[string]string{"SCANNER_RETENTION_DAYS": "213505"}, `SCANNER_RETENTION_DAYS="213505": want a whole number from 1 to 3650`},
+		{map[string]string{"SCANNER_ACCOUNT_CONCURRENCY": "99999999999999999999999"}, `want a whole number from 1 to 256`},
+		{map[string]string{"SCANNER_TABLE": strings.Repeat("t", 300)}, `…": want a DynamoDB table name`},
 		{map[string]string{"SCANNER_POLICY": "version: 1", "SCANNER_POLICY_FILE": "p.yaml"}, "both set"},
 	}
 	for _, tt := range tests {
@@ -82,5 +87,25 @@ func TestExternalIDNeverInErrors(t *testing.T) {
 	_, err := FromEnv(env(map[string]string{"SCANNER_EXTERNAL_ID": "has spaces secret"}))
 	if err == nil || strings.Contains(err.Error(), "secret") {
 		t.Errorf("err = %v; want an error that does not echo the external ID", err)
+	}
+}
+
+// TestValidateAsNamesFlags names the flag the user typed, and the
+// environment variable otherwise.
+func TestValidateAsNamesFlags(t *testing.T) {
+	c := Default()
+	c.AccountConcurrency = 0
+	err := c.ValidateAs(Names{"SCANNER_ACCOUNT_CONCURRENCY": "--account-concurrency"})
+	if err == nil || err.Error() != "--account-concurrency 0: want 1 to 256" {
+		t.Errorf("ValidateAs = %v; want the flag named", err)
+	}
+	if err := c.Validate(); err == nil || !strings.HasPrefix(err.Error(), "SCANNER_ACCOUNT_CONCURRENCY=0:") {
+		t.Errorf("Validate = %v; want the variable named", err)
+	}
+	c = Default()
+	c.AccountSource, c.Accounts = SourceStatic, []string{"12345"}
+	err = c.ValidateAs(Names{"SCANNER_ACCOUNTS": "--accounts"})
+	if err == nil || !strings.HasPrefix(err.Error(), "--accounts: ") || strings.Contains(err.Error(), "SCANNER_") {
+		t.Errorf("ValidateAs = %v; want --accounts named and no variable", err)
 	}
 }

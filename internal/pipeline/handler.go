@@ -1,124 +1,23 @@
 package pipeline
 
 import (
-	"cmp"
 	"context"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
 )
 
-// topN is how many of the worst accounts and buckets a summary keeps.
-const topN = 5
-
-// maxFailed is how many of the accounts not scanned completely a summary
-// lists (all are counted): the Lambda response stays far below its 6 MB
-// limit whatever the organization's size.
-const maxFailed = 100
-
-// Summary is the outcome of a run: the run record plus what a person
-// wants to see first.
-type Summary struct {
-	report.Run
-	// Waived counts the findings a waiver covered (included in the run's
-	// by-severity and by-rule counts as well).
-	Waived int `json:"waived"`
-	// Failed lists the accounts that were not scanned completely, by
-	// account ID, at most maxFailed of them, without their lists of
-	// unreadable buckets (those are SCAN-003 findings).
-	Failed []inventory.AccountResult `json:"failed,omitempty"`
-	// WorstAccounts and WorstBuckets rank by open findings, most severe
-	// first.
-	WorstAccounts []Tally `json:"worst_accounts,omitempty"`
-	WorstBuckets  []Tally `json:"worst_buckets,omitempty"`
-}
-
-// Findings is the number of findings the run produced.
-func (s Summary) Findings() int {
-	n := 0
-	for _, c := range s.BySeverity {
-		n += c
-	}
-	return n
-}
-
-// Open is the number of open (not waived) findings the run produced.
-func (s Summary) Open() int { return s.Findings() - s.Waived }
-
-// Coverage is the number of coverage findings (SCAN-*): what the run
-// could not see.
-func (s Summary) Coverage() int {
-	n := 0
-	for id, c := range s.ByRule {
-		if strings.HasPrefix(id, "SCAN-") {
-			n += c
-		}
-	}
-	return n
-}
-
-// Tally counts the open findings of one account or bucket.
-type Tally struct {
-	AccountID   string         `json:"account_id"`
-	AccountName string         `json:"account_name,omitempty"`
-	Bucket      string         `json:"bucket,omitempty"`
-	Open        int            `json:"open"`
-	BySeverity  map[string]int `json:"by_severity"`
-	worst       rules.Severity
-}
-
-// worse orders tallies: most severe finding first, then most findings.
-func worse(a, b Tally) int {
-	if c := cmp.Compare(b.worst, a.worst); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(b.Open, a.Open); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.AccountID+"/"+a.Bucket, b.AccountID+"/"+b.Bucket)
-}
-
-func (t *Tally) add(f rules.Finding) {
-	if f.Status != rules.StatusOpen {
-		return
-	}
-	t.Open++
-	t.BySeverity[f.Severity.String()]++
-	t.worst = max(t.worst, f.Severity)
-}
-
-// handler evaluates each result as it arrives, hands the findings to the
-// sink and keeps the counts. Its memory is bounded by the number of
-// accounts, not buckets: it keeps only the worst topN buckets.
+// handler is the scan.Handler of a run: it evaluates each result as it
+// arrives, hands the findings to the sink and counts them.
 type handler struct {
-	eval     *rules.Evaluator
-	sink     report.Sink
-	scanID   string
-	now      func() time.Time
-	total    int
-	progress func(Progress)
-
-	mu       sync.Mutex
-	run      report.Run
-	waived   int
-	findings int
-	done     int
-	failed   []inventory.AccountResult
-	accounts map[string]*Tally
-	buckets  []Tally // at most topN, sorted worst first
-}
-
-func newHandler(eval *rules.Evaluator, sink report.Sink, scanID string, now func() time.Time, total int, progress func(Progress)) *handler {
-	return &handler{
-		eval: eval, sink: sink, scanID: scanID, now: now, total: total, progress: progress,
-		run:      report.Run{BySeverity: map[string]int{}, ByRule: map[string]int{}},
-		accounts: map[string]*Tally{},
-	}
+	eval   *rules.Evaluator
+	sink   report.Sink // nil: a dry run
+	scanID string
+	now    func() time.Time
+	count  *summary.Counter
 }
 
 func (h *handler) Bucket(ctx context.Context, r inventory.BucketResult) error {
@@ -128,25 +27,7 @@ func (h *handler) Bucket(ctx context.Context, r inventory.BucketResult) error {
 			return err
 		}
 	}
-	bt := Tally{AccountID: r.Account.ID, AccountName: r.Account.Name, Bucket: r.Bucket.Name, BySeverity: map[string]int{}}
-	for _, f := range fs {
-		bt.add(f)
-	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.count(r.Account, fs)
-	if r.Failure == nil {
-		h.run.Configs += len(r.Configs)
-	}
-	h.run.Buckets++
-	if bt.Open > 0 {
-		i, _ := slices.BinarySearchFunc(h.buckets, bt, worse)
-		if i < topN {
-			h.buckets = slices.Insert(h.buckets, i, bt)
-			h.buckets = h.buckets[:min(len(h.buckets), topN)]
-		}
-	}
-	h.report()
+	h.count.Bucket(r, fs)
 	return nil
 }
 
@@ -162,76 +43,6 @@ func (h *handler) Account(ctx context.Context, r inventory.AccountResult) error 
 			return err
 		}
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.count(r.Account, fs)
-	h.done++
-	switch r.Status {
-	case inventory.AccountComplete:
-		h.run.AccountsComplete++
-	case inventory.AccountIncomplete:
-		h.run.AccountsIncomplete++
-		h.addFailed(r)
-	default:
-		h.run.AccountsFailed++
-		h.addFailed(r)
-	}
-	h.report()
+	h.count.Account(r, fs)
 	return nil
-}
-
-// addFailed keeps r among the maxFailed lowest account IDs not scanned
-// completely; h.mu is held.
-func (h *handler) addFailed(r inventory.AccountResult) {
-	r.Unreadable = nil
-	byID := func(a, b inventory.AccountResult) int { return cmp.Compare(a.Account.ID, b.Account.ID) }
-	i, _ := slices.BinarySearchFunc(h.failed, r, byID)
-	if i < maxFailed {
-		h.failed = slices.Insert(h.failed, i, r)
-		h.failed = h.failed[:min(len(h.failed), maxFailed)]
-	}
-}
-
-// count adds findings to the run's and the account's counts; h.mu is held.
-func (h *handler) count(acct inventory.Account, fs []rules.Finding) {
-	t := h.accounts[acct.ID]
-	if t == nil {
-		t = &Tally{AccountID: acct.ID, AccountName: acct.Name, BySeverity: map[string]int{}}
-		h.accounts[acct.ID] = t
-	}
-	for _, f := range fs {
-		h.findings++
-		h.run.BySeverity[f.Severity.String()]++
-		h.run.ByRule[f.RuleID]++
-		if f.Status == rules.StatusWaived {
-			h.waived++
-		}
-		t.add(f)
-	}
-}
-
-// report calls the progress callback; h.mu is held.
-func (h *handler) report() {
-	if h.progress != nil {
-		h.progress(Progress{AccountsDone: h.done, AccountsTotal: h.total, Buckets: h.run.Buckets, Findings: h.findings})
-	}
-}
-
-// summary returns the counts gathered so far under the run's identity.
-func (h *handler) summary(run report.Run) Summary {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	run.AccountsComplete, run.AccountsFailed, run.AccountsIncomplete = h.run.AccountsComplete, h.run.AccountsFailed, h.run.AccountsIncomplete
-	run.Buckets, run.Configs = h.run.Buckets, h.run.Configs
-	run.BySeverity, run.ByRule = h.run.BySeverity, h.run.ByRule
-	s := Summary{Run: run, Waived: h.waived, WorstBuckets: slices.Clone(h.buckets)}
-	s.Failed = slices.Clone(h.failed)
-	for _, t := range h.accounts {
-		if t.Open > 0 {
-			s.WorstAccounts = append(s.WorstAccounts, *t)
-		}
-	}
-	slices.SortFunc(s.WorstAccounts, worse)
-	s.WorstAccounts = s.WorstAccounts[:min(len(s.WorstAccounts), topN)]
-	return s
 }

@@ -2,14 +2,18 @@
 // configurations, rules, findings, table — the same way for the Lambda
 // function, the command line and the demo:
 //
-//	config.Config + aws.Config
+//	Settings (config.Config, clients, policy, sink)
 //	  → scan.OrganizationAccounts / scan.StaticAccounts   which accounts
-//	  → scan.Scanner (RoleConnector)                      what each account holds
+//	  → scan.Scanner (Settings.Connector)                 what each account holds
 //	  → rules.Evaluator                                   what is wrong with it
 //	  → report.Sink                                       where the findings go
+//	  → summary.Counter                                   the run's figures
 //
-// Each account is a unit of work: its findings are written, and its stale
-// findings resolved, as soon as that account is finished.
+// It only orchestrates: the caller builds the AWS clients (the
+// Organizations API and the scan.Connector that opens each account) and
+// the sinks, so tests inject their own. Each account is a unit of work: its
+// findings are written, and its stale findings resolved, as soon as that
+// account is finished.
 package pipeline
 
 import (
@@ -22,14 +26,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
 	"github.com/s3inv/scanner/scan"
@@ -43,8 +42,12 @@ type Settings struct {
 	Config config.Config
 	// Policy configures the rules; nil is the built-in default.
 	Policy *rules.Policy
-	// AWS is the SDK configuration (see LoadAWS).
-	AWS aws.Config
+	// Organizations lists the accounts when Config.AccountSource is
+	// organizations (unused for a static list).
+	Organizations scan.OrganizationsAPI
+	// Connector opens each member account (scan.RoleConnector in
+	// production).
+	Connector scan.Connector
 	// Sink receives the findings; nil makes a dry run that writes nothing.
 	Sink report.Sink
 	// Trigger names what started the run: schedule, manual, cli, demo.
@@ -55,46 +58,15 @@ type Settings struct {
 	// Logger receives progress and failures (default: discard).
 	Logger *slog.Logger
 	// Progress, when set, is called after each bucket and each account.
-	Progress func(Progress)
+	Progress func(summary.Progress)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
-}
-
-// Progress is a snapshot of a running scan.
-type Progress struct {
-	AccountsDone, AccountsTotal int
-	Buckets                     int
-	Findings                    int
-}
-
-// LoadAWS loads the SDK's standard configuration (credentials, region,
-// AWS_ENDPOINT_URL*, retries) with an HTTP client sized for the scanner's
-// concurrency, so every request in flight keeps its connection.
-func LoadAWS(ctx context.Context, c config.Config, optFns ...func(*awsconfig.LoadOptions) error) (aws.Config, error) {
-	opts := append([]func(*awsconfig.LoadOptions) error{awsconfig.WithHTTPClient(scan.NewHTTPClient(c.ScanOptions()))}, optFns...)
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return aws.Config{}, fmt.Errorf("AWS region: none configured; set AWS_REGION (for example us-east-1)")
-	}
-	return cfg, nil
-}
-
-// pathStyleForCustomEndpoints makes S3 use path-style addressing whenever
-// its endpoint is not AWS's own (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3 or
-// endpoint_url in the profile): a custom host has no per-bucket DNS names.
-func pathStyleForCustomEndpoints(o *s3.Options) {
-	if o.BaseEndpoint != nil {
-		o.UsePathStyle = true
-	}
 }
 
 // Run performs one scan and returns its summary. The error is non-nil when
 // the run could not start (bad policy, accounts not listable) or when
 // findings could not be written; coverage gaps are findings, not errors.
-func Run(ctx context.Context, s Settings) (Summary, error) {
+func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -103,33 +75,29 @@ func Run(ctx context.Context, s Settings) (Summary, error) {
 	}
 	org, err := discover(ctx, s)
 	if err != nil {
-		return Summary{}, err
+		return summary.Summary{}, err
 	}
 	opts := s.Config.ScanOptions()
 	opts.Logger, opts.Now = s.Logger, s.Now
-	scanner, err := scan.New(&scan.RoleConnector{
-		STS:       sts.NewFromConfig(s.AWS),
-		Base:      s.AWS,
-		Role:      s.Config.Role(scan.PartitionOf(s.AWS.Region)),
-		S3Options: []func(*s3.Options){pathStyleForCustomEndpoints},
-	}, opts)
+	scanner, err := scan.New(s.Connector, opts)
 	if err != nil {
-		return Summary{}, err
+		return summary.Summary{}, err
 	}
 
 	started := s.Now().UTC()
 	run := report.Run{ScanID: NewScanID(started), Trigger: s.Trigger, StartedAt: started}
-	h := newHandler(rules.NewEvaluator(s.Policy, org), s.Sink, run.ScanID, s.Now, len(org.Targets), s.Progress)
+	h := &handler{eval: rules.NewEvaluator(s.Policy, org), sink: s.Sink, scanID: run.ScanID, now: s.Now,
+		count: summary.NewCounter(len(org.Targets), s.Progress)}
 	log := s.Logger.With("scan_id", run.ScanID)
 	log.InfoContext(ctx, "scan started", "trigger", s.Trigger, "accounts", len(org.Targets), "dry_run", s.Sink == nil)
 
 	if s.Sink != nil {
 		if err := s.Sink.Begin(ctx, run); err != nil {
-			return Summary{}, fmt.Errorf("begin scan %s: %w", run.ScanID, err)
+			return summary.Summary{}, fmt.Errorf("begin scan %s: %w", run.ScanID, err)
 		}
 	}
 	scanErr := scanner.Scan(ctx, org.Targets, h)
-	sum := h.summary(run)
+	sum := h.count.Summary(run)
 	sum.FinishedAt = s.Now().UTC()
 	if s.Sink != nil {
 		// The run record is written even when the context is spent: it
@@ -172,8 +140,10 @@ func discover(ctx context.Context, s Settings) (inventory.Org, error) {
 	} else {
 		// Organizations is a global service answered in us-east-1 (or the
 		// partition's equivalent, which the SDK resolves).
-		api := organizations.NewFromConfig(s.AWS)
-		org, err = scan.OrganizationAccounts(ctx, api, s.Config.Filter)
+		if s.Organizations == nil {
+			return inventory.Org{}, errors.New("discover accounts: no Organizations client")
+		}
+		org, err = scan.OrganizationAccounts(ctx, s.Organizations, s.Config.Filter)
 	}
 	if err != nil {
 		return inventory.Org{}, fmt.Errorf("discover accounts: %w", err)

@@ -1,7 +1,6 @@
-package pipeline
+package summary
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -15,8 +14,8 @@ import (
 // every one is counted, the lowest account IDs are listed, and no list of
 // unreadable buckets is carried.
 func TestSummaryStaysSmall(t *testing.T) {
-	org := inventory.Org{}
-	h := newHandler(rules.NewEvaluator(rules.DefaultPolicy(), org), nil, "scan", time.Now, 0, nil)
+	eval := rules.NewEvaluator(rules.DefaultPolicy(), inventory.Org{})
+	h := NewCounter(0, nil)
 	const n = maxFailed + 50
 	for i := range n {
 		id := fmt.Sprintf("%012d", n-i) // closed in descending order
@@ -24,16 +23,14 @@ func TestSummaryStaysSmall(t *testing.T) {
 		if i%2 == 0 {
 			status = inventory.AccountRoleUnavailable
 		}
-		err := h.Account(context.Background(), inventory.AccountResult{
+		r := inventory.AccountResult{
 			Account: inventory.Account{ID: id}, Status: status,
 			Failure:    &inventory.Failure{Code: "Deadline", Message: "cut short"},
 			Unreadable: []string{"a-bucket"},
-		})
-		if err != nil {
-			t.Fatal(err)
 		}
+		h.Account(r, eval.Account(r, "scan", time.Now()))
 	}
-	sum := h.summary(report.Run{ScanID: "scan"})
+	sum := h.Summary(report.Run{ScanID: "scan"})
 	if sum.AccountsFailed+sum.AccountsIncomplete != n {
 		t.Errorf("%d failed + %d incomplete accounts counted; want %d", sum.AccountsFailed, sum.AccountsIncomplete, n)
 	}
