@@ -1,3 +1,5 @@
+//go:build !lambda
+
 package main
 
 import (
@@ -12,24 +14,14 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
-	"golang.org/x/term"
-
 	"github.com/s3inv/scanner/internal/config"
+	"github.com/s3inv/scanner/internal/console"
 	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
-)
-
-// Exit codes.
-const (
-	exitOK       = 0
-	exitError    = 1 // the run failed
-	exitUsage    = 2 // bad flags, configuration or input
-	exitFindings = 3 // --fail-on: an open finding at or above the threshold
 )
 
 const usage = `Usage: scanner <command> [flags]
@@ -43,9 +35,6 @@ Commands:
 
 Run 'scanner <command> -h' for the flags of a command.
 `
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 // run is the command line: it returns the process exit code.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -62,7 +51,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runRules(rest, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, stdout, stderr)
-	case "version", "-version", "--version":
+	case "version":
+		if code := parseFlags(newFlagSet("version", "Print the version."), rest, stderr); code >= 0 {
+			return code
+		}
+		fmt.Fprintln(stdout, "scanner", version)
+		return exitOK
+	case "-version", "--version":
 		fmt.Fprintln(stdout, "scanner", version)
 		return exitOK
 	case "help", "-h", "-help", "--help":
@@ -129,6 +124,40 @@ func (f severityFlag) String() string {
 }
 func (f severityFlag) Set(v string) error { return f.s.UnmarshalText([]byte(v)) }
 
+// flagVars maps each flag of bindConfig to the environment variables it
+// overrides, so that errors name the flag when the user typed it.
+var flagVars = map[string][]string{
+	"accounts":            {"SCANNER_ACCOUNTS", "SCANNER_ACCOUNT_SOURCE"},
+	"org":                 {"SCANNER_ACCOUNT_SOURCE"},
+	"include-ous":         {"SCANNER_INCLUDE_OUS"},
+	"exclude-ous":         {"SCANNER_EXCLUDE_OUS"},
+	"include-accounts":    {"SCANNER_INCLUDE_ACCOUNTS"},
+	"exclude-accounts":    {"SCANNER_EXCLUDE_ACCOUNTS"},
+	"role-name":           {"SCANNER_ROLE_NAME"},
+	"external-id":         {"SCANNER_EXTERNAL_ID"},
+	"session-name":        {"SCANNER_SESSION_NAME"},
+	"account-concurrency": {"SCANNER_ACCOUNT_CONCURRENCY"},
+	"bucket-concurrency":  {"SCANNER_BUCKET_CONCURRENCY"},
+	"policy":              {"SCANNER_POLICY_FILE"},
+	"table":               {"SCANNER_TABLE"},
+}
+
+// flagNames says which settings the command line set, and by which flag
+// (config.Names); it fails when two flags contradict each other.
+func flagNames(fs *flag.FlagSet) (config.Names, error) {
+	names, set := config.Names{}, map[string]bool{}
+	fs.Visit(func(f *flag.Flag) {
+		set[f.Name] = true
+		for _, v := range flagVars[f.Name] {
+			names[v] = "--" + f.Name
+		}
+	})
+	if set["accounts"] && set["org"] {
+		return nil, errors.New("--accounts and --org: want one of them (a list of accounts, or the organization's)")
+	}
+	return names, nil
+}
+
 // bindConfig declares the flags that override the configuration loaded
 // from the environment.
 func bindConfig(fs *flag.FlagSet, c *config.Config) {
@@ -137,7 +166,7 @@ func bindConfig(fs *flag.FlagSet, c *config.Config) {
 		return nil
 	})
 	fs.BoolFunc("org", "scan the accounts AWS Organizations lists (the default)", func(string) error {
-		c.AccountSource = config.SourceOrganizations
+		c.AccountSource, c.Accounts = config.SourceOrganizations, nil
 		return nil
 	})
 	fs.Var(listFlag{&c.Filter.IncludeOUs}, "include-ous", "scan only accounts under these OU or root IDs")
@@ -154,10 +183,13 @@ func bindConfig(fs *flag.FlagSet, c *config.Config) {
 }
 
 func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fail := func(code int, err error) int {
+		fmt.Fprintf(stderr, "scanner scan: %v\n", err)
+		return code
+	}
 	cfg, err := config.FromEnv(os.Getenv)
 	if err != nil {
-		fmt.Fprintf(stderr, "scanner scan: %v\n", err)
-		return exitUsage
+		return fail(exitUsage, err)
 	}
 	fs := newFlagSet("scan", "Scan every bucket of every account for S3 Inventory compliance and print the findings.\nAWS credentials, region and endpoints come from the SDK's standard configuration.")
 	bindConfig(fs, &cfg)
@@ -168,39 +200,34 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
 	}
-	if cfg.PolicyFile != "" {
+	names, err := flagNames(fs)
+	if err != nil {
+		return fail(exitUsage, err)
+	}
+	if cfg.PolicyFile != "" && names["SCANNER_POLICY_FILE"] != "" {
 		cfg.Policy = "" // the flag wins over SCANNER_POLICY
 	}
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "scanner scan: %v\n", err)
-		return exitUsage
+	if err := cfg.ValidateAs(names); err != nil {
+		return fail(exitUsage, err)
 	}
 	out, err := outputSink(*format, stdout)
 	if err != nil {
-		fmt.Fprintf(stderr, "scanner scan: %v\n", err)
-		return exitUsage
+		return fail(exitUsage, err)
 	}
 	policy, err := cfg.LoadPolicy()
 	if err != nil {
-		fmt.Fprintf(stderr, "scanner scan: %v\n", err)
-		return exitUsage
+		return fail(exitUsage, err)
 	}
 	for _, n := range pipeline.PolicyNotices(policy, time.Now()) {
 		fmt.Fprintf(stderr, "scanner scan: warning: %s\n", n)
 	}
 
-	awsCfg, err := pipeline.LoadAWS(ctx, cfg)
+	s, store, err := wire(ctx, cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "scanner scan: %v\n", err)
-		return exitError
+		return fail(exitCode(err), err)
 	}
 	sinks := []report.Sink{out}
-	if cfg.Table != "" {
-		store, err := newStore(awsCfg, cfg)
-		if err != nil {
-			fmt.Fprintf(stderr, "scanner scan: %v\n", err)
-			return exitError
-		}
+	if store != nil {
 		sinks = append(sinks, store)
 	}
 	gate := &gateSink{threshold: failOn}
@@ -210,29 +237,34 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *verbose {
 		logLevel = slog.LevelInfo
 	}
-	prog := newProgress(stderr)
-	sum, err := pipeline.Run(ctx, pipeline.Settings{
-		Config:   cfg,
-		Policy:   policy,
-		AWS:      awsCfg,
-		Sink:     pipeline.Fanout(sinks...),
-		Trigger:  "cli",
-		Logger:   slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel})),
-		Progress: prog.update,
-	})
-	prog.done()
-	if err != nil {
-		fmt.Fprintf(stderr, "scanner scan: %v\n", err)
-		return exitError
+	prog := console.NewProgressBar(stderr)
+	s.Policy, s.Sink, s.Trigger, s.Progress = policy, pipeline.Fanout(sinks...), "cli", prog.Update
+	s.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
+	sum, err := pipeline.Run(ctx, s)
+	prog.Done()
+	if sum.ScanID != "" {
+		fmt.Fprintf(stderr, "scan %s: %s (%d complete, %d failed, %d incomplete), %s, %s, %s in %s\n",
+			sum.ScanID, console.Count(sum.AccountsComplete+sum.AccountsFailed+sum.AccountsIncomplete, "account", ""),
+			sum.AccountsComplete, sum.AccountsFailed, sum.AccountsIncomplete, console.Count(sum.Buckets, "bucket", ""),
+			console.Count(sum.Configs, "configuration", ""), console.Count(sum.Findings(), "finding", ""), sum.Duration().Round(time.Millisecond))
 	}
-	fmt.Fprintf(stderr, "scan %s: %d accounts (%d complete, %d failed, %d incomplete), %d buckets, %d configurations, %d findings in %s\n",
-		sum.ScanID, sum.AccountsComplete+sum.AccountsFailed+sum.AccountsIncomplete, sum.AccountsComplete, sum.AccountsFailed,
-		sum.AccountsIncomplete, sum.Buckets, sum.Configs, sum.Findings(), sum.Duration().Round(time.Millisecond))
+	if err != nil {
+		return fail(exitCode(err), err)
+	}
 	if gate.tripped() {
-		fmt.Fprintf(stderr, "scanner scan: %d open findings at or above %s\n", gate.count(), failOn)
-		return exitFindings
+		return fail(exitFindings, fmt.Errorf("%s at or above %s", console.Count(gate.count(), "open finding", ""), failOn))
 	}
 	return exitOK
+}
+
+// exitCode is the exit code for an error that stopped a run: a usage
+// error for what the user must fix in their configuration (no region),
+// 1 for everything else.
+func exitCode(err error) int {
+	if errors.Is(err, errNoRegion) {
+		return exitUsage
+	}
+	return exitError
 }
 
 // gateSink counts the open findings at or above a threshold (--fail-on).
@@ -279,27 +311,13 @@ func runRules(args []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 	case "table":
-		tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tSEVERITY\tLEVEL\tTITLE")
-		for _, r := range all {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Name, r.Severity, r.Level, r.Title)
+		if err := console.Catalogue(stdout, all); err != nil {
+			fmt.Fprintf(stderr, "scanner rules: %v\n", err)
+			return exitError
 		}
-		tw.Flush()
 	default:
 		fmt.Fprintf(stderr, "scanner rules: -format %q: want table or json\n", *format)
 		return exitUsage
 	}
 	return exitOK
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// useColor reports whether to colour output for w: a terminal, and
-// NO_COLOR unset (https://no-color.org).
-func useColor(w io.Writer) bool {
-	return isTerminal(w) && os.Getenv("NO_COLOR") == ""
 }

@@ -73,7 +73,7 @@ func TestScanFailOnGatesOnOpenFindings(t *testing.T) {
 	simulate(t)
 	code, _, errOut := runCLI("scan", "-accounts", "222222222222", "-format", "table", "-fail-on", "critical",
 		"-policy", "../../internal/pipeline/testdata/golden-policy.yaml")
-	if code != exitFindings || !strings.Contains(errOut, "open findings at or above CRITICAL") {
+	if code != exitFindings || !strings.Contains(errOut, "1 open finding at or above CRITICAL") {
 		t.Errorf("exit %d, stderr %q; want %d and the count", code, errOut, exitFindings)
 	}
 	// The management account's buckets pass everything.
@@ -112,9 +112,13 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 	}{
 		{[]string{"scan", "-accounts", "12345"}, `"12345"`},
 		{[]string{"scan", "-role-name", "bad role!"}, "bad role!"},
-		{[]string{"scan", "-external-id", "x"}, "SCANNER_EXTERNAL_ID: external ID"},
-		{[]string{"scan", "-session-name", "a"}, "SCANNER_SESSION_NAME"},
-		{[]string{"scan", "-account-concurrency", "0"}, "SCANNER_ACCOUNT_CONCURRENCY"},
+		{[]string{"scan", "-external-id", "x"}, "--external-id: external ID"},
+		{[]string{"scan", "-session-name", "a"}, "--session-name"},
+		{[]string{"scan", "-account-concurrency", "0"}, "--account-concurrency 0: want 1 to 256"},
+		{[]string{"scan", "--accounts", "12345"}, "--accounts: "},
+		{[]string{"scan", "--accounts", "111111111111", "--org"}, "--accounts and --org"},
+		{[]string{"scan", "--include-ous", "ou-ab12-cdefgh12", "--accounts", "111111111111"}, "--include-ous/SCANNER_EXCLUDE_OUS need --accounts"},
+		{[]string{"version", "stray"}, `"stray"`},
 		{[]string{"scan", "-nope"}, "-nope"},
 		{[]string{"scan", "-format", "xml"}, `"xml"`},
 		{[]string{"scan", "-fail-on", "urgent"}, "urgent"},

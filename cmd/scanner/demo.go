@@ -1,8 +1,11 @@
+//go:build !lambda
+
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,9 +14,11 @@ import (
 
 	"github.com/s3inv/scanner/internal/awssim"
 	"github.com/s3inv/scanner/internal/config"
+	"github.com/s3inv/scanner/internal/console"
 	"github.com/s3inv/scanner/internal/demo"
 	"github.com/s3inv/scanner/internal/dynalite"
 	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/dynamo"
 )
 
 // demoTable is the findings table the demo writes.
@@ -46,13 +51,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	if *withDynalite && *endpoint != "" {
-		return fail(exitUsage, fmt.Errorf("-dynalite and -endpoint %q: want at most one", *endpoint))
+		return fail(exitUsage, fmt.Errorf("--dynalite and --endpoint %q: want at most one", *endpoint))
 	}
 	var extra []report.Sink
 	if *findings != "" {
 		out, err := outputSink(*findings, stdout)
 		if err != nil {
-			return fail(exitUsage, fmt.Errorf("-findings: %w", err))
+			return fail(exitUsage, fmt.Errorf("--findings: %w", err))
 		}
 		extra = append(extra, out)
 	}
@@ -73,10 +78,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	// The function reads its settings as it does in Lambda: SCANNER_* from
 	// its environment, AWS settings through the SDK's standard chain.
+	policy := demo.Policy(time.Now())
 	env := map[string]string{
 		"SCANNER_ROLE_NAME":   demo.RoleName,
 		"SCANNER_EXTERNAL_ID": demo.ExternalID,
-		"SCANNER_POLICY":      demo.Policy(time.Now()),
+		"SCANNER_POLICY":      policy,
 	}
 	if *endpoint != "" {
 		env["SCANNER_TABLE"] = *table
@@ -102,10 +108,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail(exitError, err)
 		}
 	}
-	prog := newProgress(stderr)
-	fn.progress = prog.update
+	prog := console.NewProgressBar(stderr)
+	fn.run.Progress = prog.Update
 	sum, err := fn.handle(ctx, json.RawMessage(scheduledEventJSON))
-	prog.done()
+	prog.Done()
 	if err != nil {
 		return fail(exitError, err)
 	}
@@ -117,8 +123,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return fail(exitError, err)
 		}
 	} else {
-		d := dashboard{sum: sum, color: useColor(stdout), queries: demoQueries(cfg.Table, *endpoint, *keep)}
-		if err := d.write(stdout); err != nil {
+		queries := demoQueries(cfg.Table, *endpoint, *keep)
+		if *keep {
+			scanCmd, err := keptScanCommand(sim, cfg.Table, *endpoint, policy)
+			if err != nil {
+				return fail(exitError, err)
+			}
+			defer os.Remove(scanCmd.policyFile)
+			queries = append(queries, scanCmd.lines...)
+		}
+		d := console.Dashboard{Summary: sum, Color: console.UseColor(stdout), Queries: queries}
+		if err := d.Write(stdout); err != nil {
 			return fail(exitError, err)
 		}
 	}
@@ -131,6 +146,36 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		<-ctx.Done()
 	}
 	return exitOK
+}
+
+// keptScan is how to scan the simulated organization that --keep keeps
+// running, with the demo's policy (written to policyFile).
+type keptScan struct {
+	policyFile string
+	lines      []string
+}
+
+// keptScanCommand returns the command that scans the kept simulated
+// organization again, exactly as the demo did: its endpoint and
+// management credentials, the member role and its ExternalId, the demo's
+// policy, and the findings table when there is one.
+func keptScanCommand(sim *awssim.Server, table, endpoint, policy string) (keptScan, error) {
+	f, err := os.CreateTemp("", "scanner-demo-policy-*.yaml")
+	if err != nil {
+		return keptScan{}, err
+	}
+	defer f.Close()
+	if _, err := f.WriteString(policy); err != nil {
+		return keptScan{}, errors.Join(err, os.Remove(f.Name()))
+	}
+	id, secret := sim.ManagementCredentials()
+	cmd := fmt.Sprintf("AWS_ENDPOINT_URL=%s AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s "+
+		"go run ./cmd/scanner scan --role-name %s --external-id %s --policy %s --format table",
+		sim.URL(), id, secret, demo.RoleName, demo.ExternalID, f.Name())
+	if table != "" {
+		cmd = "AWS_ENDPOINT_URL_DYNAMODB=" + endpoint + " " + cmd + " --table " + table
+	}
+	return keptScan{policyFile: f.Name(), lines: []string{"", "Scan the simulated organization again (it runs until Ctrl-C):", cmd}}, nil
 }
 
 // pointAWSAt sends the SDK's standard configuration to the simulated
@@ -171,21 +216,31 @@ func pointAWSAt(sim *awssim.Server, dynamo string) error {
 func demoQueries(table, endpoint string, keep bool) []string {
 	if table == "" {
 		return []string{
-			"scanner demo -findings table          every finding, most severe first",
-			"scanner demo -dynalite -keep          write the findings table and keep it to query",
+			"scanner demo --findings table         every finding, most severe first",
+			"scanner demo --dynalite --keep        write the findings table and keep it to query",
 			"scanner rules                         what each rule checks",
 		}
 	}
-	env := "AWS_ENDPOINT_URL_DYNAMODB=" + endpoint + " AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo"
+	// AWS_DEFAULT_REGION is for the AWS CLI v1, which does not read
+	// AWS_REGION.
+	env := "AWS_ENDPOINT_URL_DYNAMODB=" + endpoint + " AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo"
 	qs := []string{
 		"export " + env,
-		fmt.Sprintf("go run ./cmd/scanner findings -table %s -severity CRITICAL", table),
-		fmt.Sprintf("go run ./cmd/scanner findings -table %s -account %s", table, demo.DataLake),
-		fmt.Sprintf("go run ./cmd/scanner findings -table %s -scans", table),
+		fmt.Sprintf("go run ./cmd/scanner findings --table %s --severity CRITICAL", table),
+		fmt.Sprintf("go run ./cmd/scanner findings --table %s --account %s", table, demo.DataLake),
+		fmt.Sprintf("go run ./cmd/scanner findings --table %s --scans", table),
 		awsQueryExample(table, endpoint),
 	}
 	if !keep {
-		qs = append(qs, "(the demo's dynalite stops now: run `go run ./cmd/scanner demo -dynalite -keep` to keep it for these)")
+		qs = append(qs, "(the demo's dynalite stops now: run `go run ./cmd/scanner demo --dynalite --keep` to keep it for these)")
 	}
 	return qs
+}
+
+// awsQueryExample is an AWS CLI command that reads the open CRITICAL
+// findings, newest first, from the table at endpoint.
+func awsQueryExample(table, endpoint string) string {
+	return fmt.Sprintf(`aws dynamodb query --endpoint-url %s --table-name %s --index-name %s `+
+		`--key-condition-expression "open_severity = :s" --expression-attribute-values '{":s":{"S":"CRITICAL"}}' `+
+		`--no-scan-index-forward --max-items 5`, endpoint, table, dynamo.IndexOpenBySeverity)
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/s3inv/scanner/internal/demo"
 	"github.com/s3inv/scanner/internal/dynalite"
-	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/rules"
@@ -38,7 +38,7 @@ func TestDemoWritesTheTable(t *testing.T) {
 	if code := run(ctx, []string{"demo", "-endpoint", endpoint, "-json"}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("scanner demo: exit %d: %s", code, stderr.String())
 	}
-	var sum pipeline.Summary
+	var sum summary.Summary
 	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
 		t.Fatalf("summary: %v\n%s", err, stdout.String())
 	}
@@ -87,12 +87,13 @@ func TestDemoDashboard(t *testing.T) {
 	out := stdout.String()
 	want := demo.Expect()
 	for _, s := range []string{
-		"25 scanned: 23 complete, 2 failed, 0 incomplete",
+		"25 accounts scanned: 23 complete, 2 failed, 0 incomplete",
+		"not authorized to perform: sts:AssumeRole on resource: …role/S3InventoryScannerMember",
 		"300, with 417 inventory configurations",
 		"INV-104   destination-account-not-approved  20        CRITICAL",
 		"legacy-migration  ROLE_UNAVAILABLE",
 		"hackathon         BUCKETS_UNLISTED",
-		"scanner demo -dynalite -keep",
+		"scanner demo --dynalite --keep",
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("dashboard lacks %q:\n%s", s, out)

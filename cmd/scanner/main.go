@@ -9,8 +9,13 @@
 //	scanner rules              list the rule catalogue
 //	scanner demo [flags]       scan a built-in simulated organization
 //
-// main only wires: configuration, logging, the AWS configuration, and the
-// pipeline that does the work (internal/pipeline).
+// The Lambda build (-tags lambda, see the Makefile) leaves the command
+// line out: the function links only what it runs, not the terminal
+// output, the demo or the simulated organization.
+//
+// This package only wires: it parses arguments and events, loads the
+// configuration and the AWS clients, and hands them to the pipeline
+// (internal/pipeline) and the presentation (internal/console).
 package main
 
 import (
@@ -19,6 +24,17 @@ import (
 	"os/signal"
 	"syscall"
 )
+
+// Exit codes.
+const (
+	exitOK       = 0
+	exitError    = 1 // the run failed, or not one account in scope could be scanned
+	exitUsage    = 2 // bad flags, configuration or input
+	exitFindings = 3 // --fail-on: an open finding at or above the threshold
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
 
 func main() {
 	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {

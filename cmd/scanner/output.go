@@ -1,9 +1,12 @@
+//go:build !lambda
+
 package main
 
 import (
 	"fmt"
 	"io"
 
+	"github.com/s3inv/scanner/internal/console"
 	"github.com/s3inv/scanner/report"
 )
 
@@ -15,9 +18,9 @@ func outputSink(format string, w io.Writer) (report.Sink, error) {
 	case "json":
 		return report.NewJSON(w), nil
 	case "table":
-		return report.NewTable(w, report.WithColor(useColor(w))), nil
+		return report.NewTable(w, report.WithColor(console.UseColor(w))), nil
 	case "csv":
 		return report.NewCSV(w), nil
 	}
-	return nil, fmt.Errorf("-format %q: want json, table or csv", format)
+	return nil, fmt.Errorf("--format %q: want json, table or csv", format)
 }

@@ -2,8 +2,13 @@ package deploy
 
 import (
 	"debug/elf"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -40,6 +45,67 @@ func TestSAMBuildTarget(t *testing.T) {
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {
 			t.Errorf("bootstrap has a dynamic loader (PT_INTERP): want a static build (CGO_ENABLED=0)")
+		}
+	}
+	// The size is a property of the build, not of the machine: the bound
+	// is the one `make build` enforces.
+	st, err := os.Stat(filepath.Join(artifacts, "bootstrap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mib := float64(st.Size()) / (1 << 20); mib > maxBootstrapMiB {
+		t.Errorf("bootstrap is %.1f MiB; want at most %d MiB (what does the function link that it does not run? see TestLambdaBuildLinksOnlyWhatItRuns)", mib, maxBootstrapMiB)
+	} else {
+		t.Logf("bootstrap: %.1f MiB of at most %d", mib, maxBootstrapMiB)
+	}
+}
+
+// maxBootstrapMiB is the Makefile's LAMBDA_MAX_MIB.
+const maxBootstrapMiB = 12
+
+// TestLambdaBuildLinksOnlyWhatItRuns lists the packages of the Lambda build
+// (the Makefile's build tags, linux/arm64): none of the command line's
+// packages, the demo, the simulated organization, the dynalite launcher or
+// package testing may be among them.
+func TestLambdaBuildLinksOnlyWhatItRuns(t *testing.T) {
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(mk), fmt.Sprintf("LAMBDA_MAX_MIB := %d\n", maxBootstrapMiB)) {
+		t.Errorf("Makefile: LAMBDA_MAX_MIB is not %d, the bound this test package checks", maxBootstrapMiB)
+	}
+	tags := regexp.MustCompile(`(?m)^LAMBDA_ARGS\s*:=.*-tags (\S+)`).FindStringSubmatch(string(mk))
+	if tags == nil {
+		t.Fatal("Makefile: LAMBDA_ARGS has no -tags")
+	}
+	cmd := exec.Command("go", "list", "-deps", "-tags", tags[1], "./cmd/scanner")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps: %v", err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/aws/aws-lambda-go/lambda") {
+		t.Fatalf("go list -deps -tags %s ./cmd/scanner: no aws-lambda-go; not the function's build?", tags[1])
+	}
+	for _, banned := range []string{
+		"testing",
+		"text/template",
+		"golang.org/x/term",
+		"github.com/s3inv/scanner/internal/awssim",
+		"github.com/s3inv/scanner/internal/demo",
+		"github.com/s3inv/scanner/internal/dynalite",
+		"github.com/s3inv/scanner/internal/console",
+		"github.com/s3inv/scanner/report/sinktest",
+	} {
+		if slices.Contains(deps, banned) {
+			t.Errorf("the Lambda build (-tags %s) links %s, which the function never runs", tags[1], banned)
 		}
 	}
 }

@@ -96,7 +96,7 @@ func TestMakefileBuildTarget(t *testing.T) {
 		t.Fatalf("Makefile: no build-ScannerFunction target; sam build (BuildMethod: makefile) calls build-<LogicalId>")
 	}
 	expanded := expandMakeVars(mk, recipe)
-	for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "-tags lambda.norpc", "-o $(ARTIFACTS_DIR)/bootstrap", "./cmd/scanner"} {
+	for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "-tags lambda,lambda.norpc", "-o $(ARTIFACTS_DIR)/bootstrap", "./cmd/scanner"} {
 		if !strings.Contains(expanded, want) {
 			t.Errorf("Makefile build-ScannerFunction: recipe %q lacks %q", expanded, want)
 		}

@@ -23,7 +23,7 @@ import (
 )
 
 // buildTools builds the bootstrap (for this machine, as the Lambda build
-// does for linux/arm64: -tags lambda.norpc) and the Runtime Interface
+// does for linux/arm64: -tags lambda,lambda.norpc) and the Runtime Interface
 // Emulator into dir.
 func buildTools(t *testing.T, root, dir string) (bootstrap, rie string) {
 	t.Helper()
@@ -33,7 +33,7 @@ func buildTools(t *testing.T, root, dir string) (bootstrap, rie string) {
 	}
 	bootstrap, rie = filepath.Join(dir, "bootstrap"), filepath.Join(dir, "aws-lambda-rie")
 	for _, args := range [][]string{
-		{"build", "-tags", "lambda.norpc", "-o", bootstrap, "./cmd/scanner"},
+		{"build", "-tags", "lambda,lambda.norpc", "-o", bootstrap, "./cmd/scanner"},
 		{"build", "-o", rie, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"},
 	} {
 		cmd := exec.Command(goBin, args...)

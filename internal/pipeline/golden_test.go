@@ -11,11 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
 	"github.com/s3inv/scanner/internal/awssim"
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
+	"github.com/s3inv/scanner/scan"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden.jsonl")
@@ -43,7 +48,12 @@ func TestGolden(t *testing.T) {
 	}
 
 	var out bytes.Buffer
-	settings := pipeline.Settings{Config: cfg, Policy: policy, AWS: awsCfg, Sink: report.NewJSON(&out), Trigger: "cli", Now: func() time.Time { return goldenNow }}
+	settings := pipeline.Settings{
+		Config: cfg, Policy: policy, Sink: report.NewJSON(&out), Trigger: "cli", Now: func() time.Time { return goldenNow },
+		Organizations: organizations.NewFromConfig(awsCfg),
+		Connector: &scan.RoleConnector{STS: sts.NewFromConfig(awsCfg), Base: awsCfg, Role: cfg.Role("aws"),
+			S3Options: []func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = true }}},
+	}
 	sum, err := pipeline.Run(ctx, settings)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package main
+package console
 
 import (
 	"regexp"
@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/s3inv/scanner/internal/inventory"
-	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
 )
 
@@ -16,18 +16,18 @@ var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 // colour: without the escape codes, the two must be the same text, so
 // colour never shifts a column.
 func TestDashboardColourKeepsAlignment(t *testing.T) {
-	sum := pipeline.Summary{
+	sum := summary.Summary{
 		Run: report.Run{ScanID: "s", Trigger: "cli", AccountsComplete: 1, AccountsFailed: 1, Buckets: 3, Configs: 4,
 			BySeverity: map[string]int{"CRITICAL": 2, "HIGH": 11, "LOW": 1},
 			ByRule:     map[string]int{"INV-104": 2, "INV-101": 11, "INV-003": 1}},
-		WorstAccounts: []pipeline.Tally{{AccountID: "111111111111", Open: 3, BySeverity: map[string]int{"CRITICAL": 2, "LOW": 1}}},
+		WorstAccounts: []summary.Tally{{AccountID: "111111111111", Open: 3, BySeverity: map[string]int{"CRITICAL": 2, "LOW": 1}}},
 		Failed:        []inventory.AccountResult{{Account: inventory.Account{ID: "222222222222"}, Status: inventory.AccountRoleUnavailable}},
 	}
 	var plain, coloured strings.Builder
-	if err := (dashboard{sum: sum}).write(&plain); err != nil {
+	if err := (Dashboard{Summary: sum}).Write(&plain); err != nil {
 		t.Fatal(err)
 	}
-	if err := (dashboard{sum: sum, color: true}).write(&coloured); err != nil {
+	if err := (Dashboard{Summary: sum, Color: true}).Write(&coloured); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(coloured.String(), "\x1b[") {
@@ -41,14 +41,14 @@ func TestDashboardColourKeepsAlignment(t *testing.T) {
 // TestDashboardNeutralisesNames prints names chosen by account owners
 // and error texts with control characters: none reaches the terminal.
 func TestDashboardNeutralisesNames(t *testing.T) {
-	sum := pipeline.Summary{
+	sum := summary.Summary{
 		Run:           report.Run{AccountsFailed: 1, AccountsComplete: 1},
-		WorstAccounts: []pipeline.Tally{{AccountID: "111111111111", AccountName: "evil\x1b[2J", Open: 1, BySeverity: map[string]int{"LOW": 1}}},
+		WorstAccounts: []summary.Tally{{AccountID: "111111111111", AccountName: "evil\x1b[2J", Open: 1, BySeverity: map[string]int{"LOW": 1}}},
 		Failed: []inventory.AccountResult{{Account: inventory.Account{ID: "222222222222", Name: "bad\x1b]0;title\x07"},
 			Status: inventory.AccountRoleUnavailable, Failure: &inventory.Failure{Code: "AccessDenied", Message: "no\x1b[31m"}}},
 	}
 	var out strings.Builder
-	if err := (dashboard{sum: sum}).write(&out); err != nil {
+	if err := (Dashboard{Summary: sum}).Write(&out); err != nil {
 		t.Fatal(err)
 	}
 	if strings.ContainsAny(out.String(), "\x1b\x07") {

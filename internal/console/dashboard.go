@@ -1,4 +1,4 @@
-package main
+package console
 
 import (
 	"fmt"
@@ -9,7 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
 )
@@ -17,25 +17,30 @@ import (
 // barWidth is the length of the longest bar of the dashboard's charts.
 const barWidth = 32
 
-// dashboard prints a run's summary for people: coverage, findings by
+// Dashboard prints a run's summary for people: coverage, findings by
 // severity and by rule, the worst accounts and buckets, what could not be
-// scanned, and how to dig further (queries).
-type dashboard struct {
-	sum     pipeline.Summary
-	color   bool
-	queries []string // commands to suggest, one per line
+// scanned, and how to dig further (Queries).
+type Dashboard struct {
+	Summary summary.Summary
+	Color   bool
+	Queries []string // commands to suggest, one per line
 }
 
-func (d dashboard) write(w io.Writer) error {
+// failureWidth is the room for why an account was not fully scanned.
+const failureWidth = 104
+
+// Write prints the dashboard to w.
+func (d Dashboard) Write(w io.Writer) error {
 	var b strings.Builder
-	s := d.sum
+	s := d.Summary
 	accounts := s.AccountsComplete + s.AccountsFailed + s.AccountsIncomplete
 	fmt.Fprintf(&b, "\n%s  scan %s · %s · %s\n\n", d.bold("S3 Inventory compliance"), s.ScanID, s.Trigger, s.Duration().Round(time.Millisecond))
-	fmt.Fprintf(&b, "  Accounts  %d scanned: %d complete, %d failed, %d incomplete\n", accounts, s.AccountsComplete, s.AccountsFailed, s.AccountsIncomplete)
-	fmt.Fprintf(&b, "  Buckets   %d, with %d inventory configurations\n", s.Buckets, s.Configs)
-	fmt.Fprintf(&b, "  Findings  %d open, %d waived (%d coverage gaps)\n", s.Open(), s.Waived, s.Coverage())
+	fmt.Fprintf(&b, "  Accounts  %s scanned: %d complete, %d failed, %d incomplete\n", Count(accounts, "account", ""), s.AccountsComplete, s.AccountsFailed, s.AccountsIncomplete)
+	fmt.Fprintf(&b, "  Buckets   %d, with %s\n", s.Buckets, Count(s.Configs, "inventory configuration", ""))
+	// The header and the bars count the same findings: open and waived.
+	fmt.Fprintf(&b, "  Findings  %d: %d open, %d waived (%s)\n", s.Findings(), s.Open(), s.Waived, Count(s.Coverage(), "coverage gap", ""))
 
-	d.section(&b, "Findings by severity")
+	d.section(&b, "Findings by severity (open and waived)")
 	// Coloured cells are padded before they are painted: escape codes
 	// have no width on a terminal, but tabwriter would count them.
 	peak := slices.Max(append(slices.Collect(maps.Values(s.BySeverity)), 1))
@@ -62,11 +67,11 @@ func (d dashboard) write(w io.Writer) error {
 
 	if len(s.WorstAccounts) > 0 {
 		d.section(&b, "Worst accounts (open findings)")
-		d.tallies(&b, s.WorstAccounts, func(t pipeline.Tally) string { return t.AccountID + "  " + t.AccountName })
+		d.tallies(&b, s.WorstAccounts, func(t summary.Tally) string { return t.AccountID + "  " + t.AccountName })
 	}
 	if len(s.WorstBuckets) > 0 {
 		d.section(&b, "Worst buckets (open findings)")
-		d.tallies(&b, s.WorstBuckets, func(t pipeline.Tally) string { return t.AccountID + "  " + t.Bucket })
+		d.tallies(&b, s.WorstBuckets, func(t summary.Tally) string { return t.AccountID + "  " + t.Bucket })
 	}
 	if len(s.Failed) > 0 {
 		d.section(&b, "Not fully scanned")
@@ -74,20 +79,20 @@ func (d dashboard) write(w io.Writer) error {
 		for _, a := range s.Failed {
 			why := ""
 			if a.Failure != nil {
-				why = a.Failure.Code + ": " + a.Failure.Message
+				why = a.Failure.Code + ": " + Shorten(a.Failure.Message, failureWidth-len(a.Failure.Code)-2)
 			}
 			// Account names and error messages are not ours: keep
 			// them from driving the terminal.
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Account.ID, report.Printable(a.Account.Name), a.Status, report.Printable(oneLine(why, 90)))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", a.Account.ID, report.Printable(a.Account.Name), a.Status, report.Printable(why))
 		}
 		tw.Flush()
 		if more := s.AccountsFailed + s.AccountsIncomplete - len(s.Failed); more > 0 {
 			fmt.Fprintf(&b, "  … and %d more: see the SCAN-001, SCAN-002 and SCAN-004 findings (scanner findings -rule SCAN-004)\n", more)
 		}
 	}
-	if len(d.queries) > 0 {
+	if len(d.Queries) > 0 {
 		d.section(&b, "Query further")
-		for _, q := range d.queries {
+		for _, q := range d.Queries {
 			fmt.Fprintf(&b, "  %s\n", q)
 		}
 	}
@@ -98,7 +103,7 @@ func (d dashboard) write(w io.Writer) error {
 
 // tallies prints ranked accounts or buckets with their open findings by
 // severity.
-func (d dashboard) tallies(b *strings.Builder, ts []pipeline.Tally, name func(pipeline.Tally) string) {
+func (d Dashboard) tallies(b *strings.Builder, ts []summary.Tally, name func(summary.Tally) string) {
 	tw := tabwriter.NewWriter(b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	sevs := rules.Severities()
 	fmt.Fprint(tw, "\t")
@@ -116,19 +121,19 @@ func (d dashboard) tallies(b *strings.Builder, ts []pipeline.Tally, name func(pi
 	tw.Flush()
 }
 
-func (d dashboard) section(b *strings.Builder, title string) {
+func (d Dashboard) section(b *strings.Builder, title string) {
 	fmt.Fprintf(b, "\n%s\n", d.bold(title))
 }
 
-func (d dashboard) bold(s string) string {
-	if !d.color {
+func (d Dashboard) bold(s string) string {
+	if !d.Color {
 		return s
 	}
 	return "\x1b[1m" + s + "\x1b[0m"
 }
 
-func (d dashboard) paint(sev rules.Severity, s string) string {
-	if !d.color {
+func (d Dashboard) paint(sev rules.Severity, s string) string {
+	if !d.Color {
 		return s
 	}
 	return report.Paint(sev, s)
@@ -159,13 +164,4 @@ func dashIfZero(n int) string {
 		return "·"
 	}
 	return fmt.Sprint(n)
-}
-
-// oneLine shortens s to at most n runes on one line.
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
