@@ -2,6 +2,9 @@ package demo_test
 
 import (
 	"context"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"maps"
 	"testing"
 	"time"
@@ -11,6 +14,7 @@ import (
 	"github.com/s3inv/scanner/internal/demo"
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/rules"
+	"github.com/s3inv/scanner/scan"
 )
 
 func TestPolicyLoads(t *testing.T) {
@@ -52,7 +56,10 @@ func TestScanMeetsExpectations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := pipeline.Run(ctx, pipeline.Settings{Config: cfg, Policy: policy, AWS: awsCfg, Trigger: "demo"})
+	sum, err := pipeline.Run(ctx, pipeline.Settings{Config: cfg, Policy: policy, Trigger: "demo",
+		Organizations: organizations.NewFromConfig(awsCfg),
+		Connector: &scan.RoleConnector{STS: sts.NewFromConfig(awsCfg), Base: awsCfg, Role: cfg.Role("aws"),
+			S3Options: []func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = true }}}})
 	if err != nil {
 		t.Fatal(err)
 	}
