@@ -167,3 +167,24 @@ func TestScanWarnsOfExpiredWaivers(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want a warning about the expired waiver", code, errOut)
 	}
 }
+
+// TestExitCodes: 1 when not one account in scope could be scanned, 2 for
+// configuration (a missing region included), 0 when some accounts were
+// scanned and others are coverage findings.
+func TestExitCodes(t *testing.T) {
+	simulate(t)
+	policy := "../../internal/pipeline/testdata/golden-policy.yaml"
+	code, _, errOut := runCLI("scan", "--accounts", "222222222222,333333333333", "--external-id", "wrong-external-id", "--policy", policy)
+	if code != exitError || !strings.Contains(errOut, "not one account in scope could be scanned (2 in scope; account 222222222222: ROLE_UNAVAILABLE") {
+		t.Errorf("every role denied: exit %d, stderr %q; want %d naming the first account", code, errOut, exitError)
+	}
+	code, out, errOut := runCLI("scan", "--accounts", "222222222222,999999999999", "--policy", policy)
+	if code != exitOK || !strings.Contains(out, `"rule_id":"SCAN-001"`) {
+		t.Errorf("one role missing: exit %d, stderr %q; want 0 and a coverage finding", code, errOut)
+	}
+	t.Setenv("AWS_REGION", "")
+	code, _, errOut = runCLI("scan", "--accounts", "222222222222")
+	if code != exitUsage || !strings.Contains(errOut, "AWS region") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("no region: exit %d, stderr %q; want %d and one line", code, errOut, exitUsage)
+	}
+}

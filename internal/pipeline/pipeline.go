@@ -108,6 +108,9 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 			scanErr = errors.Join(scanErr, fmt.Errorf("end scan %s: %w", run.ScanID, err))
 		}
 	}
+	if n := len(org.Targets); n > 0 && sum.AccountsComplete == 0 && sum.Buckets == 0 {
+		scanErr = errors.Join(scanErr, noAccountScanned(n, sum))
+	}
 	// One line per run with the figures the SAM template's metric filter
 	// and alarms read (coverage_findings, accounts_failed, ...).
 	log.InfoContext(ctx, "scan finished", "trigger", s.Trigger, "accounts_complete", sum.AccountsComplete,
@@ -116,6 +119,22 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 		"findings_waived", sum.Waived, "coverage_findings", sum.Coverage(),
 		"duration_ms", sum.Duration().Milliseconds())
 	return sum, scanErr
+}
+
+// ErrNoAccountScanned is the error of a run in which not one account in
+// scope could be scanned: no credentials, or every role denied. Accounts
+// that could not be scanned while others were are coverage findings, not
+// a failed run.
+var ErrNoAccountScanned = errors.New("not one account in scope could be scanned")
+
+// noAccountScanned wraps ErrNoAccountScanned with the first reason.
+func noAccountScanned(n int, sum summary.Summary) error {
+	why := ""
+	if len(sum.Failed) > 0 && sum.Failed[0].Failure != nil {
+		f := sum.Failed[0]
+		why = fmt.Sprintf("; account %s: %s, %s: %s", f.Account.ID, f.Status, f.Failure.Code, f.Failure.Message)
+	}
+	return fmt.Errorf("%w (%d in scope%s)", ErrNoAccountScanned, n, why)
 }
 
 // PolicyNotices are the policy's warnings and the waivers that have
