@@ -34,6 +34,11 @@ func TestParseEvent(t *testing.T) {
 		{name: "string", payload: `"scan"`, wantErr: "not a JSON object"},
 		{name: "empty", payload: ``, wantErr: "not a JSON object"},
 		{name: "trailing data", payload: `{} {}`, wantErr: "data after"},
+		{name: "duplicate key", payload: `{"dry_run":false,"dry_run":true}`, wantErr: `key "dry_run" given twice`},
+		{name: "duplicate nested key", payload: `{"source":"aws.events","detail-type":"Scheduled Event","detail":{"a":1,"a":2}}`, wantErr: `key "a" given twice`},
+		{name: "same key in two objects", payload: `{"source":"aws.events","detail-type":"Scheduled Event","detail":{"source":1}}`, want: invocation{Trigger: "schedule"}},
+		{name: "unknown field in a scheduled event", payload: `{"source":"aws.events","detail-type":"Scheduled Event","accounts":["111111111111"]}`, wantErr: `unknown field "accounts"`},
+		{name: "long value shortened", payload: `{"trigger":"` + strings.Repeat("x", 5000) + `"}`, wantErr: `trigger "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -42,8 +47,8 @@ func TestParseEvent(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
 				}
-				if strings.Contains(err.Error(), "\n") {
-					t.Errorf("error spans lines: %q", err)
+				if strings.Contains(err.Error(), "\n") || len(err.Error()) > 400 {
+					t.Errorf("error spans lines or is long: %q", err)
 				}
 				return
 			}
@@ -59,7 +64,8 @@ func TestParseEvent(t *testing.T) {
 
 func FuzzParseEvent(f *testing.F) {
 	for _, s := range []string{`{}`, `{"trigger":"schedule"}`, `{"source":"aws.events","detail-type":"Scheduled Event"}`,
-		`{"accounts":["111111111111"],"dry_run":true}`, `[]`, `{"a":`} {
+		`{"accounts":["111111111111"],"dry_run":true}`, `[]`, `{"a":`, `{"trigger":"manual","trigger":"schedule"}`,
+		`{"detail":{"x":[{"y":1,"y":2}]},"source":"aws.events","detail-type":"Scheduled Event"}`, `{"trigger":"` + strings.Repeat("é", 300) + `"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
