@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -315,6 +316,89 @@ func TestSchedule(t *testing.T) {
 	}
 	if len(input) != 1 || input["trigger"] != "schedule" {
 		t.Errorf(`ScheduleV2.Input = %v; want {"trigger":"schedule"}, the payload the function reads as a scheduled run`, ev["Input"])
+	}
+	// A fixed name collides with a second stack in the same Region.
+	if name := fmt.Sprint(raw(ev, "Name", "Fn::Sub")); !strings.Contains(name, "${AWS::StackName}") {
+		t.Errorf("ScheduleV2.Name = %v; want a name derived from the stack (!Sub ${AWS::StackName}-...)", ev["Name"])
+	}
+}
+
+// TestRetainedOnDelete: what tells what happened (the logs, the
+// undelivered schedule events, the findings) outlives the stack.
+func TestRetainedOnDelete(t *testing.T) {
+	tpl := loadTemplate(t, "template.yaml")
+	for _, typ := range []string{"AWS::Logs::LogGroup", "AWS::SQS::Queue", "AWS::DynamoDB::Table"} {
+		rs := tpl.ResourcesOfType(typ)
+		if len(rs) == 0 {
+			t.Errorf("template.yaml: no %s", typ)
+		}
+		for name, r := range rs {
+			if r["DeletionPolicy"] != "Retain" || r["UpdateReplacePolicy"] != "Retain" {
+				t.Errorf("%s: DeletionPolicy %v, UpdateReplacePolicy %v; want Retain for both", name, r["DeletionPolicy"], r["UpdateReplacePolicy"])
+			}
+		}
+	}
+}
+
+// TestNoScanAlarm: an alarm fires when no scan finished in the window,
+// counting an hour without data (no run at all) as breaching.
+func TestNoScanAlarm(t *testing.T) {
+	tpl := loadTemplate(t, "template.yaml")
+	var finished string
+	for _, f := range tpl.ResourcesOfType("AWS::Logs::MetricFilter") {
+		for _, mt := range raw(f, "Properties", "MetricTransformations").([]any) {
+			if raw(mt, "MetricValue") == "1" {
+				finished = fmt.Sprint(raw(mt, "MetricName"))
+			}
+		}
+	}
+	if finished == "" {
+		t.Fatal("template.yaml: no metric filter counting finished scans (MetricValue 1)")
+	}
+	var found bool
+	for name, a := range tpl.ResourcesOfType("AWS::CloudWatch::Alarm") {
+		p, _ := a["Properties"].(map[string]any)
+		if p["MetricName"] != finished {
+			continue
+		}
+		found = true
+		s, err := newStack(tpl, map[string]string{"ExternalId": "ext-0123"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := s.eval(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hours := fmt.Sprint(raw(ev, "EvaluationPeriods"))
+		if p["TreatMissingData"] != "breaching" || p["ComparisonOperator"] != "LessThanThreshold" || p["Threshold"] != float64(1) ||
+			p["Statistic"] != "Sum" || p["Period"] != float64(3600) || hours != "26" || fmt.Sprint(raw(ev, "DatapointsToAlarm")) != hours {
+			t.Errorf("%s: %v; want Sum over 1-hour periods < 1 for 26 of 26 hours, missing data breaching", name, ev)
+		}
+	}
+	if !found {
+		t.Errorf("template.yaml: no alarm on %s", finished)
+	}
+}
+
+// TestCfnLint runs the official CloudFormation linter, with its
+// informational checks, on both templates.
+func TestCfnLint(t *testing.T) {
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("cfn-lint not on PATH (CI is set): %v", err)
+		}
+		t.Skipf("cfn-lint not on PATH: %v", err)
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--include-checks", "I", "--", "template.yaml", "member-role.yaml")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil || len(out) > 0 {
+		t.Errorf("cfn-lint --include-checks I: %v\n%s", err, out)
 	}
 }
 
