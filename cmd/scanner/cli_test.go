@@ -7,22 +7,26 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/s3inv/scanner/internal/awssim"
+	"github.com/s3inv/scanner/internal/dynalite"
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/rules"
 )
 
 // simulate points the SDK's standard configuration at a simulated
 // organization loaded from the golden fixture, as a user's environment
 // would point it at AWS.
-func simulate(t *testing.T) *awssim.Server {
+func simulate(t *testing.T, opts ...awssim.Option) *awssim.Server {
 	t.Helper()
 	isolateAWSEnv(t)
 	fx, err := awssim.LoadFixture("../../internal/pipeline/testdata/golden-org.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, _ := awssim.ForTest(t, fx)
+	srv, _ := awssim.ForTest(t, fx, opts...)
 	id, secret := srv.ManagementCredentials()
 	for k, v := range map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret,
@@ -186,5 +190,74 @@ func TestExitCodes(t *testing.T) {
 	code, _, errOut = runCLI("scan", "--accounts", "222222222222")
 	if code != exitUsage || !strings.Contains(errOut, "AWS region") || strings.Count(errOut, "\n") != 1 {
 		t.Errorf("no region: exit %d, stderr %q; want %d and one line", code, errOut, exitUsage)
+	}
+}
+
+// TestInterruptWritesWhatWasRead interrupts a scan (SIGTERM cancels the
+// command line's context) while it reads configurations: the run fails
+// (exit 1), the findings it read and the SCAN-004 of the accounts cut
+// short are written, the run record too, and no finding of the earlier
+// complete scan is resolved.
+func TestInterruptWritesWhatWasRead(t *testing.T) {
+	endpoint := dynalite.ForTest(t)
+	srv := simulate(t, awssim.WithLatency(20*time.Millisecond, 0))
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
+	const table = "interrupted"
+	ctx := context.Background()
+	store, err := dynamo.New(dynalite.Client(endpoint), table, report.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureTable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"scan", "--accounts", "222222222222,333333333333", "--table", table,
+		"--policy", "../../internal/pipeline/testdata/golden-policy.yaml", "--account-concurrency", "1", "--bucket-concurrency", "1"}
+	if code, _, errOut := runCLI(args...); code != exitOK {
+		t.Fatalf("first scan: exit %d: %s", code, errOut)
+	}
+	before, err := store.OpenByAccount(ctx, "222222222222")
+	if err != nil || len(before) == 0 {
+		t.Fatalf("first scan: %d open findings, %v", len(before), err)
+	}
+
+	// Interrupt the second scan after a few configuration reads.
+	stop, cancel := context.WithCancel(ctx)
+	defer cancel()
+	reads := srv.Calls("ListBucketInventoryConfigurations")
+	go func() {
+		for srv.Calls("ListBucketInventoryConfigurations") < reads+3 {
+			time.Sleep(time.Millisecond)
+		}
+		cancel()
+	}()
+	var o, e bytes.Buffer
+	code := run(stop, args, &o, &e)
+	if code != exitError || !strings.Contains(e.String(), "interrupted") {
+		t.Fatalf("interrupted scan: exit %d, stderr %q; want %d and why", code, e.String(), exitError)
+	}
+	after, err := store.OpenByAccount(ctx, "222222222222")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cutShort bool
+	for _, r := range after {
+		cutShort = cutShort || r.Status == rules.StatusOpen && r.Bucket == "" && r.ScanID != before[0].ScanID
+	}
+	open := map[string]bool{}
+	for _, r := range after {
+		open[r.FindingID] = true
+	}
+	for _, r := range before {
+		if !open[r.FindingID] {
+			t.Errorf("finding %s (%s %s) resolved by an interrupted scan", r.FindingID, r.RuleID, r.Bucket)
+		}
+	}
+	if !cutShort {
+		t.Errorf("no account-level finding of the interrupted scan for 222222222222; want its SCAN-004")
+	}
+	runs, err := store.Runs(ctx, 5)
+	if err != nil || len(runs) != 2 {
+		t.Errorf("%d runs recorded, %v; want both, the interrupted one too", len(runs), err)
 	}
 }

@@ -86,7 +86,14 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 
 	started := s.Now().UTC()
 	run := report.Run{ScanID: NewScanID(started), Trigger: s.Trigger, StartedAt: started}
-	h := &handler{eval: rules.NewEvaluator(s.Policy, org), sink: s.Sink, scanID: run.ScanID, now: s.Now,
+	// Findings are written with a context of their own: when ctx is
+	// cancelled (SIGTERM on the command line), the scanner starts no AWS
+	// call more and closes the accounts it cut short as INCOMPLETE, and
+	// what it read is still written, for at most writeGrace.
+	writeCtx, stopWrites := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWrites()
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(writeGrace, stopWrites) })()
+	h := &handler{eval: rules.NewEvaluator(s.Policy, org), sink: s.Sink, writeCtx: writeCtx, scanID: run.ScanID, now: s.Now,
 		count: summary.NewCounter(len(org.Targets), s.Progress)}
 	log := s.Logger.With("scan_id", run.ScanID)
 	log.InfoContext(ctx, "scan started", "trigger", s.Trigger, "accounts", len(org.Targets), "dry_run", s.Sink == nil)
@@ -102,13 +109,17 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 	if s.Sink != nil {
 		// The run record is written even when the context is spent: it
 		// is what tells a dashboard the run happened.
-		endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		endCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeGrace)
 		defer cancel()
 		if err := s.Sink.End(endCtx, sum.Run); err != nil {
 			scanErr = errors.Join(scanErr, fmt.Errorf("end scan %s: %w", run.ScanID, err))
 		}
 	}
-	if n := len(org.Targets); n > 0 && sum.AccountsComplete == 0 && sum.Buckets == 0 {
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		// Interrupted: what was read is written, the accounts cut short
+		// are INCOMPLETE (SCAN-004), and the run failed.
+		scanErr = errors.Join(scanErr, fmt.Errorf("interrupted (%w): %d of %d accounts complete", err, sum.AccountsComplete, len(org.Targets)))
+	} else if n := len(org.Targets); n > 0 && sum.AccountsComplete == 0 && sum.Buckets == 0 {
 		scanErr = errors.Join(scanErr, noAccountScanned(n, sum))
 	}
 	// One line per run with the figures the SAM template's metric filter
@@ -120,6 +131,10 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 		"duration_ms", sum.Duration().Milliseconds())
 	return sum, scanErr
 }
+
+// writeGrace is how long findings and the run record may still be
+// written once the run is interrupted.
+const writeGrace = 10 * time.Second
 
 // ErrNoAccountScanned is the error of a run in which not one account in
 // scope could be scanned: no credentials, or every role denied. Accounts
