@@ -133,8 +133,12 @@ const (
 
 // WriteFailure is the failure to record on an account (status
 // INCOMPLETE) whose findings a sink refused or could not write: code
-// Superseded when a newer scan holds it, WriteFailed otherwise.
+// Superseded when a newer scan holds it, WriteFailed otherwise; nil for
+// a nil error.
 func WriteFailure(err error) *inventory.Failure {
+	if err == nil {
+		return nil
+	}
 	code := FailureWriteFailed
 	if errors.Is(err, ErrSuperseded) {
 		code = FailureSuperseded
