@@ -32,11 +32,42 @@
 //     buckets the scan could not read (AccountResult.Unreadable); they get
 //     resolved_at and an expiry (the retention, 90 days by default);
 //   - AccountDone with any other status (role unavailable, buckets not
-//     listed, cut short) resolves nothing;
+//     listed, cut short) resolves nothing; nor does a COMPLETE account
+//     whose findings were not all written (ErrNotWritten) or that a newer
+//     scan holds (ErrSuperseded): the caller counts it INCOMPLETE with the
+//     code WriteFailure gives (WriteFailed, Superseded);
+//   - a resolved record says why (Record.Resolution): NOT_SEEN when a
+//     complete scan no longer produced it, OUT_OF_SCOPE_<reason> when its
+//     account left the scope (below);
 //   - a resolved finding seen again is reopened: OPEN or WAIVED again,
 //     resolved_at and expiry removed, and a new episode begins with
 //     first_seen = the scan's observation time. Both stores keep the
 //     earlier episode as a history record of the bucket (Record.History).
+//
+// # Out-of-scope accounts
+//
+// After a complete discovery from AWS Organizations (ScopeOf), the stores'
+// CloseOutOfScope ([ScopeCloser]) resolves the OPEN and WAIVED findings of
+// every account that is no longer in scope, with the resolution
+// OUT_OF_SCOPE_<reason>: the account's Organizations state (SUSPENDED,
+// PENDING_CLOSURE, CLOSED), EXCLUDED when the filters leave it out, or
+// REMOVED when the organization no longer lists it. They leave the open
+// findings queries and expire after the retention like any resolved
+// record; the account's findings reopen if it comes back in scope and they
+// are seen again. Never call it after a failed or partial discovery.
+//
+// # Overlapping runs
+//
+// Two runs may overlap on one store (a CLI run during the scheduled one).
+// The newer scan (scan IDs sort by start time) holds each account it has
+// touched; the older run's writes of that account are refused with
+// [ErrSuperseded] and it resolves nothing there, so it never flips the
+// newer run's findings. Memory.Share gives a second in-memory store on the
+// same records, to test this; package report/dynamo documents how the
+// DynamoDB store fences accounts, and its residual window.
+//
+// [Fanout] hands a run to several sinks (a store and the terminal) and
+// forwards CloseOutOfScope to those that are stores.
 //
 // # Queries
 //

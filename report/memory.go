@@ -3,9 +3,11 @@ package report
 import (
 	"cmp"
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/rules"
@@ -17,43 +19,98 @@ import (
 // store and passes the same conformance suite; tests and the demo use it.
 // It keeps its records across runs, like a table, and its memory grows
 // with the number of findings.
+//
+// Share returns a second store on the same records, as a second process
+// on the same table: runs of the two overlap as two scanners' runs do,
+// and the same fence decides between them (see the package
+// documentation, "Overlapping runs").
 type Memory struct {
 	opts StoreOptions
-	guard
+	tab  *memTable
+
+	// The current run, guarded by tab.mu.
+	running bool
+	scanID  string
+	seen    map[string]map[string]rules.Status // account → finding ID → status
+	claimed map[string]error                   // account → nil while this run holds it, or why it lost it
+}
+
+// memTable is what Memory stores share: the "table".
+type memTable struct {
+	mu      sync.Mutex
 	records map[string]*Record // current record by finding ID
 	history []Record           // archived episodes
 	runs    map[string]Run
 	scans   map[string]AccountScan
-	seen    map[string]map[string]rules.Status // this run: account → finding ID → status
+	fences  map[string]string // account → the newest scan that claimed it
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Store       = (*Memory)(nil)
+	_ ScopeCloser = (*Memory)(nil)
+)
 
 // NewMemory returns an empty in-memory store.
 func NewMemory(opts StoreOptions) *Memory {
-	return &Memory{
-		opts:    opts.WithDefaults(),
+	return &Memory{opts: opts.WithDefaults(), tab: &memTable{
 		records: map[string]*Record{},
 		runs:    map[string]Run{},
 		scans:   map[string]AccountScan{},
-	}
+		fences:  map[string]string{},
+	}}
 }
 
-// Begin starts a run and records it.
+// Share returns a new store on m's records, with its own runs and m's
+// options.
+func (m *Memory) Share() *Memory {
+	return &Memory{opts: m.opts, tab: m.tab}
+}
+
+// Begin starts a run and records it; a run that was never ended is
+// abandoned.
 func (m *Memory) Begin(_ context.Context, run Run) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.begin()
+	m.tab.mu.Lock()
+	defer m.tab.mu.Unlock()
+	m.running = true
+	m.scanID = run.ScanID
 	m.seen = map[string]map[string]rules.Status{}
-	m.runs[run.ScanID] = cloneRun(run)
+	m.claimed = map[string]error{}
+	m.tab.runs[run.ScanID] = cloneRun(run)
+	return nil
+}
+
+// check returns ErrNoRun outside a run; tab.mu is held.
+func (m *Memory) check() error {
+	if !m.running {
+		return ErrNoRun
+	}
+	return nil
+}
+
+// claim makes sure this run holds the account: the first time, it takes
+// the account's fence unless a newer scan holds it; afterwards, it checks
+// that no newer scan has taken it since. tab.mu is held.
+func (m *Memory) claim(account string) error {
+	if err, ok := m.claimed[account]; ok && err != nil {
+		return err
+	}
+	holder := m.tab.fences[account]
+	if holder > m.scanID {
+		err := &SupersededError{Account: account, ScanID: m.scanID, By: holder}
+		m.claimed[account] = err
+		return err
+	}
+	m.tab.fences[account] = m.scanID
+	m.claimed[account] = nil
 	return nil
 }
 
 // Put applies the lifecycle to each finding. Invalid findings reject the
-// whole call, and nothing is stored.
+// whole call, and nothing is stored. The findings of an account a newer
+// scan holds are refused (ErrSuperseded); the other accounts' are stored.
 func (m *Memory) Put(_ context.Context, fs []rules.Finding) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.tab.mu.Lock()
+	defer m.tab.mu.Unlock()
 	if err := m.check(); err != nil {
 		return err
 	}
@@ -63,9 +120,19 @@ func (m *Memory) Put(_ context.Context, fs []rules.Finding) error {
 		}
 	}
 	now := m.opts.Now()
+	var errs []error
+	refused := map[string]bool{}
 	for _, f := range fs {
+		if refused[f.AccountID] {
+			continue
+		}
+		if err := m.claim(f.AccountID); err != nil {
+			refused[f.AccountID] = true
+			errs = append(errs, err)
+			continue
+		}
 		f = cloneFinding(f)
-		prev := m.records[f.FindingID]
+		prev := m.tab.records[f.FindingID]
 		if prev != nil && prev.Expired(now) {
 			prev = nil
 		}
@@ -73,9 +140,9 @@ func (m *Memory) Put(_ context.Context, fs []rules.Finding) error {
 		if change == ChangeReopened {
 			old := cloneRecord(*prev)
 			old.History = true
-			m.history = append(m.history, old)
+			m.tab.history = append(m.tab.history, old)
 		}
-		m.records[f.FindingID] = &next
+		m.tab.records[f.FindingID] = &next
 		seen := m.seen[f.AccountID]
 		if seen == nil {
 			seen = map[string]rules.Status{}
@@ -83,35 +150,72 @@ func (m *Memory) Put(_ context.Context, fs []rules.Finding) error {
 		}
 		seen[f.FindingID] = f.Status
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // AccountDone resolves the account's unresolved findings this run did not
 // produce when r is COMPLETE (see Resolver), and records the scan as the
-// account's last complete one.
+// account's last complete one. When a newer scan holds the account it
+// resolves nothing and returns ErrSuperseded.
 func (m *Memory) AccountDone(_ context.Context, scanID string, r inventory.AccountResult) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.tab.mu.Lock()
+	defer m.tab.mu.Unlock()
 	if err := m.check(); err != nil {
 		return err
 	}
 	seen := m.seen[r.Account.ID]
 	delete(m.seen, r.Account.ID)
+	if err := m.claim(r.Account.ID); err != nil {
+		return err
+	}
 	if r.Status != inventory.AccountComplete {
 		return nil
 	}
 	now := m.opts.Now()
 	res := NewResolver(r)
 	at := ResolvedAt(r, now)
-	for id, rec := range m.records {
+	for id, rec := range m.tab.records {
 		if _, ok := seen[id]; ok || rec.Expired(now) || !res.Resolves(*rec) {
 			continue
 		}
-		resolved := Resolve(*rec, at, m.opts.Retention)
-		m.records[id] = &resolved
+		resolved := Resolve(*rec, at, m.opts.Retention, ResolutionNotSeen)
+		m.tab.records[id] = &resolved
 	}
-	m.scans[r.Account.ID] = NewAccountScan(scanID, r, seen)
+	m.tab.scans[r.Account.ID] = NewAccountScan(scanID, r, seen)
 	return nil
+}
+
+// CloseOutOfScope resolves the unresolved findings of the accounts out of
+// scope (see ScopeCloser).
+func (m *Memory) CloseOutOfScope(_ context.Context, _ string, scope Scope) (int, error) {
+	m.tab.mu.Lock()
+	defer m.tab.mu.Unlock()
+	if err := m.check(); err != nil {
+		return 0, err
+	}
+	now := m.opts.Now()
+	at := scope.closedAt(now)
+	byAccount := map[string][]string{}
+	for id, rec := range m.tab.records {
+		if rec.Open() && !rec.History && !rec.Expired(now) && scope.Reason(rec.AccountID) != "" {
+			byAccount[rec.AccountID] = append(byAccount[rec.AccountID], id)
+		}
+	}
+	closed := 0
+	var errs []error
+	for _, account := range slices.Sorted(maps.Keys(byAccount)) {
+		if err := m.claim(account); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		resolution := OutOfScopeResolution(scope.Reason(account))
+		for _, id := range byAccount[account] {
+			resolved := Resolve(*m.tab.records[id], at, m.opts.Retention, resolution)
+			m.tab.records[id] = &resolved
+			closed++
+		}
+	}
+	return closed, errors.Join(errs...)
 }
 
 // NewAccountScan returns the record of a complete scan of an account, with
@@ -135,13 +239,14 @@ func NewAccountScan(scanID string, r inventory.AccountResult, seen map[string]ru
 
 // End records the run's summary.
 func (m *Memory) End(_ context.Context, run Run) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.end(); err != nil {
+	m.tab.mu.Lock()
+	defer m.tab.mu.Unlock()
+	if err := m.check(); err != nil {
 		return err
 	}
-	m.seen = nil
-	m.runs[run.ScanID] = cloneRun(run)
+	m.running = false
+	m.seen, m.claimed = nil, nil
+	m.tab.runs[run.ScanID] = cloneRun(run)
 	return nil
 }
 
@@ -177,24 +282,24 @@ func (m *Memory) OpenBySeverity(_ context.Context, sev rules.Severity, limit int
 func (m *Memory) BucketHistory(_ context.Context, accountID, bucket string) ([]Record, error) {
 	match := func(r Record) bool { return r.AccountID == accountID && r.Bucket == bucket }
 	rs := m.current(match)
-	m.mu.Lock()
+	m.tab.mu.Lock()
 	now := m.opts.Now()
-	for _, h := range m.history {
+	for _, h := range m.tab.history {
 		if match(h) && !h.Expired(now) {
 			rs = append(rs, cloneRecord(h))
 		}
 	}
-	m.mu.Unlock()
+	m.tab.mu.Unlock()
 	SortRecords(rs)
 	return rs, nil
 }
 
 // Runs returns the latest runs, newest first.
 func (m *Memory) Runs(_ context.Context, limit int) ([]Run, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	runs := make([]Run, 0, len(m.runs))
-	for _, r := range m.runs {
+	m.tab.mu.Lock()
+	defer m.tab.mu.Unlock()
+	runs := make([]Run, 0, len(m.tab.runs))
+	for _, r := range m.tab.runs {
 		runs = append(runs, cloneRun(r))
 	}
 	slices.SortFunc(runs, func(a, b Run) int {
@@ -208,9 +313,9 @@ func (m *Memory) Runs(_ context.Context, limit int) ([]Run, error) {
 
 // AccountScans returns the last complete scan of each account.
 func (m *Memory) AccountScans(context.Context) ([]AccountScan, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := slices.Collect(maps.Values(m.scans))
+	m.tab.mu.Lock()
+	defer m.tab.mu.Unlock()
+	out := slices.Collect(maps.Values(m.tab.scans))
 	slices.SortFunc(out, func(a, b AccountScan) int { return strings.Compare(a.AccountID, b.AccountID) })
 	return out, nil
 }
@@ -218,11 +323,11 @@ func (m *Memory) AccountScans(context.Context) ([]AccountScan, error) {
 // current returns copies of the unexpired current records that match,
 // sorted with SortRecords.
 func (m *Memory) current(match func(Record) bool) []Record {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.tab.mu.Lock()
+	defer m.tab.mu.Unlock()
 	now := m.opts.Now()
 	var rs []Record
-	for _, r := range m.records {
+	for _, r := range m.tab.records {
 		if match(*r) && !r.Expired(now) {
 			rs = append(rs, cloneRecord(*r))
 		}

@@ -32,6 +32,10 @@ type Record struct {
 	LastSeen time.Time `json:"last_seen"`
 	// ResolvedAt is set when Status is RESOLVED.
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
+	// Resolution says why a RESOLVED record was resolved:
+	// ResolutionNotSeen, or OutOfScopeResolution(reason) when its account
+	// left the scope (ScopeCloser). Empty while unresolved.
+	Resolution string `json:"resolution,omitempty"`
 	// ExpiresAt is when the store forgets the record (resolved records
 	// and archived episodes only).
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
@@ -115,13 +119,15 @@ func Observe(prev *Record, f rules.Finding) (Record, Change) {
 	}
 }
 
-// Resolve returns prev resolved at the given time, to expire retention
+// Resolve returns prev resolved at the given time for the given reason
+// (ResolutionNotSeen, or OutOfScopeResolution), to expire retention
 // later. Everything else (last_seen, the finding as last seen, its waiver)
 // is kept.
-func Resolve(prev Record, at time.Time, retention time.Duration) Record {
+func Resolve(prev Record, at time.Time, retention time.Duration, resolution string) Record {
 	at = Timestamp(at)
 	prev.Status = rules.StatusResolved
 	prev.ResolvedAt = at
+	prev.Resolution = resolution
 	prev.ExpiresAt = at.Add(retention)
 	prev.History = false
 	return prev

@@ -162,7 +162,15 @@ func TestMemoryConformance(t *testing.T) {
 }
 
 func TestMemoryStore(t *testing.T) {
-	sinktest.RunStoreTests(t, func(t *testing.T, o report.StoreOptions) report.Store {
-		return report.NewMemory(o)
+	sinktest.RunStoreTests(t, func(t *testing.T, o report.StoreOptions) func() report.Store {
+		m := report.NewMemory(o)
+		first := true
+		return func() report.Store {
+			if first {
+				first = false
+				return m
+			}
+			return m.Share()
+		}
 	})
 }

@@ -38,11 +38,13 @@ type Querier interface {
 	AccountScans(ctx context.Context) ([]AccountScan, error)
 }
 
-// Store is a sink that keeps findings with their lifecycle and answers
-// queries about them: Memory and the DynamoDB store.
+// Store is a sink that keeps findings with their lifecycle, answers
+// queries about them and closes the findings of accounts that left the
+// scope: Memory and the DynamoDB store.
 type Store interface {
 	Sink
 	Querier
+	ScopeCloser
 }
 
 // StoreOptions configure a store.

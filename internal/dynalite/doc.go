@@ -13,4 +13,13 @@
 // with a message if the environment variable CI is unset, and fails if CI
 // is set. Client builds a DynamoDB client for an endpoint with static
 // dummy credentials.
+//
+// FaultProxy is an HTTP reverse proxy in front of a server that injects
+// DynamoDB's bad days by rule (operation from X-Amz-Target, an optional
+// substring of the body, how many requests): throttling errors
+// (ProvisionedThroughputExceededException, ThrottlingException), 500
+// InternalServerError, connection resets, delays, and BatchWriteItem
+// answers that leave part of the batch in UnprocessedItems, unwritten.
+// dynalite itself never throttles nor leaves items unprocessed; tests of
+// the findings store point their client at the proxy instead.
 package dynalite

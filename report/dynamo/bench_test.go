@@ -12,11 +12,11 @@ import (
 
 // BenchmarkScan writes one scan of an account with 1,000 findings per
 // iteration (the first new, the rest seen again), and reports the
-// requests per scan.
+// requests per scan, the fence's included.
 func BenchmarkScan(b *testing.B) {
 	const n = 1000
 	s := newTestStore(b, report.StoreOptions{}, nil)
-	var calls, items, queries int64
+	var calls, items, queries, fences int64
 	b.ResetTimer()
 	for i := range b.N {
 		at := sinktest.T0.Add(time.Duration(i) * time.Hour)
@@ -29,9 +29,11 @@ func BenchmarkScan(b *testing.B) {
 		calls += st.BatchCalls
 		items += st.Items + st.PutItems
 		queries += st.Queries
+		fences += st.Fences
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "batchcalls/scan")
 	b.ReportMetric(float64(items)/float64(b.N), "writes/scan")
 	b.ReportMetric(float64(queries)/float64(b.N), "querypages/scan")
+	b.ReportMetric(float64(fences)/float64(b.N), "fencecalls/scan")
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "us/finding")
 }

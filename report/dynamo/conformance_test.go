@@ -14,7 +14,20 @@ func TestConformance(t *testing.T) {
 }
 
 func TestStore(t *testing.T) {
-	sinktest.RunStoreTests(t, func(t *testing.T, o report.StoreOptions) report.Store {
-		return newTestStore(t, o, nil)
+	sinktest.RunStoreTests(t, func(t *testing.T, o report.StoreOptions) func() report.Store {
+		first := newTestStore(t, o, nil)
+		opened := false
+		return func() report.Store {
+			if !opened {
+				opened = true
+				return first
+			}
+			// Another process on the same table.
+			s, err := New(first.api, first.table, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
+		}
 	})
 }

@@ -70,6 +70,7 @@ type findingItem struct {
 	FirstSeen     string            `dynamodbav:"first_seen,omitempty"`
 	LastSeen      string            `dynamodbav:"last_seen,omitempty"`
 	ResolvedAt    string            `dynamodbav:"resolved_at,omitempty"`
+	Resolution    string            `dynamodbav:"resolution,omitempty"`
 	ExpiresAt     int64             `dynamodbav:"expires_at,omitempty"` // TTLAttribute
 	OpenRule      string            `dynamodbav:"open_rule,omitempty"`
 	OpenSeverity  string            `dynamodbav:"open_severity,omitempty"`
@@ -83,6 +84,7 @@ func encodeRecord(r report.Record) (map[string]types.AttributeValue, error) {
 		Severity: r.Severity.String(), Status: string(r.Status), Title: r.Title, Message: r.Message,
 		Evidence: r.Evidence, ScanID: r.ScanID, ObservedAt: stamp(r.ObservedAt),
 		FirstSeen: stamp(r.FirstSeen), LastSeen: stamp(r.LastSeen), ResolvedAt: stamp(r.ResolvedAt),
+		Resolution: r.Resolution,
 	}
 	if r.History {
 		it.Type = typeEpisode
@@ -117,7 +119,7 @@ func decodeRecord(av map[string]types.AttributeValue) (report.Record, error) {
 		Bucket: it.Bucket, Region: it.Region, ConfigID: it.ConfigID, RuleID: it.RuleID, Severity: sev,
 		Status: rules.Status(it.Status), Title: it.Title, Message: it.Message, Evidence: it.Evidence,
 		ScanID: it.ScanID,
-	}, History: it.Type == typeEpisode}
+	}, History: it.Type == typeEpisode, Resolution: it.Resolution}
 	if it.WaiverReason != "" || it.WaiverExpires != "" {
 		r.Waiver = &rules.AppliedWaiver{Reason: it.WaiverReason, Expires: it.WaiverExpires}
 	}

@@ -2,12 +2,15 @@ package dynamo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -51,25 +54,87 @@ func keyQuery(table, index string, key expression.KeyConditionBuilder, filter *e
 // errStop ends a query early without an error.
 var errStop = errors.New("stop")
 
+// defaultMaxPages bounds the pages of one Query: 100,000 pages of up to
+// 1 MB, far beyond any partition or index of the findings table.
+const defaultMaxPages = 100_000
+
 // query reads every page of in and hands each item to fn, until fn
-// returns errStop.
+// returns errStop. A broken listing fails instead of looping: a
+// LastEvaluatedKey that was already returned, or more than s.maxPages
+// pages, is an error.
 func (s *Store) query(ctx context.Context, in *dynamodb.QueryInput, fn func(map[string]types.AttributeValue) error) error {
-	p := dynamodb.NewQueryPaginator(s.api, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	in = copyQuery(in)
+	seen := map[string]bool{}
+	for page := 1; ; page++ {
+		out, err := s.api.Query(ctx, in)
 		if err != nil {
 			return fmt.Errorf("query %s: %w", s.describe(in), err)
 		}
 		s.stats.queries.Add(1)
-		for _, item := range page.Items {
+		for _, item := range out.Items {
 			if err := fn(item); errors.Is(err, errStop) {
 				return nil
 			} else if err != nil {
 				return err
 			}
 		}
+		if len(out.LastEvaluatedKey) == 0 {
+			return nil
+		}
+		key, err := keyString(out.LastEvaluatedKey)
+		if err != nil {
+			return fmt.Errorf("query %s: page %d: %w", s.describe(in), page, err)
+		}
+		if seen[key] {
+			return fmt.Errorf("query %s: page %d returned the LastEvaluatedKey %s again; the listing does not advance", s.describe(in), page, key)
+		}
+		if page >= s.maxPages {
+			return fmt.Errorf("query %s: still more pages after %d; want a listing that ends", s.describe(in), page)
+		}
+		seen[key] = true
+		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	return nil
+}
+
+// copyQuery returns a shallow copy of in, so that paging does not change
+// the caller's input.
+func copyQuery(in *dynamodb.QueryInput) *dynamodb.QueryInput {
+	c := *in
+	return &c
+}
+
+// keyString is a canonical form of a LastEvaluatedKey, for comparison.
+func keyString(key map[string]types.AttributeValue) (string, error) {
+	var m map[string]any
+	if err := attributevalue.UnmarshalMap(key, &m); err != nil {
+		return "", fmt.Errorf("decode LastEvaluatedKey: %w", err)
+	}
+	b, err := json.Marshal(m) // map keys are sorted
+	if err != nil {
+		return "", fmt.Errorf("encode LastEvaluatedKey: %w", err)
+	}
+	return string(b), nil
+}
+
+// accountsWithOpenFindings returns the IDs of the accounts that have
+// unresolved findings, from the index open-by-severity (one Query per
+// severity, projecting account_id only), sorted.
+func (s *Store) accountsWithOpenFindings(ctx context.Context) ([]string, error) {
+	set := map[string]bool{}
+	for sev := rules.SeverityInfo; sev <= rules.SeverityCritical; sev++ {
+		in := keyQuery(s.table, IndexOpenBySeverity, expression.Key(attrOpenSeverity).Equal(expression.Value(sev.String())), nil)
+		in.ProjectionExpression = aws.String(attrAccountID)
+		err := s.query(ctx, in, func(av map[string]types.AttributeValue) error {
+			if id := str(av[attrAccountID]); id != "" {
+				set[id] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return slices.Sorted(maps.Keys(set)), nil
 }
 
 func (s *Store) describe(in *dynamodb.QueryInput) string {

@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -23,6 +25,8 @@ import (
 type API interface {
 	BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
 	PutItem(ctx context.Context, in *dynamodb.PutItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 	Query(ctx context.Context, in *dynamodb.QueryInput, optFns ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
 	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
 	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
@@ -40,9 +44,12 @@ type Store struct {
 	table string
 	opts  report.StoreOptions
 	retry retryPolicy
+	// maxPages bounds the pages of one Query (see query).
+	maxPages int
 
 	mu       sync.Mutex
 	running  bool
+	scanID   string              // the current run's
 	accounts map[string]*account // the accounts of the current run that have state
 
 	stats counters
@@ -50,10 +57,18 @@ type Store struct {
 
 var _ report.Store = (*Store)(nil)
 
-// account is the state of one account during a run: its stored records,
-// read once, and the writes not yet sent. It is dropped at AccountDone.
+// account is the state of one account during a run: whether the run
+// holds its fence, its stored records, read once, the writes not yet
+// sent, and what went wrong. It is dropped at AccountDone.
 type account struct {
 	mu      sync.Mutex
+	claimed bool // this run holds the account's fence
+	// superseded is set once a newer scan holds the account: nothing
+	// more of it is written.
+	superseded error
+	// failed is the first write of the account that failed in this run:
+	// its stale findings will not be resolved.
+	failed  error
 	loaded  bool
 	records map[string]report.Record          // current records by finding ID
 	seen    map[string]rules.Status           // findings this run produced
@@ -79,7 +94,7 @@ func New(api API, table string, opts report.StoreOptions) (*Store, error) {
 	if len(table) < 3 || len(table) > 255 {
 		return nil, fmt.Errorf("dynamodb table %q: want a name of 3 to 255 characters", table)
 	}
-	return &Store{api: api, table: table, opts: opts.WithDefaults(), retry: defaultRetry}, nil
+	return &Store{api: api, table: table, opts: opts.WithDefaults(), retry: defaultRetry, maxPages: defaultMaxPages}, nil
 }
 
 // Table is the table's name.
@@ -100,6 +115,10 @@ type Stats struct {
 	PutItems int64 `json:"put_items"`
 	// Queries counts Query pages read.
 	Queries int64 `json:"queries"`
+	// Fences counts the requests on accounts' fences: one conditional
+	// UpdateItem per account and run, one consistent GetItem before each
+	// batch and before resolving.
+	Fences int64 `json:"fences"`
 	// WriteUnits is the write capacity DynamoDB reported as consumed by
 	// the table and its indexes (ReturnConsumedCapacity); 0 when the
 	// server does not report it.
@@ -110,12 +129,12 @@ type Stats struct {
 func (s Stats) Writes() int64 { return s.Items + s.PutItems }
 
 type counters struct {
-	batchCalls, items, resent, putItems, queries atomic.Int64
-	milliWCU                                     atomic.Int64
+	batchCalls, items, resent, putItems, queries, fences atomic.Int64
+	milliWCU                                             atomic.Int64
 }
 
 func (c *counters) reset() {
-	for _, v := range []*atomic.Int64{&c.batchCalls, &c.items, &c.resent, &c.putItems, &c.queries, &c.milliWCU} {
+	for _, v := range []*atomic.Int64{&c.batchCalls, &c.items, &c.resent, &c.putItems, &c.queries, &c.fences, &c.milliWCU} {
 		v.Store(0)
 	}
 }
@@ -130,7 +149,7 @@ func (c *counters) addCapacity(cc []types.ConsumedCapacity) {
 func (s *Store) Stats() Stats {
 	return Stats{
 		BatchCalls: s.stats.batchCalls.Load(), Items: s.stats.items.Load(), Resent: s.stats.resent.Load(),
-		PutItems: s.stats.putItems.Load(), Queries: s.stats.queries.Load(),
+		PutItems: s.stats.putItems.Load(), Queries: s.stats.queries.Load(), Fences: s.stats.fences.Load(),
 		WriteUnits: float64(s.stats.milliWCU.Load()) / 1000,
 	}
 }
@@ -141,6 +160,7 @@ func (s *Store) Begin(ctx context.Context, run report.Run) error {
 	defer s.mu.Unlock()
 	s.stats.reset()
 	s.running = false
+	s.scanID = run.ScanID
 	s.accounts = map[string]*account{}
 	if err := s.putRun(ctx, run); err != nil {
 		return err
@@ -151,8 +171,15 @@ func (s *Store) Begin(ctx context.Context, run report.Run) error {
 
 // Put applies the lifecycle to the findings and queues their records;
 // full batches are written at once, the rest at AccountDone. The first Put
-// of an account in a run reads the account's stored records (one Query).
-// Invalid findings reject the whole call, and nothing is written.
+// of an account in a run claims the account's fence and reads its stored
+// records (one strongly consistent Query). Invalid findings reject the
+// whole call, and nothing is written.
+//
+// The accounts of one call are independent: an account a newer scan holds
+// (report.ErrSuperseded) or whose batch could not be written is reported
+// in the joined error, and the others are still written. A failed batch is
+// dropped, not resent with the next one; the account's later findings are
+// still written, but its AccountDone resolves nothing.
 func (s *Store) Put(ctx context.Context, fs []rules.Finding) error {
 	if err := s.check(); err != nil {
 		return err
@@ -170,12 +197,11 @@ func (s *Store) Put(ctx context.Context, fs []rules.Finding) error {
 		}
 		byAccount[f.AccountID] = append(byAccount[f.AccountID], f)
 	}
+	var errs []error
 	for _, id := range order {
-		if err := s.putAccount(ctx, id, byAccount[id]); err != nil {
-			return err
-		}
+		errs = append(errs, s.putAccount(ctx, id, byAccount[id]))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func (s *Store) putAccount(ctx context.Context, accountID string, fs []rules.Finding) error {
@@ -185,82 +211,207 @@ func (s *Store) putAccount(ctx context.Context, accountID string, fs []rules.Fin
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if err := s.load(ctx, accountID, a); err != nil {
-		return err
+	if err := s.open(ctx, accountID, a); err != nil {
+		return a.fail(err)
 	}
 	now := s.opts.Now()
+	// A failed batch does not stop the call: the findings after it are
+	// queued in the next one. A newer scan holding the account does.
+	var first error
 	for _, f := range fs {
 		var prev *report.Record
 		if r, ok := a.records[f.FindingID]; ok && !r.Expired(now) {
 			prev = &r
 		}
 		next, change := report.Observe(prev, f)
+		var errs []error
 		if change == report.ChangeReopened {
 			episode := *prev
 			episode.History = true
-			if err := s.queue(ctx, a, episode); err != nil {
-				return err
-			}
+			errs = append(errs, s.queue(ctx, accountID, a, episode))
 		}
-		if err := s.queue(ctx, a, next); err != nil {
-			return err
-		}
+		errs = append(errs, s.queue(ctx, accountID, a, next))
 		a.records[f.FindingID] = next
 		a.seen[f.FindingID] = f.Status
+		if err := errors.Join(errs...); err != nil {
+			if a.superseded != nil {
+				return a.superseded
+			}
+			first = cmp.Or(first, err)
+		}
 	}
-	return nil
+	return first
+}
+
+// open claims the account for this run and reads its records, once; a.mu
+// is held.
+func (s *Store) open(ctx context.Context, accountID string, a *account) error {
+	if err := s.claim(ctx, accountID, a); err != nil {
+		return err
+	}
+	return s.load(ctx, accountID, a)
+}
+
+// fail records err as the account's first failed write (unless it is a
+// supersession, which a.superseded records) and returns it.
+func (a *account) fail(err error) error {
+	if err != nil && a.failed == nil && !errors.Is(err, report.ErrSuperseded) {
+		a.failed = err
+	}
+	return err
 }
 
 // AccountDone resolves, when r is COMPLETE, the account's unresolved
 // records this run did not produce (report.Resolver), records the scan as
 // the account's last complete one, and writes everything still queued
 // for the account. Any other status only writes what is queued.
+//
+// It resolves nothing, and returns an error, when a newer scan holds the
+// account (report.ErrSuperseded: nothing queued is written either) or
+// when a write of the account failed earlier in the run
+// (report.ErrNotWritten: what is queued is still written).
 func (s *Store) AccountDone(ctx context.Context, scanID string, r inventory.AccountResult) error {
 	if err := s.check(); err != nil {
 		return err
 	}
-	a, err := s.account(r.Account.ID)
+	id := r.Account.ID
+	a, err := s.account(id)
 	if err != nil {
 		return err
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if r.Status == inventory.AccountComplete {
-		if err := s.load(ctx, r.Account.ID, a); err != nil {
-			return err
-		}
-		now := s.opts.Now()
-		res := report.NewResolver(r)
-		at := report.ResolvedAt(r, now)
-		for id, rec := range a.records {
-			if _, ok := a.seen[id]; ok || rec.Expired(now) || !res.Resolves(rec) {
-				continue
-			}
-			resolved := report.Resolve(rec, at, s.opts.Retention)
-			if err := s.queue(ctx, a, resolved); err != nil {
-				return err
-			}
-			a.records[id] = resolved
-		}
-		item, err := encodeAccountScan(report.NewAccountScan(scanID, r, a.seen))
-		if err != nil {
-			return err
-		}
-		if err := s.add(ctx, a, item); err != nil {
+	defer func() {
+		a.mu.Unlock()
+		s.mu.Lock()
+		delete(s.accounts, id)
+		s.mu.Unlock()
+	}()
+	if err := s.claim(ctx, id, a); err != nil {
+		return err
+	}
+	if a.failed == nil && r.Status == inventory.AccountComplete {
+		if err := s.resolve(ctx, scanID, r, a); err != nil {
 			return err
 		}
 	}
-	if err := s.flush(ctx, a); err != nil {
-		return fmt.Errorf("account %s: %w", r.Account.ID, err)
+	if err := a.fail(s.flush(ctx, id, a)); err != nil {
+		return fmt.Errorf("account %s: %w", id, err)
 	}
-	s.mu.Lock()
-	delete(s.accounts, r.Account.ID)
-	s.mu.Unlock()
+	if a.failed != nil {
+		return fmt.Errorf("account %s: %w: %w", id, report.ErrNotWritten, a.failed)
+	}
 	return nil
 }
 
+// resolve queues the resolutions of a complete account and its
+// last-complete-scan record, after checking that this run still holds
+// the account; a.mu is held.
+func (s *Store) resolve(ctx context.Context, scanID string, r inventory.AccountResult, a *account) error {
+	id := r.Account.ID
+	if err := s.load(ctx, id, a); err != nil {
+		return fmt.Errorf("account %s: %w", id, a.fail(err))
+	}
+	if err := s.checkFence(ctx, id, a); err != nil {
+		return a.fail(err)
+	}
+	now := s.opts.Now()
+	res := report.NewResolver(r)
+	at := report.ResolvedAt(r, now)
+	for fid, rec := range a.records {
+		if _, ok := a.seen[fid]; ok || rec.Expired(now) || !res.Resolves(rec) {
+			continue
+		}
+		resolved := report.Resolve(rec, at, s.opts.Retention, report.ResolutionNotSeen)
+		if err := s.queue(ctx, id, a, resolved); err != nil {
+			return fmt.Errorf("account %s: %w", id, err)
+		}
+		a.records[fid] = resolved
+	}
+	item, err := encodeAccountScan(report.NewAccountScan(scanID, r, a.seen))
+	if err != nil {
+		return err
+	}
+	if err := s.add(ctx, id, a, item); err != nil {
+		return fmt.Errorf("account %s: %w", id, err)
+	}
+	return nil
+}
+
+// CloseOutOfScope resolves the unresolved findings of the accounts out of
+// scope (report.ScopeCloser). The accounts with unresolved findings are
+// found on the index open-by-severity (one Query per severity, account
+// IDs only); an index is eventually consistent, so each account found out
+// of scope is then claimed, and its records read and resolved, like a
+// complete account at AccountDone: through its fence, with a strongly
+// consistent read of the table. A finding that became unresolved a
+// moment ago may be missed until the next run; nothing is closed on the
+// index's word alone.
+func (s *Store) CloseOutOfScope(ctx context.Context, _ string, scope report.Scope) (int, error) {
+	if err := s.check(); err != nil {
+		return 0, err
+	}
+	accounts, err := s.accountsWithOpenFindings(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("close out-of-scope accounts: %w", err)
+	}
+	at := report.Timestamp(scope.At)
+	if scope.At.IsZero() {
+		at = report.Timestamp(s.opts.Now())
+	}
+	closed := 0
+	var errs []error
+	for _, id := range accounts {
+		reason := scope.Reason(id)
+		if reason == "" {
+			continue
+		}
+		n, err := s.closeAccount(ctx, id, report.OutOfScopeResolution(reason), at)
+		closed += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("close account %s (%s): %w", id, reason, err))
+		}
+	}
+	return closed, errors.Join(errs...)
+}
+
+// closeAccount resolves the unresolved records of one account out of
+// scope and returns how many it wrote.
+func (s *Store) closeAccount(ctx context.Context, id, resolution string, at time.Time) (int, error) {
+	a, err := s.account(id)
+	if err != nil {
+		return 0, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := s.open(ctx, id, a); err != nil {
+		return 0, a.fail(err)
+	}
+	if err := s.checkFence(ctx, id, a); err != nil {
+		return 0, err
+	}
+	now := s.opts.Now()
+	n := 0
+	for fid, rec := range a.records {
+		if !rec.Open() || rec.History || rec.Expired(now) {
+			continue
+		}
+		resolved := report.Resolve(rec, at, s.opts.Retention, resolution)
+		if err := s.queue(ctx, id, a, resolved); err != nil {
+			return 0, err
+		}
+		a.records[fid] = resolved
+		n++
+	}
+	if err := a.fail(s.flush(ctx, id, a)); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
 // End writes what is still queued for accounts that were never closed
-// (nothing is resolved for them) and completes the run record.
+// (nothing is resolved for them; nothing is written for an account a
+// newer scan holds) and completes the run record. The run record is
+// written whatever failed before.
 func (s *Store) End(ctx context.Context, run report.Run) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -270,7 +421,11 @@ func (s *Store) End(ctx context.Context, run report.Run) error {
 	var errs []error
 	for id, a := range s.accounts {
 		a.mu.Lock()
-		if err := s.flush(ctx, a); err != nil {
+		if a.superseded != nil {
+			a.mu.Unlock()
+			continue // refused, and said so, when it happened
+		}
+		if err := s.flush(ctx, id, a); err != nil {
 			errs = append(errs, fmt.Errorf("account %s: %w", id, err))
 		}
 		a.mu.Unlock()
@@ -307,12 +462,16 @@ func (s *Store) account(id string) (*account, error) {
 	return a, nil
 }
 
-// load reads the account's current records once per run; a.mu is held.
+// load reads the account's current records once per run, strongly
+// consistent (the lifecycle must see the last run's writes); a.mu is
+// held.
 func (s *Store) load(ctx context.Context, accountID string, a *account) error {
 	if a.loaded {
 		return nil
 	}
-	err := s.query(ctx, accountQuery(s.table, accountID, findingPrefix, nil), func(av map[string]types.AttributeValue) error {
+	in := accountQuery(s.table, accountID, findingPrefix, nil)
+	in.ConsistentRead = aws.Bool(true)
+	err := s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 		if !isType(av, typeFinding) {
 			return nil
 		}
@@ -331,18 +490,18 @@ func (s *Store) load(ctx context.Context, accountID string, a *account) error {
 }
 
 // queue encodes a record and adds it to the account's pending writes.
-func (s *Store) queue(ctx context.Context, a *account, r report.Record) error {
+func (s *Store) queue(ctx context.Context, accountID string, a *account, r report.Record) error {
 	item, err := encodeRecord(r)
 	if err != nil {
 		return err
 	}
-	return s.add(ctx, a, item)
+	return s.add(ctx, accountID, a, item)
 }
 
 // add queues an item, replacing a queued item with the same key (two
 // writes of one key in one BatchWriteItem would reject the whole batch),
 // and writes the batch once BatchSize items are queued; a.mu is held.
-func (s *Store) add(ctx context.Context, a *account, item map[string]types.AttributeValue) error {
+func (s *Store) add(ctx context.Context, accountID string, a *account, item map[string]types.AttributeValue) error {
 	k := itemKey(item)
 	if i, ok := a.index[k]; ok {
 		a.pending[i] = item
@@ -353,27 +512,39 @@ func (s *Store) add(ctx context.Context, a *account, item map[string]types.Attri
 	if len(a.pending) < BatchSize {
 		return nil
 	}
-	return s.flush(ctx, a)
+	return a.fail(s.flush(ctx, accountID, a))
 }
 
-// flush writes the pending items (BatchSize at most) in one batch; a.mu
-// is held.
-func (s *Store) flush(ctx context.Context, a *account) error {
+// flush writes the pending items (BatchSize at most) in one batch, after
+// checking that this run still holds the account. The batch is cleared
+// whatever happens: a batch that failed is not resent with the next one
+// (the account then resolves nothing), and nothing of an account a newer
+// scan holds is written. a.mu is held.
+func (s *Store) flush(ctx context.Context, accountID string, a *account) error {
 	if len(a.pending) == 0 {
 		return nil
 	}
-	if err := s.writeBatch(ctx, a.pending); err != nil {
+	defer func() {
+		a.pending = a.pending[:0]
+		clear(a.index)
+	}()
+	if !a.claimed && a.superseded == nil {
+		if err := s.claim(ctx, accountID, a); err != nil {
+			return err
+		}
+	}
+	if err := s.checkFence(ctx, accountID, a); err != nil {
 		return err
 	}
-	a.pending = a.pending[:0]
-	clear(a.index)
-	return nil
+	return s.writeBatch(ctx, a.pending)
 }
 
 // writeBatch writes at most BatchSize items with unique keys, resending
 // the UnprocessedItems DynamoDB returns with exponential back-off and
 // jitter until none is left, the attempts are spent, or ctx ends.
-// Throttling errors are retried by the SDK's retryer.
+// Throttling errors are retried by the SDK's retryer first; a throttling
+// error that outlasts the SDK's attempts (or its retry quota) counts as
+// "nothing processed" and is resent the same way.
 func (s *Store) writeBatch(ctx context.Context, items []map[string]types.AttributeValue) error {
 	reqs := make([]types.WriteRequest, len(items))
 	for i, it := range items {
@@ -385,11 +556,16 @@ func (s *Store) writeBatch(ctx context.Context, items []map[string]types.Attribu
 			ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
 		})
 		s.stats.batchCalls.Add(1)
-		if err != nil {
+		var left []types.WriteRequest
+		switch {
+		case err != nil && throttled(err) && attempt < s.retry.attempts:
+			left = reqs
+		case err != nil:
 			return fmt.Errorf("batch write %d items to %s: %w", len(reqs), s.table, err)
+		default:
+			s.stats.addCapacity(out.ConsumedCapacity)
+			left = out.UnprocessedItems[s.table]
 		}
-		s.stats.addCapacity(out.ConsumedCapacity)
-		left := out.UnprocessedItems[s.table]
 		s.stats.items.Add(int64(len(reqs) - len(left)))
 		if len(left) == 0 {
 			return nil
@@ -403,6 +579,12 @@ func (s *Store) writeBatch(ctx context.Context, items []map[string]types.Attribu
 		s.stats.resent.Add(int64(len(left)))
 		reqs = left
 	}
+}
+
+// throttled reports whether err is a throttling error (by the SDK's list
+// of throttling codes).
+func throttled(err error) bool {
+	return retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary
 }
 
 // backoff is the wait before resend number attempt (1, 2, ...): an

@@ -13,7 +13,9 @@
 // complete scan of the account, never on unreadable buckets or after an
 // incomplete or failed scan, reopening with an archived episode, expiry
 // after the retention, idempotent re-runs, waivers kept, invalid findings
-// rejected with nothing written, and each query.
+// rejected with nothing written, each query, out-of-scope accounts closed
+// with their own resolution, and overlapping runs on two stores of the
+// same backing (the older run never flips the newer one's findings).
 //
 // Generate builds large, realistic sets of findings for benchmarks and
 // load tests.

@@ -20,8 +20,11 @@ import (
 // the default, to show that the option is honoured).
 const Retention = 30 * 24 * time.Hour
 
-// NewStore returns a new, empty store with the given options.
-type NewStore func(t *testing.T, opts report.StoreOptions) report.Store
+// NewStore creates a new, empty backing (a table) for one subtest and
+// returns open, which returns a store on it with the given options: each
+// call a new store, as a second process on the same table would have, so
+// that the suite can overlap runs.
+type NewStore func(t *testing.T, opts report.StoreOptions) (open func() report.Store)
 
 // RunStoreTests runs the lifecycle and query tests every store passes.
 func RunStoreTests(t *testing.T, newStore NewStore) {
@@ -39,12 +42,17 @@ func RunStoreTests(t *testing.T, newStore NewStore) {
 		{"InvalidFindingsWriteNothing", testInvalid},
 		{"ExpiredRecordsHiddenAndRenewed", testExpiry},
 		{"Queries", testQueries},
+		{"OutOfScopeClosed", testOutOfScope},
+		{"OutOfScopeOutsideRun", testOutOfScopeOutsideRun},
+		{"OverlapOlderRunLoses", testOverlapOlderLoses},
+		{"OverlapInterleaved", testOverlapInterleaved},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &harness{t: t, ctx: context.Background()}
 			h.now = T0
-			h.store = newStore(t, report.StoreOptions{Retention: Retention, Now: h.clock})
+			h.open = newStore(t, report.StoreOptions{Retention: Retention, Now: h.clock})
+			h.store = h.open()
 			tc.fn(h)
 		})
 	}
@@ -55,6 +63,7 @@ type harness struct {
 	t     *testing.T
 	ctx   context.Context
 	store report.Store
+	open  func() report.Store
 	mu    sync.Mutex
 	now   time.Time
 }
@@ -159,6 +168,9 @@ func (h *harness) check(recs map[string]report.Record, f rules.Finding, status r
 	if !r.ResolvedAt.Equal(resolved) {
 		h.t.Errorf("%s: resolved_at %s; want %s", name, r.ResolvedAt, resolved)
 	}
+	if (status == rules.StatusResolved) != (r.Resolution != "") {
+		h.t.Errorf("%s: status %s with resolution %q; want a resolution exactly when resolved", name, r.Status, r.Resolution)
+	}
 	var wantExpiry time.Time
 	if !resolved.IsZero() {
 		wantExpiry = resolved.Add(Retention)
@@ -230,6 +242,9 @@ func testLifecycle(h *harness) {
 	h.check(recs, fMissing, rules.StatusOpen, t1, t2, time.Time{})
 	h.check(recs, fNoKMS, rules.StatusOpen, t1, t2, time.Time{})
 	h.check(recs, fNoAcct, rules.StatusResolved, t1, t1, done(t2))
+	if got := recs[fNoAcct.FindingID].Resolution; got != report.ResolutionNotSeen {
+		h.t.Errorf("finding a complete scan no longer produced: resolution %q; want %s", got, report.ResolutionNotSeen)
+	}
 	if w := recs[fNoAcct.FindingID].Waiver; w == nil || *w != *fNoAcct.Waiver {
 		h.t.Errorf("resolved waived finding: waiver %+v; want it kept (%+v)", w, fNoAcct.Waiver)
 	}
