@@ -238,7 +238,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		logLevel = slog.LevelInfo
 	}
 	prog := console.NewProgressBar(stderr)
-	s.Policy, s.Sink, s.Trigger, s.Progress = policy, pipeline.Fanout(sinks...), "cli", prog.Update
+	s.Policy, s.Sink, s.Trigger, s.Progress = policy, report.Fanout(sinks...), "cli", prog.Update
 	s.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
 	sum, err := pipeline.Run(ctx, s)
 	prog.Done()

@@ -74,7 +74,7 @@ func buildFunction(ctx context.Context, cfg config.Config, log *slog.Logger, ext
 		sinks = append(sinks, store)
 	}
 	if sinks = append(sinks, extra...); len(sinks) > 0 {
-		s.Sink = pipeline.Fanout(sinks...)
+		s.Sink = report.Fanout(sinks...)
 	}
 	return &function{run: s, store: store}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
+	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/scan"
 )
 
@@ -355,7 +356,9 @@ func checkAction(a string, st statement, isFunctionRole bool, services []string,
 		if !slices.Contains(storeActions, a) {
 			return fmt.Sprintf("%s: report/dynamo never calls it; the store calls %v", a, storeActions)
 		}
-		return only("getatt:FindingsTable.Arn", "getatt:FindingsTable.Arn/index/*")
+		return only("getatt:FindingsTable.Arn", "getatt:FindingsTable.Arn/index/*",
+			"getatt:FindingsTable.Arn/index/"+dynamo.IndexOpenBySeverity, "getatt:FindingsTable.Arn/index/"+dynamo.IndexOpenByRule,
+			"getatt:FindingsTable.Arn/index/"+dynamo.IndexRuns, "getatt:FindingsTable.Arn/index/"+dynamo.IndexAccountsScanned)
 	case slices.Contains([]string{"organizations:ListAccounts", "organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent", "organizations:ListAccountsForParent"}, a):
 		if !isFunctionRole {
 			return a + " granted to a role other than the function's"

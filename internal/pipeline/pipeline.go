@@ -94,7 +94,7 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 	defer stopWrites()
 	defer context.AfterFunc(ctx, func() { time.AfterFunc(writeGrace, stopWrites) })()
 	h := &handler{eval: rules.NewEvaluator(s.Policy, org), sink: s.Sink, writeCtx: writeCtx, scanID: run.ScanID, now: s.Now,
-		count: summary.NewCounter(len(org.Targets), s.Progress)}
+		count: summary.NewCounter(len(org.Targets), s.Progress), log: s.Logger}
 	log := s.Logger.With("scan_id", run.ScanID)
 	log.InfoContext(ctx, "scan started", "trigger", s.Trigger, "accounts", len(org.Targets), "dry_run", s.Sink == nil)
 
@@ -104,7 +104,12 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 		}
 	}
 	scanErr := scanner.Scan(ctx, org.Targets, h)
+	closed, err := closeOutOfScope(writeCtx, s, org, run.ScanID)
+	if err != nil {
+		scanErr = errors.Join(scanErr, err)
+	}
 	sum := h.count.Summary(run)
+	sum.OutOfScopeClosed = closed
 	sum.FinishedAt = s.Now().UTC()
 	if s.Sink != nil {
 		// The run record is written even when the context is spent: it
@@ -127,9 +132,33 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 	log.InfoContext(ctx, "scan finished", "trigger", s.Trigger, "accounts_complete", sum.AccountsComplete,
 		"accounts_failed", sum.AccountsFailed, "accounts_incomplete", sum.AccountsIncomplete,
 		"buckets", sum.Buckets, "configs", sum.Configs, "findings", sum.Findings(), "findings_open", sum.Open(),
-		"findings_waived", sum.Waived, "coverage_findings", sum.Coverage(),
+		"findings_waived", sum.Waived, "coverage_findings", sum.Coverage(), "out_of_scope_closed", sum.OutOfScopeClosed,
 		"duration_ms", sum.Duration().Milliseconds())
 	return sum, scanErr
+}
+
+// closeOutOfScope closes the findings of the accounts that are no longer
+// in scope (suspended, closed, excluded by the filters, gone from the
+// organization). Only a complete discovery from AWS Organizations, in a
+// run of every account in scope, can tell: a static list or a run limited
+// to some accounts closes nothing.
+func closeOutOfScope(ctx context.Context, s Settings, org inventory.Org, scanID string) (int, error) {
+	closer, ok := s.Sink.(report.ScopeCloser)
+	if !ok || !org.FromOrganizations || len(s.OnlyAccounts) > 0 {
+		return 0, nil
+	}
+	scope, err := report.ScopeOf(org, s.Now().UTC())
+	if err != nil {
+		return 0, err
+	}
+	n, err := closer.CloseOutOfScope(ctx, scanID, scope)
+	if err != nil {
+		return n, fmt.Errorf("close the findings of accounts out of scope: %w", err)
+	}
+	if n > 0 {
+		s.Logger.InfoContext(ctx, "findings of accounts out of scope closed", "scan_id", scanID, "findings", n, "accounts_out_of_scope", len(org.OutOfScope))
+	}
+	return n, nil
 }
 
 // writeGrace is how long findings and the run record may still be

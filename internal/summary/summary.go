@@ -40,6 +40,9 @@ type Summary struct {
 	// first.
 	WorstAccounts []Tally `json:"worst_accounts,omitempty"`
 	WorstBuckets  []Tally `json:"worst_buckets,omitempty"`
+	// OutOfScopeClosed counts the findings closed because their account
+	// is no longer in scope (suspended, closed, excluded, removed).
+	OutOfScopeClosed int `json:"out_of_scope_closed,omitempty"`
 }
 
 // Findings is the number of findings the run produced.
