@@ -29,7 +29,7 @@ const maxPolicySize = 1 << 20
 // Policy behaves as DefaultPolicy.
 type Policy struct {
 	source    string
-	doc       policyDoc  // the normalised document (MarshalJSON)
+	doc       policyOut  // the normalised document (MarshalJSON)
 	base      []settings // per rule, indexed like catalogue()
 	overrides []override // in precedence order: least specific first
 	waivers   []Waiver
@@ -58,7 +58,7 @@ type override struct {
 	ous      []string
 	accounts []string
 	buckets  []string
-	rules    map[int]*ruleDoc // catalogue index → normalised settings
+	rules    map[int]*ruleEntry // catalogue index → normalised settings
 }
 
 var defaultPolicy = sync.OnceValue(func() *Policy {
@@ -124,6 +124,17 @@ func (p *Policy) ExpiredWaivers(now time.Time) []Waiver {
 // such as optional field names newer than this build; one line each.
 func (p *Policy) Warnings() []string { return slices.Clone(p.get().warnings) }
 
+// Notices are the policy's warnings and the waivers that have expired at
+// now, one line each, for the caller to log or print before a scan.
+func (p *Policy) Notices(now time.Time) []string {
+	out := p.Warnings()
+	for _, w := range p.ExpiredWaivers(now) {
+		out = append(out, fmt.Sprintf("the waiver of %s for account %s, buckets %q, expired on %s: its findings are open again",
+			w.Rule, w.Account, w.Bucket, w.Expires))
+	}
+	return out
+}
+
 // MarshalJSON returns the normalised document: canonical spellings, the
 // same meaning as the input. LoadPolicy accepts it back.
 func (p *Policy) MarshalJSON() ([]byte, error) { return json.Marshal(p.get().doc) }
@@ -148,12 +159,19 @@ func (p *Policy) matching(dst []*override, a inventory.Account, bucket string) [
 }
 
 // ruleSettings returns the effective settings of rule i under the
-// overrides that apply (see matching).
+// overrides that apply (see matching). Its parameters are resolved when the
+// check reads them.
 func (p *Policy) ruleSettings(i int, matched []*override) settings {
 	s := p.base[i]
+	s.matched = matched
 	for _, o := range matched {
-		if rd := o.rules[i]; rd != nil {
-			rd.apply(&s)
+		if e := o.rules[i]; e != nil {
+			if e.enabled != nil {
+				s.enabled = *e.enabled
+			}
+			if e.severity != 0 {
+				s.severity = e.severity
+			}
 		}
 	}
 	return s
