@@ -43,7 +43,7 @@ func Markdown() string {
 		fmt.Fprintf(&b, "- Fails when: %s\n", r.FailsWhen)
 		if len(r.Parameters) > 0 {
 			fmt.Fprintf(&b, "- Policy parameters: `%s` (see [policy.md](policy.md#rule-parameters))\n", strings.Join(r.Parameters, "`, `"))
-		} else if r.Level == LevelAccount || r.ID == "SCAN-003" {
+		} else if r.Kind == KindCoverage {
 			b.WriteString("- Policy: severity only; coverage findings cannot be disabled, only waived\n")
 		} else {
 			b.WriteString("- Policy: `enabled` and `severity` only\n")

@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path"
 	"slices"
 	"sync"
@@ -19,8 +18,6 @@ var defaultPolicyYAML []byte
 // defaultPolicySource names the embedded default policy in errors.
 const defaultPolicySource = "default-policy.yaml"
 
-// maxPolicySize bounds the documents LoadPolicy reads.
-const maxPolicySize = 1 << 20
 
 // Policy configures the rules: which are enabled, their severities and
 // parameters, per-scope overrides and waivers. A Policy comes from
@@ -97,15 +94,6 @@ func LoadPolicy(data []byte, source string) (p *Policy, err error) {
 		return nil, err
 	}
 	return compileChecked(doc, file, source)
-}
-
-// LoadPolicyFile reads and validates the policy file at path.
-func LoadPolicyFile(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("policy %s: %w", path, err)
-	}
-	return LoadPolicy(data, path)
 }
 
 // ExpiredWaivers returns the waivers that no longer apply at now (their

@@ -142,6 +142,9 @@ func (e *PolicyError) Unwrap() error { return e.Err }
 // the line numbers of later errors.
 func decode(data []byte, source string) (policyDoc, *ast.File, error) {
 	var doc policyDoc
+	if pe := checkShape(data, source); pe != nil {
+		return doc, nil, pe
+	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return doc, nil, yamlError(err, nil, source)
@@ -151,6 +154,9 @@ func decode(data []byte, source string) (policyDoc, *ast.File, error) {
 		return doc, nil, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides or waivers"}
 	case n > 1:
 		return doc, nil, &PolicyError{Source: source, Line: docLine(file.Docs[1]), Msg: "several YAML documents: want one"}
+	}
+	if pe := checkNoAliases(file.Docs[0].Body, source); pe != nil {
+		return doc, nil, pe
 	}
 	if err := yaml.NodeToValue(file.Docs[0].Body, &doc, yaml.DisallowUnknownField()); err != nil {
 		return doc, nil, yamlError(err, file, source)
@@ -590,7 +596,7 @@ func (v *validator) ruleEntries(m map[string]rawNode, p []string) (map[string]*r
 		rp := at(p, id)
 		i := index(id)
 		if i < 0 {
-			v.failKey(rp, "unknown rule ID: want one of the catalogue (scanner rules), such as INV-101")
+			v.failKey(rp, "unknown rule ID: want one of the catalogue (scanner rules), such as "+rules[0].ID)
 			continue
 		}
 		e := v.ruleEntry(&rules[i], m[id].node, rp)
