@@ -18,7 +18,6 @@ var defaultPolicyYAML []byte
 // defaultPolicySource names the embedded default policy in errors.
 const defaultPolicySource = "default-policy.yaml"
 
-
 // Policy configures the rules: which are enabled, their severities and
 // parameters, per-scope overrides and waivers. A Policy comes from
 // DefaultPolicy, LoadPolicy or LoadPolicyFile, is valid by construction and
