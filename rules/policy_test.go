@@ -354,3 +354,24 @@ waivers:
 		t.Errorf("expired on 2027-03-31: %v", exp)
 	}
 }
+
+func TestPolicyNotices(t *testing.T) {
+	p := mustLoad(t, `
+rules:
+  INV-109: {required_fields: [Size, ObjectAccessControlListV2]}
+waivers:
+  - {rule: INV-101, account: "111111111111", bucket: "legacy-*", reason: "SEC-1", expires: 2027-03-31}
+  - {rule: SCAN-001, account: "*", reason: "SEC-2", expires: 2099-01-01}
+`)
+	got := p.Notices(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC))
+	want := []string{
+		`rules.INV-109.required_fields: "ObjectAccessControlListV2" is not an optional field this scanner knows; kept as written`,
+		`the waiver of INV-101 for account 111111111111, buckets "legacy-*", expired on 2027-03-31: its findings are open again`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("notices:\n%q\nwant\n%q", got, want)
+	}
+	if n := DefaultPolicy().Notices(testNow); len(n) != 0 {
+		t.Errorf("default policy notices: %q", n)
+	}
+}
