@@ -1,7 +1,10 @@
 package rules
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -43,7 +46,7 @@ func Markdown() string {
 		fmt.Fprintf(&b, "- Fails when: %s\n", r.FailsWhen)
 		if len(r.Parameters) > 0 {
 			fmt.Fprintf(&b, "- Policy parameters: `%s` (see [policy.md](policy.md#rule-parameters))\n", strings.Join(r.Parameters, "`, `"))
-		} else if r.Level == LevelAccount || r.ID == "SCAN-003" {
+		} else if r.Kind == KindCoverage {
 			b.WriteString("- Policy: severity only; coverage findings cannot be disabled, only waived\n")
 		} else {
 			b.WriteString("- Policy: `enabled` and `severity` only\n")
@@ -57,6 +60,81 @@ func Markdown() string {
 	}
 	return b.String()
 }
+
+// ParametersTable returns the table of the keys a rule's settings take in
+// the policy, enabled and severity first, then each rule's parameters in
+// ID order. docs/policy.md holds it between the lines
+// <!-- BEGIN PARAMETERS --> and <!-- END PARAMETERS -->.
+func ParametersTable() string {
+	var b strings.Builder
+	b.WriteString("| key | rules | values | default | meaning |\n|---|---|---|---|---|\n")
+	b.WriteString("| `enabled` | all INV rules | `true`, `false` | `true` | a disabled rule produces no finding |\n")
+	b.WriteString("| `severity` | all | `CRITICAL`, `HIGH`, `MEDIUM`, `LOW`, `INFO` (any case) | the rule's default severity ([rules.md](rules.md)) | the severity of its findings |\n")
+	for _, r := range catalogue() {
+		for _, p := range r.params {
+			d := p.Doc()
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", p.Key(), r.ID, cell(d.Values), cell(d.Default), cell(d.Meaning))
+		}
+	}
+	return b.String()
+}
+
+// defaultPolicyText returns rules/default-policy.yaml: every rule with
+// its default settings, generated from the registry.
+func defaultPolicyText() string {
+	var b strings.Builder
+	b.WriteString("# The built-in policy of the scanner: what applies when no policy is given.\n")
+	b.WriteString("# Every policy you write is layered over these settings: keys you leave out\n")
+	b.WriteString("# keep the values below. See docs/policy.md for every key.\n")
+	b.WriteString("# Generated from the rule registry by `go test ./rules -run TestDocs -update`. Do not edit.\n")
+	b.WriteString("version: 1\nrules:\n")
+	groups := map[Kind]string{
+		KindBucket:        "Bucket rules: every bucket has an enabled configuration covering it all.",
+		KindConfiguration: "Configuration rules, on each enabled configuration: SSE-KMS with any key,\n  # the destination's AccountId in the organization, any bucket, format,\n  # schedule and versions, no required optional fields (lists restrict).",
+		KindDestination:   "Destination rules, on the destination of each enabled configuration.",
+		KindCoverage:      "Coverage findings: always on (they can be waived, not disabled).",
+	}
+	var last Kind
+	for _, r := range catalogue() {
+		if r.Kind != last {
+			fmt.Fprintf(&b, "  # %s\n", groups[r.Kind])
+			last = r.Kind
+		}
+		var fields []string
+		if r.Kind != KindCoverage {
+			fields = append(fields, "enabled: true")
+		}
+		fields = append(fields, "severity: "+r.Severity.String())
+		for _, p := range r.params {
+			fields = append(fields, p.Key()+": "+yamlFlow(p.defaultValue()))
+		}
+		fmt.Fprintf(&b, "  %s: {%s}  # %s\n", r.ID, strings.Join(fields, ", "), r.Name)
+	}
+	return b.String()
+}
+
+// yamlFlow renders a parameter value in YAML flow style.
+func yamlFlow(v any) string {
+	switch v := v.(type) {
+	case string:
+		if plainRe.MatchString(v) {
+			return v
+		}
+		return strconv.Quote(v)
+	case []string:
+		items := make([]string, len(v))
+		for i, s := range v {
+			items[i] = yamlFlow(s)
+		}
+		return "[" + strings.Join(items, ", ") + "]"
+	default:
+		j, _ := json.Marshal(v)
+		return string(j)
+	}
+}
+
+// plainRe matches the strings YAML reads back unquoted as the same string.
+var plainRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_./-]*$`)
 
 // anchor is the GitHub heading anchor of a rule's section.
 func anchor(r Rule) string { return strings.ToLower(r.ID + "-" + r.Name) }

@@ -9,7 +9,8 @@ import (
 	"github.com/s3inv/scanner/internal/docblock"
 )
 
-// TestDocs fails when docs/rules.md or the rules table of README.md is not
+// TestDocs fails when docs/rules.md, the rules table of README.md, the
+// parameters table of docs/policy.md or rules/default-policy.yaml is not
 // what the registry generates; go test ./rules -run TestDocs -update
 // rewrites them.
 func TestDocs(t *testing.T) {
@@ -24,6 +25,15 @@ func TestDocs(t *testing.T) {
 		}
 	}
 	docblock.Check(t, "../README.md", "RULES", MarkdownTable())
+	docblock.Check(t, "../docs/policy.md", "PARAMETERS", ParametersTable())
+	docblock.CheckFile(t, "default-policy.yaml", defaultPolicyText())
+	for _, r := range All() {
+		for _, k := range r.Parameters {
+			if !strings.Contains(ParametersTable(), "| `"+k+"` | "+r.ID+" |") {
+				t.Errorf("the parameters table has no row for %s of %s", k, r.ID)
+			}
+		}
+	}
 }
 
 func TestMarkdownTable(t *testing.T) {

@@ -15,10 +15,14 @@ type Evaluator struct {
 	policy *Policy
 	org    orgView
 	rules  []Rule // catalogue(), indexed like Policy.base
-	bucket []int  // bucket-level INV rules, in ID order
-	config []int  // configuration-level rules, in ID order
-	scan003,
-	scan001, scan002, scan004 int
+	bucket []int  // KindBucket rules, in ID order
+	config []int  // KindConfiguration rules, in ID order
+	// unreadable are the coverage rules of a bucket that could not be
+	// read, in ID order.
+	unreadable []int
+	// accountCoverage maps the status of an account that was not scanned
+	// completely to the coverage rules that report it, in ID order.
+	accountCoverage map[inventory.AccountStatus][]int
 }
 
 // NewEvaluator returns an evaluator of policy p (nil: DefaultPolicy) for
@@ -30,21 +34,27 @@ func NewEvaluator(p *Policy, org inventory.Org) *Evaluator {
 		org:    orgView{fromOrganizations: org.FromOrganizations, members: maps.Clone(org.Members)},
 		rules:  catalogue(),
 	}
+	e.accountCoverage = map[inventory.AccountStatus][]int{}
 	for i, r := range e.rules {
-		switch {
-		case r.Level == LevelBucket && r.ID != "SCAN-003":
+		switch r.Kind {
+		case KindBucket:
 			e.bucket = append(e.bucket, i)
-		case r.Level == LevelConfig:
+		case KindConfiguration:
 			e.config = append(e.config, i)
+		case KindCoverage:
+			if r.Level == LevelAccount {
+				e.accountCoverage[r.covers] = append(e.accountCoverage[r.covers], i)
+			} else {
+				e.unreadable = append(e.unreadable, i)
+			}
 		}
+		// KindDestination rules run when the scan reads destinations.
 	}
-	e.scan001, e.scan002 = index("SCAN-001"), index("SCAN-002")
-	e.scan003, e.scan004 = index("SCAN-003"), index("SCAN-004")
 	return e
 }
 
 // Bucket evaluates one bucket. An unreadable bucket (r.Failure set) gets
-// SCAN-003 and nothing else. Otherwise the bucket rules come first (at most
+// its coverage finding (SCAN-003) and nothing else. Otherwise the bucket rules come first (at most
 // one of INV-001, INV-002, INV-003), then the configuration rules on each
 // enabled configuration, configurations in ID order, rules in ID order.
 func (e *Evaluator) Bucket(r inventory.BucketResult, scanID string, now time.Time) []Finding {
@@ -55,7 +65,10 @@ func (e *Evaluator) Bucket(r inventory.BucketResult, scanID string, now time.Tim
 	s := subject{bucket: &r, org: &e.org}
 	var out []Finding
 	if r.Failure != nil {
-		return e.run(out, e.scan003, matched, s, scanID, now)
+		for _, i := range e.unreadable {
+			out = e.run(out, i, matched, s, scanID, now)
+		}
+		return out
 	}
 	for _, i := range e.bucket {
 		out = e.run(out, i, matched, s, scanID, now)
@@ -76,31 +89,26 @@ func (e *Evaluator) Bucket(r inventory.BucketResult, scanID string, now time.Tim
 	return out
 }
 
-// Account evaluates the outcome of an account's scan: SCAN-001, SCAN-002
-// or SCAN-004 when it was not complete, nothing when it was.
+// Account evaluates the outcome of an account's scan: the coverage rule
+// that covers its status (SCAN-001, SCAN-002 or SCAN-004) when it was not
+// complete, nothing when it was.
 func (e *Evaluator) Account(r inventory.AccountResult, scanID string, now time.Time) []Finding {
-	var i int
-	switch r.Status {
-	case inventory.AccountRoleUnavailable:
-		i = e.scan001
-	case inventory.AccountBucketsUnlisted:
-		i = e.scan002
-	case inventory.AccountIncomplete:
-		i = e.scan004
-	default:
+	rules := e.accountCoverage[r.Status]
+	if len(rules) == 0 {
 		return nil
 	}
 	var buf [8]*override
 	matched := e.policy.matching(buf[:0], r.Account, "")
-	return e.run(nil, i, matched, subject{account: &r, org: &e.org}, scanID, now)
+	var out []Finding
+	for _, i := range rules {
+		out = e.run(out, i, matched, subject{account: &r, org: &e.org}, scanID, now)
+	}
+	return out
 }
 
 // run evaluates rule i on s, under the overrides that apply to it, and
 // appends its finding, if any, to out.
 func (e *Evaluator) run(out []Finding, i int, matched []*override, s subject, scanID string, now time.Time) []Finding {
-	if i < 0 {
-		return out
-	}
 	s.settings = e.policy.ruleSettings(i, matched)
 	if !s.settings.enabled {
 		return out

@@ -23,6 +23,11 @@ func FuzzLoadPolicy(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	// Hostile documents: alias bombs, deep nesting in flow and block
+	// style, a document past the size limit.
+	for _, h := range hostilePolicies {
+		f.Add([]byte(h.doc))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := LoadPolicy(data, "fuzz")
 		if err != nil {

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,6 +52,11 @@ type ruleCase struct {
 
 func ptr[T any](v T) *T { return &v }
 
+// setParam returns a change of settings that sets parameter p to v.
+func setParam[T any](p *param[T], v T) func(*settings) {
+	return func(s *settings) { s.params[p.index] = v }
+}
+
 // settingsFor returns the effective settings of rule i (an index into
 // catalogue()) for a bucket of an account (bucket "" for account-level
 // findings).
@@ -70,6 +76,7 @@ func runRuleCases(t *testing.T, id string, cases []ruleCase) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			st := DefaultPolicy().base[i]
+			st.params = slices.Clone(st.params)
 			if c.set != nil {
 				c.set(&st)
 			}

@@ -5,24 +5,23 @@ import (
 	"strings"
 )
 
-func init() {
-	register(Rule{
-		ID:        "INV-002",
-		Name:      "inventory-disabled",
-		Title:     "Every S3 Inventory configuration of the bucket is disabled",
-		Severity:  SeverityMedium,
-		Level:     LevelBucket,
-		FailsWhen: "configurations exist, none is enabled",
-		Rationale: "A disabled inventory configuration produces no report: the bucket looks covered in the console " +
-			"but its objects are not audited.",
-		Remediation: "Enable one of the configurations (IsEnabled: true) or replace them with an enabled one " +
-			"that delivers to the central inventory bucket.",
-		Links: []string{
-			"https://docs.aws.amazon.com/AmazonS3/latest/API/API_InventoryConfiguration.html",
-			"https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html",
-		},
-		check: checkInventoryDisabled,
-	})
+var inventoryDisabled = Rule{
+	ID:        "INV-002",
+	Name:      "inventory-disabled",
+	Title:     "Every S3 Inventory configuration of the bucket is disabled",
+	Severity:  SeverityMedium,
+	Level:     LevelBucket,
+	Kind:      KindBucket,
+	FailsWhen: "configurations exist, none is enabled",
+	Rationale: "A disabled inventory configuration produces no report: the bucket looks covered in the console " +
+		"but its objects are not audited.",
+	Remediation: "Enable one of the configurations (IsEnabled: true) or replace them with an enabled one " +
+		"that delivers to the central inventory bucket.",
+	Links: []string{
+		"https://docs.aws.amazon.com/AmazonS3/latest/API/API_InventoryConfiguration.html",
+		"https://docs.aws.amazon.com/AmazonS3/latest/userguide/configure-inventory.html",
+	},
+	check: checkInventoryDisabled,
 }
 
 func checkInventoryDisabled(s subject) result {

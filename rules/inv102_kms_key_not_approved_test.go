@@ -7,7 +7,7 @@ import (
 )
 
 func TestINV102(t *testing.T) {
-	approved := func(s *settings) { s.kmsKeys = []string{testKey} }
+	approved := setParam(approvedKMSKeys, []string{testKey})
 	other := "arn:aws:kms:us-east-1:222222222222:key/ffffffff-12ab-34cd-56ef-1234567890ab"
 	runRuleCases(t, "INV-102", []ruleCase{
 		{name: "approved key", config: ptr(goodConfig("a")), set: approved, want: pass},

@@ -10,7 +10,7 @@ func TestINV104(t *testing.T) {
 	to := func(acct string) *inventory.Config {
 		return ptr(with(goodConfig("a"), func(c *inventory.Config) { c.Destination.AccountID = acct }))
 	}
-	listed := func(s *settings) { s.accounts = []string{centralAcct} }
+	listed := setParam(approvedAccounts, []string{centralAcct})
 	org := &orgView{fromOrganizations: true, members: map[string]bool{testAccount: true, centralAcct: true}}
 	static := &orgView{}
 	runRuleCases(t, "INV-104", []ruleCase{

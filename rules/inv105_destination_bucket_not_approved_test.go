@@ -10,7 +10,7 @@ func TestINV105(t *testing.T) {
 	to := func(arn string) *inventory.Config {
 		return ptr(with(goodConfig("a"), func(c *inventory.Config) { c.Destination.BucketARN = arn }))
 	}
-	listed := func(s *settings) { s.buckets = []string{"arn:aws:s3:::central-inventory-*", "arn:aws:s3:::audit"} }
+	listed := setParam(approvedBuckets, []string{"arn:aws:s3:::central-inventory-*", "arn:aws:s3:::audit"})
 	runRuleCases(t, "INV-105", []ruleCase{
 		{name: "matches a glob", config: to("arn:aws:s3:::central-inventory-eu-west-1"), set: listed, want: pass},
 		{name: "matches an exact ARN", config: to("arn:aws:s3:::audit"), set: listed, want: pass},

@@ -10,7 +10,7 @@ func TestINV106(t *testing.T) {
 	format := func(f string) *inventory.Config {
 		return ptr(with(goodConfig("a"), func(c *inventory.Config) { c.Destination.Format = f }))
 	}
-	parquet := func(s *settings) { s.formats = []string{"Parquet"} }
+	parquet := setParam(approvedFormats, []string{"Parquet"})
 	runRuleCases(t, "INV-106", []ruleCase{
 		{name: "default policy: any format", config: format("CSV"), want: pass},
 		{name: "approved", config: format("Parquet"), set: parquet, want: pass},

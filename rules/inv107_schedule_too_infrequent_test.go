@@ -10,7 +10,7 @@ func TestINV107(t *testing.T) {
 	freq := func(f string) *inventory.Config {
 		return ptr(with(goodConfig("a"), func(c *inventory.Config) { c.Frequency = f }))
 	}
-	daily := func(s *settings) { s.frequency = "Daily" }
+	daily := setParam(requiredFrequency, "Daily")
 	runRuleCases(t, "INV-107", []ruleCase{
 		{name: "default policy: Weekly accepted", config: freq("Weekly"), want: pass},
 		{name: "Daily required, Daily", config: freq("Daily"), set: daily, want: pass},

@@ -10,7 +10,7 @@ func TestINV108(t *testing.T) {
 	versions := func(v string) *inventory.Config {
 		return ptr(with(goodConfig("a"), func(c *inventory.Config) { c.IncludedVersions = v }))
 	}
-	all := func(s *settings) { s.versions = "All" }
+	all := setParam(requiredVersions, "All")
 	runRuleCases(t, "INV-108", []ruleCase{
 		{name: "default policy: Current accepted", config: versions("Current"), want: pass},
 		{name: "All required, All", config: versions("All"), set: all, want: pass},

@@ -10,7 +10,7 @@ func TestINV109(t *testing.T) {
 	fields := func(fs ...string) *inventory.Config {
 		return ptr(with(goodConfig("a"), func(c *inventory.Config) { c.OptionalFields = fs }))
 	}
-	require := func(s *settings) { s.fields = []string{"EncryptionStatus", "ObjectLockMode", "Size"} }
+	require := setParam(requiredFields, []string{"EncryptionStatus", "ObjectLockMode", "Size"})
 	runRuleCases(t, "INV-109", []ruleCase{
 		{name: "all present", config: fields("Size", "ObjectLockMode", "EncryptionStatus", "ETag"), set: require, want: pass},
 		{name: "two missing", config: fields("Size"), set: require, want: fail,

@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path"
 	"slices"
 	"sync"
@@ -19,9 +18,6 @@ var defaultPolicyYAML []byte
 // defaultPolicySource names the embedded default policy in errors.
 const defaultPolicySource = "default-policy.yaml"
 
-// maxPolicySize bounds the documents LoadPolicy reads.
-const maxPolicySize = 1 << 20
-
 // Policy configures the rules: which are enabled, their severities and
 // parameters, per-scope overrides and waivers. A Policy comes from
 // DefaultPolicy, LoadPolicy or LoadPolicyFile, is valid by construction and
@@ -29,7 +25,7 @@ const maxPolicySize = 1 << 20
 // Policy behaves as DefaultPolicy.
 type Policy struct {
 	source    string
-	doc       policyDoc  // the normalised document (MarshalJSON)
+	doc       policyOut  // the normalised document (MarshalJSON)
 	base      []settings // per rule, indexed like catalogue()
 	overrides []override // in precedence order: least specific first
 	waivers   []Waiver
@@ -58,7 +54,7 @@ type override struct {
 	ous      []string
 	accounts []string
 	buckets  []string
-	rules    map[int]*ruleDoc // catalogue index → normalised settings
+	rules    map[int]*ruleEntry // catalogue index → normalised settings
 }
 
 var defaultPolicy = sync.OnceValue(func() *Policy {
@@ -99,15 +95,6 @@ func LoadPolicy(data []byte, source string) (p *Policy, err error) {
 	return compileChecked(doc, file, source)
 }
 
-// LoadPolicyFile reads and validates the policy file at path.
-func LoadPolicyFile(path string) (*Policy, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("policy %s: %w", path, err)
-	}
-	return LoadPolicy(data, path)
-}
-
 // ExpiredWaivers returns the waivers that no longer apply at now (their
 // expiry date is before now's UTC date), so a caller can warn about them.
 func (p *Policy) ExpiredWaivers(now time.Time) []Waiver {
@@ -123,6 +110,17 @@ func (p *Policy) ExpiredWaivers(now time.Time) []Waiver {
 // Warnings lists what the policy accepts but the scanner does not know,
 // such as optional field names newer than this build; one line each.
 func (p *Policy) Warnings() []string { return slices.Clone(p.get().warnings) }
+
+// Notices are the policy's warnings and the waivers that have expired at
+// now, one line each, for the caller to log or print before a scan.
+func (p *Policy) Notices(now time.Time) []string {
+	out := p.Warnings()
+	for _, w := range p.ExpiredWaivers(now) {
+		out = append(out, fmt.Sprintf("the waiver of %s for account %s, buckets %q, expired on %s: its findings are open again",
+			w.Rule, w.Account, w.Bucket, w.Expires))
+	}
+	return out
+}
 
 // MarshalJSON returns the normalised document: canonical spellings, the
 // same meaning as the input. LoadPolicy accepts it back.
@@ -148,12 +146,19 @@ func (p *Policy) matching(dst []*override, a inventory.Account, bucket string) [
 }
 
 // ruleSettings returns the effective settings of rule i under the
-// overrides that apply (see matching).
+// overrides that apply (see matching). Its parameters are resolved when the
+// check reads them.
 func (p *Policy) ruleSettings(i int, matched []*override) settings {
 	s := p.base[i]
+	s.matched = matched
 	for _, o := range matched {
-		if rd := o.rules[i]; rd != nil {
-			rd.apply(&s)
+		if e := o.rules[i]; e != nil {
+			if e.enabled != nil {
+				s.enabled = *e.enabled
+			}
+			if e.severity != 0 {
+				s.severity = e.severity
+			}
 		}
 	}
 	return s

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -18,33 +20,20 @@ import (
 )
 
 // policyDoc is the policy document as written (YAML or JSON). Field tags
-// are the document's keys; docs/policy.md describes each.
+// are the document's keys; docs/policy.md describes each. The settings of
+// a rule stay syntax nodes until the rule's parameters decode them.
 type policyDoc struct {
-	Version   any                 `yaml:"version" json:"version,omitempty"`
-	Rules     map[string]*ruleDoc `yaml:"rules" json:"rules,omitempty"`
-	Overrides []overrideDoc       `yaml:"overrides" json:"overrides,omitempty"`
-	Waivers   []Waiver            `yaml:"waivers" json:"waivers,omitempty"`
-}
-
-// ruleDoc is the settings of one rule, in the rules block or an override.
-// A nil field leaves the inherited value; a list given empty clears it.
-type ruleDoc struct {
-	Enabled          *bool    `yaml:"enabled" json:"enabled,omitempty"`
-	Severity         string   `yaml:"severity" json:"severity,omitempty"`
-	ApprovedKMSKeys  []string `yaml:"approved_kms_keys" json:"approved_kms_keys,omitzero"`
-	ApprovedAccounts []string `yaml:"approved_accounts" json:"approved_accounts,omitzero"`
-	ApprovedBuckets  []string `yaml:"approved_buckets" json:"approved_buckets,omitzero"`
-	Formats          []string `yaml:"formats" json:"formats,omitzero"`
-	Frequency        string   `yaml:"frequency" json:"frequency,omitempty"`
-	Versions         string   `yaml:"versions" json:"versions,omitempty"`
-	RequiredFields   []string `yaml:"required_fields" json:"required_fields,omitzero"`
+	Version   any                `yaml:"version"`
+	Rules     map[string]rawNode `yaml:"rules"`
+	Overrides []overrideDoc      `yaml:"overrides"`
+	Waivers   []Waiver           `yaml:"waivers"`
 }
 
 // overrideDoc is one entry of overrides.
 type overrideDoc struct {
-	Name  string              `yaml:"name" json:"name,omitempty"`
-	Match matchDoc            `yaml:"match" json:"match"`
-	Rules map[string]*ruleDoc `yaml:"rules" json:"rules"`
+	Name  string             `yaml:"name"`
+	Match matchDoc           `yaml:"match"`
+	Rules map[string]rawNode `yaml:"rules"`
 }
 
 // matchDoc says which accounts and buckets an override applies to.
@@ -52,6 +41,67 @@ type matchDoc struct {
 	OUs      []string `yaml:"ous" json:"ous,omitempty"`
 	Accounts []string `yaml:"accounts" json:"accounts,omitempty"`
 	Buckets  []string `yaml:"buckets" json:"buckets,omitempty"`
+}
+
+// rawNode keeps a value of the document as its syntax node.
+type rawNode struct{ node ast.Node }
+
+func (r *rawNode) UnmarshalYAML(n ast.Node) error { r.node = n; return nil }
+
+// policyOut is the normalised document (Policy.MarshalJSON).
+type policyOut struct {
+	Version   int                   `json:"version"`
+	Rules     map[string]*ruleEntry `json:"rules,omitempty"`
+	Overrides []overrideOut         `json:"overrides,omitempty"`
+	Waivers   []Waiver              `json:"waivers,omitempty"`
+}
+
+type overrideOut struct {
+	Name  string                `json:"name,omitempty"`
+	Match matchDoc              `json:"match"`
+	Rules map[string]*ruleEntry `json:"rules"`
+}
+
+// ruleEntry is the settings of one rule in the rules block or in one
+// override, validated and normalised. Only what the document sets is set.
+type ruleEntry struct {
+	rule     *Rule
+	enabled  *bool
+	severity Severity // 0: not set
+	params   []any    // indexed like rule.params; nil: not set
+}
+
+// MarshalJSON writes the settings in the order of the reference: enabled,
+// severity, then the rule's parameters as it declares them.
+func (e *ruleEntry) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	field := func(k string, v any) error {
+		j, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if b.Len() > 1 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%q:%s", k, j)
+		return nil
+	}
+	if e.enabled != nil {
+		field("enabled", *e.enabled)
+	}
+	if e.severity != 0 {
+		field("severity", e.severity.String())
+	}
+	for i, v := range e.params {
+		if v != nil {
+			if err := field(e.rule.params[i].Key(), v); err != nil {
+				return nil, err
+			}
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 // PolicyError is a policy that could not be loaded: where, what and what
@@ -92,6 +142,9 @@ func (e *PolicyError) Unwrap() error { return e.Err }
 // the line numbers of later errors.
 func decode(data []byte, source string) (policyDoc, *ast.File, error) {
 	var doc policyDoc
+	if pe := checkShape(data, source); pe != nil {
+		return doc, nil, pe
+	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return doc, nil, yamlError(err, nil, source)
@@ -101,6 +154,9 @@ func decode(data []byte, source string) (policyDoc, *ast.File, error) {
 		return doc, nil, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides or waivers"}
 	case n > 1:
 		return doc, nil, &PolicyError{Source: source, Line: docLine(file.Docs[1]), Msg: "several YAML documents: want one"}
+	}
+	if pe := checkNoAliases(file.Docs[0].Body, source); pe != nil {
+		return doc, nil, pe
 	}
 	if err := yaml.NodeToValue(file.Docs[0].Body, &doc, yaml.DisallowUnknownField()); err != nil {
 		return doc, nil, yamlError(err, file, source)
@@ -124,7 +180,7 @@ func docLine(d *ast.DocumentNode) int {
 
 // yamlError turns an error of the YAML library into a one-line PolicyError
 // with the line and, when the AST locates it, the key path.
-func yamlError(err error, file *ast.File, source string) error {
+func yamlError(err error, file *ast.File, source string) *PolicyError {
 	pe := &PolicyError{Source: source, Err: err, Msg: firstLine(err.Error())}
 	var ye yaml.Error
 	if !errors.As(err, &ye) {
@@ -172,15 +228,14 @@ func yamlError(err error, file *ast.File, source string) error {
 	return pe
 }
 
-// keysAt lists the keys accepted in the mapping that holds path.
+// keysAt lists the keys accepted in the mapping that holds path (the
+// settings of a rule are checked by validator.ruleEntry, not here).
 func keysAt(p string) string {
 	parts := strings.Split(p, ".")
 	var t reflect.Type
 	switch {
 	case len(parts) <= 1:
 		t = reflect.TypeFor[policyDoc]()
-	case parts[0] == "rules" || (parts[0] == "overrides" && len(parts) >= 4 && parts[2] == "rules"):
-		t = reflect.TypeFor[ruleDoc]()
 	case parts[0] == "overrides" && len(parts) >= 3 && parts[2] == "match":
 		t = reflect.TypeFor[matchDoc]()
 	case parts[0] == "overrides":
@@ -351,21 +406,20 @@ func keyString(k ast.MapKeyNode) string {
 	return k.String()
 }
 
-// Validation patterns.
+// Validation patterns of the policy's own keys; rules declare those of
+// their parameters.
 var (
 	accountIDRe = regexp.MustCompile(`^[0-9]{12}$`)
 	ouIDRe      = regexp.MustCompile(`^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$`)
-	kmsKeyARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-[0-9]+:[0-9]{12}:(key/[A-Za-z0-9-]{1,128}|alias/[A-Za-z0-9/_-]{1,250})$`)
-	bucketARNRe = regexp.MustCompile(`^arn:aws[a-z-]*:s3:::.+$`)
-	fieldNameRe = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{0,63}$`)
 	dateRe      = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 )
 
-// validator collects the first error of a document.
+// validator collects the first error of a document, and its warnings.
 type validator struct {
-	source string
-	file   *ast.File // nil when the lines are unknown
-	err    *PolicyError
+	source   string
+	file     *ast.File // nil when the lines are unknown
+	err      *PolicyError
+	warnings []string
 }
 
 // fail records the first error: at the value of key path p.
@@ -382,6 +436,13 @@ func (v *validator) failKey(p []string, msg string) {
 		return
 	}
 	v.err = &PolicyError{Source: v.source, Line: lineOf(v.file, p, true), Path: strings.Join(p[:len(p)-1], "."), Value: p[len(p)-1], Msg: msg}
+}
+
+// yamlFail records the first error: one of the YAML library.
+func (v *validator) yamlFail(err error) {
+	if v.err == nil {
+		v.err = yamlError(err, v.file, v.source)
+	}
 }
 
 func at(p []string, segs ...string) []string { return append(slices.Clip(p), segs...) }
@@ -417,21 +478,32 @@ func (v *validator) compile(doc policyDoc) *Policy {
 	default:
 		v.fail([]string{"version"}, fmt.Sprint(ver), "want the integer 1")
 	}
-	out := policyDoc{Version: 1}
+	out := policyOut{Version: 1}
 
 	// Registry defaults, then the rules block.
 	p.base = make([]settings, len(rules))
-	for i, r := range rules {
-		p.base[i] = settings{enabled: true, severity: r.Severity}
-		if r.defaults != nil {
-			r.defaults(&p.base[i])
+	for i := range rules {
+		r := &rules[i]
+		p.base[i] = settings{enabled: true, severity: r.Severity, rule: i, params: make([]any, len(r.params))}
+		for j, pr := range r.params {
+			p.base[i].params[j] = pr.defaultValue()
 		}
 	}
-	var warnings []string
-	out.Rules, warnings = v.ruleDocs(doc.Rules, []string{"rules"})
-	p.warnings = append(p.warnings, warnings...)
-	for i, rd := range indexRuleDocs(out.Rules) {
-		rd.apply(&p.base[i])
+	var block map[int]*ruleEntry
+	out.Rules, block = v.ruleEntries(doc.Rules, []string{"rules"})
+	for i, e := range block {
+		b := &p.base[i]
+		if e.enabled != nil {
+			b.enabled = *e.enabled
+		}
+		if e.severity != 0 {
+			b.severity = e.severity
+		}
+		for j, set := range e.params {
+			if set != nil {
+				b.params[j] = rules[i].params[j].merge(b.params[j], set)
+			}
+		}
 	}
 
 	// Overrides: validated in document order, applied least specific first.
@@ -456,8 +528,7 @@ func (v *validator) compile(doc policyDoc) *Policy {
 		if len(od.Rules) == 0 {
 			v.fail(at(op, "rules"), "", "want the settings of at least one rule")
 		}
-		ords, warnings := v.ruleDocs(od.Rules, at(op, "rules"))
-		p.warnings = append(p.warnings, warnings...)
+		named, entries := v.ruleEntries(od.Rules, at(op, "rules"))
 		rank := 0
 		switch {
 		case len(m.Buckets) > 0:
@@ -465,13 +536,11 @@ func (v *validator) compile(doc policyDoc) *Policy {
 		case len(m.Accounts) > 0:
 			rank = 1
 		}
+		match := matchDoc{OUs: slices.Clone(m.OUs), Accounts: slices.Clone(m.Accounts), Buckets: slices.Clone(m.Buckets)}
 		rs = append(rs, ranked{rank, override{
-			name: od.Name, ous: slices.Clone(m.OUs), accounts: slices.Clone(m.Accounts),
-			buckets: slices.Clone(m.Buckets), rules: indexRuleDocs(ords),
+			name: od.Name, ous: match.OUs, accounts: match.Accounts, buckets: match.Buckets, rules: entries,
 		}})
-		out.Overrides = append(out.Overrides, overrideDoc{Name: od.Name, Match: matchDoc{
-			OUs: slices.Clone(m.OUs), Accounts: slices.Clone(m.Accounts), Buckets: slices.Clone(m.Buckets),
-		}, Rules: ords})
+		out.Overrides = append(out.Overrides, overrideOut{Name: od.Name, Match: match, Rules: named})
 	}
 	slices.SortStableFunc(rs, func(a, b ranked) int { return a.rank - b.rank })
 	for _, r := range rs {
@@ -500,6 +569,7 @@ func (v *validator) compile(doc policyDoc) *Policy {
 	}
 	out.Waivers = slices.Clone(p.waivers)
 	p.doc = out
+	p.warnings = v.warnings
 	return p
 }
 
@@ -512,138 +582,129 @@ func validDate(s string) bool {
 	return err == nil
 }
 
-func indexRuleDocs(m map[string]*ruleDoc) map[int]*ruleDoc {
-	out := make(map[int]*ruleDoc, len(m))
-	for id, rd := range m {
-		if i := index(id); i >= 0 {
-			out[i] = rd
-		}
-	}
-	return out
-}
-
-// ruleDocs validates and normalises a rules block (at path p), in rule ID
-// order; it returns the normalised block and warnings.
-func (v *validator) ruleDocs(m map[string]*ruleDoc, p []string) (map[string]*ruleDoc, []string) {
+// ruleEntries validates and normalises a rules block (at path p), in rule
+// ID order. It returns the block by rule ID, for the normalised document,
+// and by catalogue index, for evaluation.
+func (v *validator) ruleEntries(m map[string]rawNode, p []string) (map[string]*ruleEntry, map[int]*ruleEntry) {
 	if m == nil {
 		return nil, nil
 	}
-	out := make(map[string]*ruleDoc, len(m))
-	var warnings []string
+	named := make(map[string]*ruleEntry, len(m))
+	indexed := make(map[int]*ruleEntry, len(m))
+	rules := catalogue()
 	for _, id := range slices.Sorted(maps.Keys(m)) {
 		rp := at(p, id)
-		r, ok := Lookup(id)
-		if !ok {
-			v.failKey(rp, "unknown rule ID: want one of the catalogue (scanner rules), such as INV-101")
+		i := index(id)
+		if i < 0 {
+			v.failKey(rp, "unknown rule ID: want one of the catalogue (scanner rules), such as "+rules[0].ID)
 			continue
 		}
-		rd := m[id]
-		if rd == nil {
-			rd = &ruleDoc{}
-		}
-		n, w := v.ruleDoc(r, *rd, rp)
-		warnings = append(warnings, w...)
-		out[id] = &n
+		e := v.ruleEntry(&rules[i], m[id].node, rp)
+		named[id], indexed[i] = e, e
 	}
-	return out, warnings
+	return named, indexed
 }
 
-// ruleDoc validates and normalises the settings of rule r at path p.
-func (v *validator) ruleDoc(r Rule, rd ruleDoc, p []string) (ruleDoc, []string) {
-	var warnings []string
-	out := ruleDoc{Enabled: rd.Enabled}
-	if rd.Enabled != nil {
-		b := *rd.Enabled
-		out.Enabled = &b
-		if !b && r.Level == LevelAccount || !b && r.ID == "SCAN-003" {
-			v.fail(at(p, "enabled"), "false", "coverage findings cannot be disabled: want true (waive them instead)")
-		}
+// ruleEntry decodes the settings of rule r written at node n (key path
+// p): enabled and severity, which every rule takes, and the rule's own
+// parameters, each decoded by the parameter.
+func (v *validator) ruleEntry(r *Rule, n ast.Node, p []string) *ruleEntry {
+	e := &ruleEntry{rule: r, params: make([]any, len(r.params))}
+	n = unwrap(n)
+	var values []*ast.MappingValueNode
+	switch t := n.(type) {
+	case nil, *ast.NullNode:
+		return e
+	case *ast.MappingNode:
+		values = t.Values
+	case *ast.MappingValueNode:
+		values = []*ast.MappingValueNode{t}
+	default:
+		v.fail(p, "", "want a mapping of enabled, severity"+strings.TrimPrefix(keyList(r.Parameters), ","))
+		return e
 	}
-	if rd.Severity != "" {
-		s, err := ParseSeverity(rd.Severity)
-		if err != nil {
-			v.fail(at(p, "severity"), rd.Severity, "want one of CRITICAL, HIGH, MEDIUM, LOW, INFO")
+	for _, mv := range values {
+		if mv.Key == nil {
+			continue
 		}
-		out.Severity = s.String()
-	}
-	takes := func(key string, set bool) bool {
-		if set && !slices.Contains(r.Parameters, key) {
-			takes := "only enabled and severity"
-			if len(r.Parameters) > 0 {
-				takes = "enabled, severity, " + strings.Join(r.Parameters, ", ")
+		key := keyString(mv.Key)
+		kp := at(p, key)
+		switch key {
+		case "enabled":
+			if isNull(mv.Value) {
+				continue
 			}
-			v.failKey(at(p, key), fmt.Sprintf("not a parameter of %s: it takes %s", r.ID, takes))
-			return false
-		}
-		return set
-	}
-	if takes("approved_kms_keys", rd.ApprovedKMSKeys != nil) {
-		for j, k := range rd.ApprovedKMSKeys {
-			if !kmsKeyARNRe.MatchString(k) {
-				v.fail(at(p, "approved_kms_keys", strconv.Itoa(j)), k, "want a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID or alias/NAME)")
+			var b bool
+			if err := yaml.NodeToValue(mv.Value, &b); err != nil {
+				v.yamlFail(err)
+				continue
 			}
-		}
-		out.ApprovedKMSKeys = slices.Clone(rd.ApprovedKMSKeys)
-	}
-	if takes("approved_accounts", rd.ApprovedAccounts != nil) {
-		v.accountIDs(rd.ApprovedAccounts, at(p, "approved_accounts"))
-		out.ApprovedAccounts = slices.Clone(rd.ApprovedAccounts)
-	}
-	if takes("approved_buckets", rd.ApprovedBuckets != nil) {
-		for j, b := range rd.ApprovedBuckets {
-			if !bucketARNRe.MatchString(b) {
-				v.fail(at(p, "approved_buckets", strconv.Itoa(j)), b, "want a bucket ARN pattern (arn:aws:s3:::NAME-GLOB)")
+			if !b && r.Kind == KindCoverage {
+				v.fail(kp, "false", "coverage findings cannot be disabled: want true (waive them instead)")
 			}
-		}
-		v.globs(rd.ApprovedBuckets, at(p, "approved_buckets"), "a bucket ARN pattern (arn:aws:s3:::NAME-GLOB)")
-		out.ApprovedBuckets = slices.Clone(rd.ApprovedBuckets)
-	}
-	if takes("formats", rd.Formats != nil) {
-		if len(rd.Formats) == 0 {
-			v.fail(at(p, "formats"), "", "want at least one of CSV, ORC, Parquet")
-		}
-		out.Formats = []string{}
-		for j, f := range rd.Formats {
-			c, ok := canonical(f, formatValues)
+			e.enabled = &b
+		case "severity":
+			if isNull(mv.Value) {
+				continue
+			}
+			var s string
+			if err := yaml.NodeToValue(mv.Value, &s); err != nil {
+				v.yamlFail(err)
+				continue
+			}
+			sev, err := ParseSeverity(s)
+			if err != nil {
+				v.fail(kp, s, "want one of CRITICAL, HIGH, MEDIUM, LOW, INFO")
+			}
+			e.severity = sev
+		default:
+			pr, ok := r.param(key)
 			if !ok {
-				v.fail(at(p, "formats", strconv.Itoa(j)), f, "want CSV, ORC or Parquet")
+				v.failKey(kp, unknownRuleKey(r, key))
+				continue
 			}
-			if !slices.Contains(out.Formats, c) {
-				out.Formats = append(out.Formats, c)
-			}
-		}
-	}
-	if takes("frequency", rd.Frequency != "") {
-		c, ok := canonical(rd.Frequency, frequencyValues)
-		if !ok {
-			v.fail(at(p, "frequency"), rd.Frequency, "want Daily or Weekly (the least frequent schedule accepted)")
-		}
-		out.Frequency = c
-	}
-	if takes("versions", rd.Versions != "") {
-		c, ok := canonical(rd.Versions, versionValues)
-		if !ok {
-			v.fail(at(p, "versions"), rd.Versions, "want All or Current (the versions a report must include at least)")
-		}
-		out.Versions = c
-	}
-	if takes("required_fields", rd.RequiredFields != nil) {
-		out.RequiredFields = []string{}
-		for j, f := range rd.RequiredFields {
-			c, ok := canonical(f, knownOptionalFields)
-			if !ok {
-				if !fieldNameRe.MatchString(f) {
-					v.fail(at(p, "required_fields", strconv.Itoa(j)), f, "want an S3 Inventory optional field name, such as EncryptionStatus")
-				}
-				c = f
-				warnings = append(warnings, fmt.Sprintf("%s.required_fields: %q is not an optional field this scanner knows; kept as written", strings.Join(p, "."), f))
-			}
-			if !slices.Contains(out.RequiredFields, c) {
-				out.RequiredFields = append(out.RequiredFields, c)
+			if val, set := pr.decode(v, mv.Value, kp); set {
+				e.params[slices.Index(r.params, pr)] = val
 			}
 		}
 	}
-	return out, warnings
+	return e
+}
+
+// unknownRuleKey says what is wrong with key in the settings of rule r.
+func unknownRuleKey(r *Rule, key string) string {
+	takes := "only enabled and severity"
+	if len(r.Parameters) > 0 {
+		takes = "enabled, severity" + keyList(r.Parameters)
+	}
+	for _, other := range catalogue() {
+		if _, ok := other.param(key); ok {
+			return fmt.Sprintf("not a parameter of %s: it takes %s", r.ID, takes)
+		}
+	}
+	return "unknown key: want one of enabled, severity" + keyList(r.Parameters)
+}
+
+// keyList renders parameter keys after enabled and severity: ", a, b".
+func keyList(keys []string) string {
+	if len(keys) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(keys, ", ")
+}
+
+// unwrap returns the value under tags and anchors.
+func unwrap(n ast.Node) ast.Node {
+	for {
+		switch t := n.(type) {
+		case *ast.TagNode:
+			n = t.Value
+		case *ast.AnchorNode:
+			n = t.Value
+		default:
+			return n
+		}
+	}
 }
 
 func (v *validator) accountIDs(ids []string, p []string) {
@@ -656,43 +717,14 @@ func (v *validator) accountIDs(ids []string, p []string) {
 
 func (v *validator) globs(gs []string, p []string, what string) {
 	for j, g := range gs {
-		if _, err := path.Match(g, ""); err != nil || g == "" {
+		if !validGlob(g) {
 			v.fail(at(p, strconv.Itoa(j)), g, "want "+what+" in path.Match syntax (* ? [a-z])")
 		}
 	}
 }
 
-// apply sets the fields rd gives on s. Empty lists clear the parameter.
-func (rd *ruleDoc) apply(s *settings) {
-	if rd.Enabled != nil {
-		s.enabled = *rd.Enabled
-	}
-	if rd.Severity != "" {
-		if sev, err := ParseSeverity(rd.Severity); err == nil {
-			s.severity = sev
-		}
-	}
-	list := func(dst *[]string, src []string) {
-		if src == nil {
-			return
-		}
-		if len(src) == 0 {
-			*dst = nil
-			return
-		}
-		*dst = src
-	}
-	list(&s.kmsKeys, rd.ApprovedKMSKeys)
-	list(&s.accounts, rd.ApprovedAccounts)
-	list(&s.buckets, rd.ApprovedBuckets)
-	if rd.Formats != nil {
-		s.formats = rd.Formats
-	}
-	if rd.Frequency != "" {
-		s.frequency = rd.Frequency
-	}
-	if rd.Versions != "" {
-		s.versions = rd.Versions
-	}
-	list(&s.fields, rd.RequiredFields)
+// validGlob reports whether g is a non-empty path.Match pattern.
+func validGlob(g string) bool {
+	_, err := path.Match(g, "")
+	return err == nil && g != ""
 }

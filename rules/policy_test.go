@@ -45,10 +45,10 @@ func TestDefaultPolicy(t *testing.T) {
 		}
 	}
 	st := p.base
-	if s := st[index("INV-106")]; !reflect.DeepEqual(s.formats, []string{"CSV", "ORC", "Parquet"}) ||
-		st[index("INV-107")].frequency != "Weekly" || st[index("INV-108")].versions != "Current" ||
-		st[index("INV-109")].fields != nil || st[index("INV-102")].kmsKeys != nil ||
-		st[index("INV-104")].accounts != nil || st[index("INV-105")].buckets != nil {
+	if s := st[index("INV-106")]; !reflect.DeepEqual(approvedFormats.get(s), []string{"CSV", "ORC", "Parquet"}) ||
+		requiredFrequency.get(st[index("INV-107")]) != "Weekly" || requiredVersions.get(st[index("INV-108")]) != "Current" ||
+		len(requiredFields.get(st[index("INV-109")])) != 0 || len(approvedKMSKeys.get(st[index("INV-102")])) != 0 ||
+		len(approvedAccounts.get(st[index("INV-104")])) != 0 || len(approvedBuckets.get(st[index("INV-105")])) != 0 {
 		t.Errorf("default parameters are not 'any format, schedule, versions, no lists': %+v", st)
 	}
 	if first, second := DefaultPolicy(), DefaultPolicy(); first != second {
@@ -149,13 +149,13 @@ rules:
 	if st[index("INV-101")].severity != SeverityCritical {
 		t.Error("severity not parsed case-insensitively")
 	}
-	if got := st[index("INV-106")].formats; !reflect.DeepEqual(got, []string{"Parquet", "ORC"}) {
+	if got := approvedFormats.get(st[index("INV-106")]); !reflect.DeepEqual(got, []string{"Parquet", "ORC"}) {
 		t.Errorf("formats %v", got)
 	}
-	if st[index("INV-107")].frequency != "Daily" || st[index("INV-108")].versions != "All" {
+	if requiredFrequency.get(st[index("INV-107")]) != "Daily" || requiredVersions.get(st[index("INV-108")]) != "All" {
 		t.Error("frequency or versions not canonical")
 	}
-	if got := st[index("INV-109")].fields; !reflect.DeepEqual(got, []string{"EncryptionStatus", "Size", "ObjectAccessControlListV2"}) {
+	if got := requiredFields.get(st[index("INV-109")]); !reflect.DeepEqual(got, []string{"EncryptionStatus", "Size", "ObjectAccessControlListV2"}) {
 		t.Errorf("required fields %v", got)
 	}
 	if w := p.Warnings(); len(w) != 1 || !strings.Contains(w[0], "ObjectAccessControlListV2") {
@@ -219,7 +219,7 @@ func TestExamplePolicy(t *testing.T) {
 		t.Error("INV-001 should be on in production and off in the sandbox OU")
 	}
 	st := p.base[index("INV-107")]
-	if st.frequency != "Daily" {
+	if requiredFrequency.get(st) != "Daily" {
 		t.Error("the strict example should require Daily reports")
 	}
 }
@@ -295,16 +295,16 @@ overrides:
 `)
 	sandbox := inventory.Account{ID: "333333333333", OUID: "ou-sand-11111111"}
 	kms, fields := index("INV-102"), index("INV-109")
-	if st := p.settingsFor(kms, sandbox, "x"); st.kmsKeys != nil || p.settingsFor(fields, sandbox, "x").fields != nil {
+	if st := p.settingsFor(kms, sandbox, "x"); len(approvedKMSKeys.get(st)) != 0 || len(requiredFields.get(p.settingsFor(fields, sandbox, "x"))) != 0 {
 		t.Errorf("empty lists in an override do not clear: %+v", st)
 	}
-	if st := p.settingsFor(kms, testAcct, "x"); !reflect.DeepEqual(st.kmsKeys, []string{testKey}) {
+	if st := p.settingsFor(kms, testAcct, "x"); !reflect.DeepEqual(approvedKMSKeys.get(st), []string{testKey}) {
 		t.Error("top-level list lost outside the override")
 	}
-	if st := p.settingsFor(fields, sandbox, "vault-1"); !reflect.DeepEqual(st.fields, []string{"EncryptionStatus", "ObjectLockMode"}) {
-		t.Errorf("bucket override does not replace the list: %v", st.fields)
+	if st := p.settingsFor(fields, sandbox, "vault-1"); !reflect.DeepEqual(requiredFields.get(st), []string{"EncryptionStatus", "ObjectLockMode"}) {
+		t.Errorf("bucket override does not replace the list: %v", requiredFields.get(st))
 	}
-	if p.base[index("INV-102")].kmsKeys == nil {
+	if len(approvedKMSKeys.get(p.base[index("INV-102")])) == 0 {
 		t.Error("applying an override changed the policy")
 	}
 }
@@ -352,5 +352,26 @@ waivers:
 	}
 	if exp := p.ExpiredWaivers(last); len(exp) != 1 || exp[0].Reason != "SEC-5" {
 		t.Errorf("expired on 2027-03-31: %v", exp)
+	}
+}
+
+func TestPolicyNotices(t *testing.T) {
+	p := mustLoad(t, `
+rules:
+  INV-109: {required_fields: [Size, ObjectAccessControlListV2]}
+waivers:
+  - {rule: INV-101, account: "111111111111", bucket: "legacy-*", reason: "SEC-1", expires: 2027-03-31}
+  - {rule: SCAN-001, account: "*", reason: "SEC-2", expires: 2099-01-01}
+`)
+	got := p.Notices(time.Date(2027, 4, 1, 0, 0, 0, 0, time.UTC))
+	want := []string{
+		`rules.INV-109.required_fields: "ObjectAccessControlListV2" is not an optional field this scanner knows; kept as written`,
+		`the waiver of INV-101 for account 111111111111, buckets "legacy-*", expired on 2027-03-31: its findings are open again`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("notices:\n%q\nwant\n%q", got, want)
+	}
+	if n := DefaultPolicy().Notices(testNow); len(n) != 0 {
+		t.Errorf("default policy notices: %q", n)
 	}
 }

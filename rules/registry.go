@@ -8,8 +8,8 @@ import (
 	"github.com/s3inv/scanner/internal/inventory"
 )
 
-// Level is what a rule looks at: an account, a bucket or one inventory
-// configuration of a bucket.
+// Level is what a rule's findings are about: an account, a bucket or one
+// inventory configuration of a bucket. It decides a finding's key.
 type Level string
 
 // The levels of rules.
@@ -17,6 +17,28 @@ const (
 	LevelAccount Level = "account"
 	LevelBucket  Level = "bucket"
 	LevelConfig  Level = "config"
+)
+
+// Kind is what a rule checks, and so when the evaluator runs it.
+type Kind string
+
+// The kinds of rules.
+const (
+	// KindBucket rules look at the inventory configurations of a bucket as
+	// a whole (INV-0nn); they run on every bucket that could be read.
+	KindBucket Kind = "bucket"
+	// KindConfiguration rules look at each enabled inventory configuration
+	// (INV-101 to INV-109).
+	KindConfiguration Kind = "configuration"
+	// KindDestination rules follow an enabled configuration to its
+	// destination bucket, key and reports, read once per destination
+	// (INV-110 to INV-115). None is registered yet; the evaluator will run
+	// them when the scan reads destinations.
+	KindDestination Kind = "destination"
+	// KindCoverage rules say what the scan could not see (SCAN-nnn): an
+	// account that ended with the status the rule covers, or a bucket that
+	// could not be read. They cannot be disabled, only waived.
+	KindCoverage Kind = "coverage"
 )
 
 // Rule is one entry of the catalogue: its permanent ID, its texts, its
@@ -31,8 +53,10 @@ type Rule struct {
 	Title string `json:"title"`
 	// Severity is the default severity; the policy may change it.
 	Severity Severity `json:"severity"`
-	// Level says what the rule looks at.
+	// Level says what the rule's findings are about.
 	Level Level `json:"level"`
+	// Kind says what the rule checks.
+	Kind Kind `json:"kind"`
 	// FailsWhen says in one line when the rule fails.
 	FailsWhen string `json:"fails_when"`
 	// Rationale says why it matters.
@@ -42,13 +66,26 @@ type Rule struct {
 	// Links point to the AWS documentation.
 	Links []string `json:"links"`
 	// Parameters names the policy keys the rule takes, besides enabled and
-	// severity (see docs/policy.md).
+	// severity (see docs/policy.md). The catalogue fills it from params.
 	Parameters []string `json:"parameters,omitempty"`
 
-	// check evaluates the rule; nil for none (never for a registered rule).
+	// check evaluates the rule; never nil for a registered rule.
 	check checkFunc
-	// defaults sets the rule's default parameters on s.
-	defaults func(s *settings)
+	// params are the rule's policy parameters, declared in its file.
+	params []paramSpec
+	// covers is, for a coverage rule of an account, the account status it
+	// reports.
+	covers inventory.AccountStatus
+}
+
+// param returns the rule's parameter with the policy key key.
+func (r *Rule) param(key string) (paramSpec, bool) {
+	for _, p := range r.params {
+		if p.Key() == key {
+			return p, true
+		}
+	}
+	return nil, false
 }
 
 // verdict is the outcome of one check.
@@ -76,7 +113,8 @@ func failed(msg string, ev map[string]string) result {
 
 // subject is what a check looks at. Account-level checks get account;
 // bucket-level checks get bucket; configuration-level checks get bucket and
-// config. settings are the rule's effective settings for that scope.
+// config. settings are the rule's effective settings for that scope: a
+// check reads its parameters with param.get(s.settings).
 type subject struct {
 	account  *inventory.AccountResult
 	bucket   *inventory.BucketResult
@@ -87,26 +125,46 @@ type subject struct {
 
 type checkFunc func(s subject) result
 
+// ruleList is the catalogue: one line per rule, each declared in its own
+// file (inv102_kms_key_not_approved.go declares kmsKeyNotApproved). Adding
+// a rule adds its line here.
+var ruleList = []*Rule{
+	&inventoryMissing,
+	&inventoryDisabled,
+	&inventoryPartialCoverage,
+	&destinationNotSSEKMS,
+	&kmsKeyNotApproved,
+	&destinationAccountMissing,
+	&destinationAccountNotApproved,
+	&destinationBucketNotApproved,
+	&formatNotApproved,
+	&scheduleTooInfrequent,
+	&versionsNotIncluded,
+	&optionalFieldsMissing,
+	&accountRoleUnavailable,
+	&accountBucketsUnlisted,
+	&bucketUnreadable,
+	&accountScanIncomplete,
+}
+
 var (
-	registry   []Rule
-	registryMu sync.Mutex
-	byID       map[string]int // index into sortedRules, built once
+	byID       map[string]int // index into sorted, built once
 	sortedOnce sync.Once
 	sorted     []Rule
 )
 
-// register adds a rule to the catalogue; rule files call it from init.
-func register(r Rule) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	registry = append(registry, r)
-}
-
 func catalogue() []Rule {
 	sortedOnce.Do(func() {
-		registryMu.Lock()
-		defer registryMu.Unlock()
-		sorted = slices.Clone(registry)
+		sorted = make([]Rule, 0, len(ruleList))
+		for _, r := range ruleList {
+			rule := *r
+			rule.Parameters = nil
+			for i, p := range rule.params {
+				p.bind(i)
+				rule.Parameters = append(rule.Parameters, p.Key())
+			}
+			sorted = append(sorted, rule)
+		}
 		slices.SortFunc(sorted, func(a, b Rule) int { return cmp.Compare(a.ID, b.ID) })
 		byID = make(map[string]int, len(sorted))
 		for i, r := range sorted {
@@ -121,23 +179,54 @@ func catalogue() []Rule {
 func All() []Rule {
 	rs := slices.Clone(catalogue())
 	for i := range rs {
-		rs[i].Links = slices.Clone(rs[i].Links)
-		rs[i].Parameters = slices.Clone(rs[i].Parameters)
+		rs[i] = rs[i].clone()
 	}
 	return rs
 }
 
 // Lookup returns the rule with the given ID.
 func Lookup(id string) (Rule, bool) {
-	rs := catalogue()
-	i, ok := byID[id]
-	if !ok {
+	i := index(id)
+	if i < 0 {
 		return Rule{}, false
 	}
-	r := rs[i]
+	return catalogue()[i].clone(), true
+}
+
+// IsCoverage reports whether id is a coverage rule (SCAN-nnn): a finding
+// of what the scan could not see, rather than of what it saw.
+func IsCoverage(id string) bool {
+	i := index(id)
+	return i >= 0 && catalogue()[i].Kind == KindCoverage
+}
+
+// AccountCoverage returns the coverage rule that reports an account whose
+// scan ended with status s; false for a complete account.
+func AccountCoverage(s inventory.AccountStatus) (Rule, bool) {
+	for _, r := range catalogue() {
+		if r.Kind == KindCoverage && r.Level == LevelAccount && r.covers == s {
+			return r.clone(), true
+		}
+	}
+	return Rule{}, false
+}
+
+// BucketCoverage returns the coverage rule that reports a bucket whose
+// inventory configurations could not be read.
+func BucketCoverage() (Rule, bool) {
+	for _, r := range catalogue() {
+		if r.Kind == KindCoverage && r.Level == LevelBucket {
+			return r.clone(), true
+		}
+	}
+	return Rule{}, false
+}
+
+// clone returns r with lists of its own.
+func (r Rule) clone() Rule {
 	r.Links = slices.Clone(r.Links)
 	r.Parameters = slices.Clone(r.Parameters)
-	return r, true
+	return r
 }
 
 // index returns the position of rule id in catalogue(), or -1.

@@ -6,17 +6,26 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/s3inv/scanner/internal/inventory"
 )
 
-var ruleIDRe = regexp.MustCompile(`^(INV|SCAN)-[0-9]{3}$`)
+var (
+	ruleIDRe   = regexp.MustCompile(`^(INV|SCAN)-[0-9]{3}$`)
+	paramKeyRe = regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`)
+)
 
 // TestRegistry checks the catalogue itself: IDs, texts, severities, levels,
-// links and parameters.
+// kinds, links and parameters.
 func TestRegistry(t *testing.T) {
 	all := All()
-	if len(all) != 16 {
-		t.Errorf("%d rules, want 16 (INV-001..003, INV-101..109, SCAN-001..004)", len(all))
+	if len(all) < 16 {
+		t.Errorf("%d rules, want at least 16 (INV-001..003, INV-101..109, SCAN-001..004)", len(all))
 	}
+	if len(all) != len(ruleList) {
+		t.Errorf("%d rules in the catalogue, %d in ruleList", len(all), len(ruleList))
+	}
+	covered := map[inventory.AccountStatus]string{}
 	ids := map[string]bool{}
 	names := map[string]bool{}
 	for i, r := range all {
@@ -48,6 +57,32 @@ func TestRegistry(t *testing.T) {
 			strings.HasPrefix(r.ID, "SCAN-") && r.Level != LevelAccount && r.Level != LevelBucket:
 			t.Errorf("%s: level %q does not fit its ID", r.ID, r.Level)
 		}
+		switch {
+		case strings.HasPrefix(r.ID, "INV-0") && r.Kind != KindBucket,
+			strings.HasPrefix(r.ID, "INV-1") && r.Kind != KindConfiguration && r.Kind != KindDestination,
+			strings.HasPrefix(r.ID, "SCAN-") && r.Kind != KindCoverage:
+			t.Errorf("%s: kind %q does not fit its ID", r.ID, r.Kind)
+		}
+		if r.Kind != KindCoverage && r.Level == LevelAccount {
+			t.Errorf("%s: an account-level rule that is not a coverage rule is never run", r.ID)
+		}
+		if reg := catalogue()[index(r.ID)]; r.Kind == KindCoverage && r.Level == LevelAccount {
+			if reg.covers == "" || reg.covers == inventory.AccountComplete {
+				t.Errorf("%s: an account coverage rule must cover a status other than COMPLETE, covers %q", r.ID, reg.covers)
+			}
+			if other, dup := covered[reg.covers]; dup {
+				t.Errorf("%s and %s both cover %s", other, r.ID, reg.covers)
+			}
+			covered[reg.covers] = r.ID
+			if got, ok := AccountCoverage(reg.covers); !ok || got.ID != r.ID {
+				t.Errorf("AccountCoverage(%s) = %s, %v; want %s", reg.covers, got.ID, ok, r.ID)
+			}
+		} else if reg.covers != "" {
+			t.Errorf("%s: covers %q, but only account coverage rules cover a status", r.ID, reg.covers)
+		}
+		if IsCoverage(r.ID) != (r.Kind == KindCoverage) {
+			t.Errorf("IsCoverage(%s) = %v for kind %s", r.ID, IsCoverage(r.ID), r.Kind)
+		}
 		if len(r.Links) == 0 {
 			t.Errorf("%s: no link to the AWS documentation", r.ID)
 		}
@@ -56,12 +91,21 @@ func TestRegistry(t *testing.T) {
 				t.Errorf("%s: link %q is not AWS documentation", r.ID, l)
 			}
 		}
-		for _, p := range r.Parameters {
-			if !slices.Contains(strings.Split(keysAt("rules.X.y"), ", "), p) {
-				t.Errorf("%s: parameter %q is not a key of the policy's rule settings", r.ID, p)
+		reg := catalogue()[index(r.ID)]
+		var keys []string
+		for i, p := range reg.params {
+			k := p.Key()
+			keys = append(keys, k)
+			if !paramKeyRe.MatchString(k) || k == "enabled" || k == "severity" || slices.Contains(keys[:i], k) {
+				t.Errorf("%s: parameter key %q: want a snake_case key of its own", r.ID, k)
+			}
+			if d := p.Doc(); d.Values == "" || d.Default == "" || d.Meaning == "" {
+				t.Errorf("%s: parameter %s lacks documentation: %+v", r.ID, k, d)
 			}
 		}
-		reg := catalogue()[index(r.ID)]
+		if !slices.Equal(keys, r.Parameters) {
+			t.Errorf("%s: Parameters %v, params %v", r.ID, r.Parameters, keys)
+		}
 		if reg.check == nil {
 			t.Errorf("%s: no check", r.ID)
 		}
@@ -73,6 +117,15 @@ func TestRegistry(t *testing.T) {
 	if _, ok := Lookup("INV-000"); ok {
 		t.Error("Lookup(INV-000) found a rule")
 	}
+	if IsCoverage("SCAN-999") || IsCoverage("") {
+		t.Error("IsCoverage of an unknown ID is true")
+	}
+	if r, ok := AccountCoverage(inventory.AccountComplete); ok {
+		t.Errorf("AccountCoverage(COMPLETE) = %s", r.ID)
+	}
+	if r, ok := BucketCoverage(); !ok || r.Kind != KindCoverage || r.Level != LevelBucket {
+		t.Errorf("BucketCoverage() = %+v, %v", r, ok)
+	}
 	// All returns copies.
 	all[0].Links[0] = "changed"
 	if All()[0].Links[0] == "changed" {
@@ -80,33 +133,37 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
-// TestRegistryProductCatalogue pins the IDs, names, default severities and
-// levels to the product's catalogue: IDs are permanent.
+// TestRegistryProductCatalogue pins the IDs, names, default severities,
+// levels and kinds to the product's catalogue: IDs are permanent. New rules
+// may follow; these never change.
 func TestRegistryProductCatalogue(t *testing.T) {
 	want := []string{
-		"INV-001 inventory-missing MEDIUM bucket",
-		"INV-002 inventory-disabled MEDIUM bucket",
-		"INV-003 inventory-partial-coverage LOW bucket",
-		"INV-101 destination-not-sse-kms HIGH config",
-		"INV-102 kms-key-not-approved HIGH config",
-		"INV-103 destination-account-missing HIGH config",
-		"INV-104 destination-account-not-approved CRITICAL config",
-		"INV-105 destination-bucket-not-approved HIGH config",
-		"INV-106 format-not-approved LOW config",
-		"INV-107 schedule-too-infrequent LOW config",
-		"INV-108 versions-not-included LOW config",
-		"INV-109 optional-fields-missing LOW config",
-		"SCAN-001 account-role-unavailable HIGH account",
-		"SCAN-002 account-buckets-unlisted HIGH account",
-		"SCAN-003 bucket-unreadable MEDIUM bucket",
-		"SCAN-004 account-scan-incomplete MEDIUM account",
+		"INV-001 inventory-missing MEDIUM bucket bucket",
+		"INV-002 inventory-disabled MEDIUM bucket bucket",
+		"INV-003 inventory-partial-coverage LOW bucket bucket",
+		"INV-101 destination-not-sse-kms HIGH config configuration",
+		"INV-102 kms-key-not-approved HIGH config configuration",
+		"INV-103 destination-account-missing HIGH config configuration",
+		"INV-104 destination-account-not-approved CRITICAL config configuration",
+		"INV-105 destination-bucket-not-approved HIGH config configuration",
+		"INV-106 format-not-approved LOW config configuration",
+		"INV-107 schedule-too-infrequent LOW config configuration",
+		"INV-108 versions-not-included LOW config configuration",
+		"INV-109 optional-fields-missing LOW config configuration",
+		"SCAN-001 account-role-unavailable HIGH account coverage",
+		"SCAN-002 account-buckets-unlisted HIGH account coverage",
+		"SCAN-003 bucket-unreadable MEDIUM bucket coverage",
+		"SCAN-004 account-scan-incomplete MEDIUM account coverage",
 	}
-	var got []string
+	got := map[string]string{}
 	for _, r := range All() {
-		got = append(got, strings.Join([]string{r.ID, r.Name, r.Severity.String(), string(r.Level)}, " "))
+		got[r.ID] = strings.Join([]string{r.ID, r.Name, r.Severity.String(), string(r.Level), string(r.Kind)}, " ")
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("catalogue:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	for _, w := range want {
+		id, _, _ := strings.Cut(w, " ")
+		if got[id] != w {
+			t.Errorf("catalogue: %q, want %q", got[id], w)
+		}
 	}
 }
 
@@ -120,7 +177,7 @@ func TestRuleJSON(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	for k, v := range map[string]any{"id": "INV-102", "name": "kms-key-not-approved", "severity": "HIGH", "level": "config"} {
+	for k, v := range map[string]any{"id": "INV-102", "name": "kms-key-not-approved", "severity": "HIGH", "level": "config", "kind": "configuration"} {
 		if m[k] != v {
 			t.Errorf("JSON %s = %v, want %v (%s)", k, m[k], v, b)
 		}

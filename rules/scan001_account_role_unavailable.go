@@ -2,24 +2,24 @@ package rules
 
 import "github.com/s3inv/scanner/internal/inventory"
 
-func init() {
-	register(Rule{
-		ID:        "SCAN-001",
-		Name:      "account-role-unavailable",
-		Title:     "The scanner could not assume the member role in the account",
-		Severity:  SeverityHigh,
-		Level:     LevelAccount,
-		FailsWhen: "the member role could not be assumed",
-		Rationale: "The account was not scanned at all: none of its buckets is known to be compliant. " +
-			"A missing or misconfigured member role hides the whole account.",
-		Remediation: "Deploy the member role (member-role.yaml) to the account, check its trust policy names the " +
-			"scanner's role and ExternalId, and that no SCP denies sts:AssumeRole.",
-		Links: []string{
-			"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html",
-			"https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html",
-		},
-		check: checkAccountRoleUnavailable,
-	})
+var accountRoleUnavailable = Rule{
+	ID:        "SCAN-001",
+	Name:      "account-role-unavailable",
+	Title:     "The scanner could not assume the member role in the account",
+	Severity:  SeverityHigh,
+	Level:     LevelAccount,
+	Kind:      KindCoverage,
+	covers:    inventory.AccountRoleUnavailable,
+	FailsWhen: "the member role could not be assumed",
+	Rationale: "The account was not scanned at all: none of its buckets is known to be compliant. " +
+		"A missing or misconfigured member role hides the whole account.",
+	Remediation: "Deploy the member role (member-role.yaml) to the account, check its trust policy names the " +
+		"scanner's role and ExternalId, and that no SCP denies sts:AssumeRole.",
+	Links: []string{
+		"https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_permissions-to-switch.html",
+		"https://docs.aws.amazon.com/STS/latest/APIReference/API_AssumeRole.html",
+	},
+	check: checkAccountRoleUnavailable,
 }
 
 func checkAccountRoleUnavailable(s subject) result {

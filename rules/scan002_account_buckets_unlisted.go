@@ -2,21 +2,21 @@ package rules
 
 import "github.com/s3inv/scanner/internal/inventory"
 
-func init() {
-	register(Rule{
-		ID:          "SCAN-002",
-		Name:        "account-buckets-unlisted",
-		Title:       "The scanner could not list the buckets of the account",
-		Severity:    SeverityHigh,
-		Level:       LevelAccount,
-		FailsWhen:   "ListBuckets failed for the account",
-		Rationale:   "Without the bucket list none of the account's buckets was checked; they are unknown, not compliant.",
-		Remediation: "Grant the member role s3:ListAllMyBuckets and check that no SCP or permissions boundary denies it.",
-		Links: []string{
-			"https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html",
-		},
-		check: checkAccountBucketsUnlisted,
-	})
+var accountBucketsUnlisted = Rule{
+	ID:          "SCAN-002",
+	Name:        "account-buckets-unlisted",
+	Title:       "The scanner could not list the buckets of the account",
+	Severity:    SeverityHigh,
+	Level:       LevelAccount,
+	Kind:        KindCoverage,
+	covers:      inventory.AccountBucketsUnlisted,
+	FailsWhen:   "ListBuckets failed for the account",
+	Rationale:   "Without the bucket list none of the account's buckets was checked; they are unknown, not compliant.",
+	Remediation: "Grant the member role s3:ListAllMyBuckets and check that no SCP or permissions boundary denies it.",
+	Links: []string{
+		"https://docs.aws.amazon.com/AmazonS3/latest/API/API_ListBuckets.html",
+	},
+	check: checkAccountBucketsUnlisted,
 }
 
 func checkAccountBucketsUnlisted(s subject) result {

@@ -10,49 +10,25 @@ import (
 
 // settings are the effective settings of one rule in one scope: the
 // registry's defaults, then the policy's rules block, then the overrides
-// that match the scope.
+// that match the scope. enabled and severity are resolved; parameters are
+// resolved when a check reads them (param.get).
 type settings struct {
 	enabled  bool
 	severity Severity
-	// approved_kms_keys (INV-102): key ARNs; nil = the rule does not apply.
-	kmsKeys []string
-	// approved_accounts (INV-104): account IDs; nil = the organization.
-	accounts []string
-	// approved_buckets (INV-105): bucket ARN globs; nil = does not apply.
-	buckets []string
-	// formats (INV-106): the approved formats.
-	formats []string
-	// frequency (INV-107): the least frequent schedule accepted.
-	frequency string
-	// versions (INV-108): the versions a report must include at least.
-	versions string
-	// required_fields (INV-109): optional fields every report must list.
-	fields []string
+	// params are the rules block's values (defaults included), indexed
+	// like the rule's params.
+	params []any
+	// rule is the rule's index in catalogue(), its key in the overrides.
+	rule int
+	// matched are the overrides that apply to the scope, least specific
+	// first.
+	matched []*override
 }
 
 // orgView is what INV-104 needs to know about the organization.
 type orgView struct {
 	fromOrganizations bool
 	members           map[string]bool
-}
-
-// The enum values of the policy parameters, canonical spelling.
-var (
-	formatValues    = []string{"CSV", "ORC", "Parquet"}
-	frequencyValues = []string{"Daily", "Weekly"}
-	versionValues   = []string{"All", "Current"}
-)
-
-// knownOptionalFields are the OptionalFields values known to
-// aws-sdk-go-v2/service/s3 v1.114.10. Others are accepted when they look
-// like field names, because AWS adds fields every few months.
-var knownOptionalFields = []string{
-	"Size", "LastModifiedDate", "StorageClass", "ETag", "IsMultipartUploaded",
-	"ReplicationStatus", "EncryptionStatus", "ObjectLockRetainUntilDate",
-	"ObjectLockMode", "ObjectLockLegalHoldStatus", "ObjectLockEventHoldStatus",
-	"ObjectLockEventHoldDuration", "IntelligentTieringAccessTier",
-	"BucketKeyStatus", "ChecksumAlgorithm", "ObjectAccessControlList",
-	"ObjectOwner", "LifecycleExpirationDate", "IntelligentTieringReferenceDate",
 }
 
 // canonical returns the value of want that equals v ignoring case.

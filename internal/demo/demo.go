@@ -7,8 +7,9 @@
 // and a waived finding.
 //
 // Every bucket is built from a named profile that declares the rules it
-// breaks, so Expect can state the scan's outcome independently of the
-// rules package: the demo's test compares the two.
+// breaks, by their names, so Expect can state the scan's outcome without
+// running the rules: the demo's test compares the two. Expect asks the rule
+// catalogue only for the IDs of those names and of the coverage rules.
 package demo
 
 import (
@@ -21,6 +22,8 @@ import (
 	"time"
 
 	"github.com/s3inv/scanner/internal/awssim"
+	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/rules"
 )
 
 // The organization's fixed identities.
@@ -32,12 +35,12 @@ const (
 	Management    = "100000000001"
 	Security      = "100000000010" // receives every inventory report
 	DataLake      = "100000000032" // holds the waived bucket and the 120-configuration bucket
-	RoleMissing   = "100000000053" // its member role was never deployed: SCAN-001
-	Unlisted      = "100000000054" // an SCP denies ListAllMyBuckets: SCAN-002
+	RoleMissing   = "100000000053" // its member role was never deployed: role unavailable
+	Unlisted      = "100000000054" // an SCP denies ListAllMyBuckets: buckets unlisted
 	Suspended     = "100000000060" // not ACTIVE: not scanned
 	ProductionOU  = "ou-demo-prod0001"
 	SandboxOU     = "ou-demo-sandbox1"
-	UnreadableBkt = "web-prod-legacy-assets" // a bucket policy denies the scanner: SCAN-003
+	UnreadableBkt = "web-prod-legacy-assets" // a bucket policy denies the scanner: unreadable
 	ManyConfigs   = "datalake-prod-raw-events"
 	outsideOrg    = "999988887777" // a partner account outside the organization
 )
@@ -159,6 +162,22 @@ type Expectation struct {
 // Expect returns the outcome the profiles of the demo's buckets declare.
 func Expect() Expectation {
 	e := Expectation{ByRule: map[string]int{}}
+	ids := map[string]string{} // rule name → ID
+	for _, r := range rules.All() {
+		ids[r.Name] = r.ID
+	}
+	id := func(name string) string {
+		if ids[name] == "" {
+			panic("demo: no rule named " + name) // the profiles are fixed: the demo's tests cover them
+		}
+		return ids[name]
+	}
+	coverage := func(r rules.Rule, ok bool) string {
+		if !ok {
+			panic("demo: no coverage rule")
+		}
+		return r.ID
+	}
 	seen := map[string]bool{}
 	for _, b := range layout() {
 		if b.acct.id == RoleMissing || b.acct.id == Unlisted {
@@ -167,13 +186,13 @@ func Expect() Expectation {
 		seen[b.acct.id] = true
 		e.Buckets++
 		if b.name == UnreadableBkt {
-			e.ByRule["SCAN-003"]++
+			e.ByRule[coverage(rules.BucketCoverage())]++
 			continue
 		}
 		bk := b.bucket()
 		e.Configs += len(bk.Inventory) + bk.Generated
-		for _, id := range b.expect() {
-			e.ByRule[id]++
+		for _, name := range b.expect() {
+			e.ByRule[id(name)]++
 		}
 		if b.waived() {
 			e.Waived++
@@ -181,8 +200,8 @@ func Expect() Expectation {
 	}
 	e.AccountsComplete = len(seen)
 	e.AccountsFailed = 2
-	e.ByRule["SCAN-001"]++
-	e.ByRule["SCAN-002"]++
+	e.ByRule[coverage(rules.AccountCoverage(inventory.AccountRoleUnavailable))]++
+	e.ByRule[coverage(rules.AccountCoverage(inventory.AccountBucketsUnlisted))]++
 	return e
 }
 

@@ -12,8 +12,10 @@ import (
 type profile struct {
 	name    string
 	configs func(p placed) []awssim.InventoryConfig
-	// breaks lists the rules the bucket fails anywhere; prodOnly those it
+	// breaks names the rules the bucket fails anywhere; prodOnly those it
 	// fails only in the Production OU (where every version is required).
+	// Rules are named by their permanent names (scanner rules), so the
+	// demo states what it expects without repeating the rule IDs.
 	breaks, prodOnly []string
 }
 
@@ -50,42 +52,42 @@ var (
 	good = &profile{name: "compliant", configs: one(func(*awssim.InventoryConfig, placed) {})}
 
 	profiles = []*profile{
-		{name: "missing", breaks: []string{"INV-001"},
+		{name: "missing", breaks: []string{"inventory-missing"},
 			configs: func(placed) []awssim.InventoryConfig { return nil }},
-		{name: "disabled", breaks: []string{"INV-002"},
+		{name: "disabled", breaks: []string{"inventory-disabled"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.ID, c.Enabled = "paused", false })},
-		{name: "partial", breaks: []string{"INV-003"},
+		{name: "partial", breaks: []string{"inventory-partial-coverage"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.ID, c.FilterPrefix = "images-only", "images/" })},
-		{name: "sse-s3", breaks: []string{"INV-101"},
+		{name: "sse-s3", breaks: []string{"destination-not-sse-kms"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) {
 				c.Destination.Encryption, c.Destination.KMSKeyID = "SSE-S3", ""
 			})},
-		{name: "unencrypted", breaks: []string{"INV-101"},
+		{name: "unencrypted", breaks: []string{"destination-not-sse-kms"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Destination.Encryption, c.Destination.KMSKeyID = "", "" })},
-		{name: "own-kms-key", breaks: []string{"INV-102"},
+		{name: "own-kms-key", breaks: []string{"kms-key-not-approved"},
 			configs: one(func(c *awssim.InventoryConfig, p placed) {
 				c.Destination.KMSKeyID = fmt.Sprintf("arn:aws:kms:%s:%s:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", p.region, p.acct.id)
 			})},
-		{name: "no-account-id", breaks: []string{"INV-103"},
+		{name: "no-account-id", breaks: []string{"destination-account-missing"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Destination.AccountID = "" })},
-		{name: "partner-destination", breaks: []string{"INV-104", "INV-105"},
+		{name: "partner-destination", breaks: []string{"destination-account-not-approved", "destination-bucket-not-approved"},
 			configs: one(func(c *awssim.InventoryConfig, p placed) {
 				c.ID = "partner-feed"
 				c.Destination.AccountID, c.Destination.Bucket = outsideOrg, "arn:aws:s3:::partner-inventory-drop-"+p.region
 			})},
-		{name: "local-destination", breaks: []string{"INV-104", "INV-105"},
+		{name: "local-destination", breaks: []string{"destination-account-not-approved", "destination-bucket-not-approved"},
 			configs: one(func(c *awssim.InventoryConfig, p placed) {
 				c.Destination.AccountID, c.Destination.Bucket = p.acct.id, "arn:aws:s3:::"+p.acct.name+"-inventory-"+p.region
 			})},
-		{name: "csv-weekly", breaks: []string{"INV-106", "INV-107"},
+		{name: "csv-weekly", breaks: []string{"format-not-approved", "schedule-too-infrequent"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) {
 				c.ID, c.Destination.Format, c.Frequency = "weekly-csv", "CSV", "Weekly"
 			})},
-		{name: "current-versions", prodOnly: []string{"INV-108"},
+		{name: "current-versions", prodOnly: []string{"versions-not-included"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Versions = "Current" })},
-		{name: "few-fields", breaks: []string{"INV-109"},
+		{name: "few-fields", breaks: []string{"optional-fields-missing"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.OptionalFields = []string{"Size", "LastModifiedDate"} })},
-		{name: "everything-wrong", breaks: []string{"INV-101", "INV-103", "INV-106", "INV-107", "INV-109"}, prodOnly: []string{"INV-108"},
+		{name: "everything-wrong", breaks: []string{"destination-not-sse-kms", "destination-account-missing", "format-not-approved", "schedule-too-infrequent", "optional-fields-missing"}, prodOnly: []string{"versions-not-included"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) {
 				c.ID = "legacy"
 				c.Destination = awssim.Destination{Bucket: c.Destination.Bucket, Format: "CSV"}
@@ -123,15 +125,15 @@ func (p placed) bucket() awssim.Bucket {
 	return awssim.Bucket{Name: p.name, Region: p.region, Inventory: p.profile.configs(p), Generated: p.generated}
 }
 
-// expect lists the rules the bucket breaks under the demo policy.
+// expect names the rules the bucket breaks under the demo policy.
 func (p placed) expect() []string {
 	var out []string
-	for _, id := range p.profile.breaks {
+	for _, name := range p.profile.breaks {
 		switch {
-		case p.acct.ou == SandboxOU && (id == "INV-001" || id == "INV-002"):
-		case id == "INV-001" && p.name == scratchBucket:
+		case p.acct.ou == SandboxOU && (name == "inventory-missing" || name == "inventory-disabled"):
+		case name == "inventory-missing" && p.name == scratchBucket:
 		default:
-			out = append(out, id)
+			out = append(out, name)
 		}
 	}
 	if p.acct.ou == ProductionOU {
