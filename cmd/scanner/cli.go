@@ -218,7 +218,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(exitUsage, err)
 	}
-	for _, n := range pipeline.PolicyNotices(policy, time.Now()) {
+	for _, n := range policy.Notices(time.Now()) {
 		fmt.Fprintf(stderr, "scanner scan: warning: %s\n", n)
 	}
 

@@ -87,7 +87,7 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (summary.Sum
 		log.ErrorContext(ctx, "rejected event", "error", err.Error())
 		return summary.Summary{}, err
 	}
-	for _, n := range pipeline.PolicyNotices(f.run.Policy, time.Now()) {
+	for _, n := range f.run.Policy.Notices(time.Now()) {
 		log.WarnContext(ctx, "policy", "notice", n)
 	}
 	s := f.run

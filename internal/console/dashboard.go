@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
@@ -87,7 +88,13 @@ func (d Dashboard) Write(w io.Writer) error {
 		}
 		tw.Flush()
 		if more := s.AccountsFailed + s.AccountsIncomplete - len(s.Failed); more > 0 {
-			fmt.Fprintf(&b, "  … and %d more: see the SCAN-001, SCAN-002 and SCAN-004 findings (scanner findings -rule SCAN-004)\n", more)
+			var ids []string
+			for _, st := range []inventory.AccountStatus{inventory.AccountRoleUnavailable, inventory.AccountBucketsUnlisted, inventory.AccountIncomplete} {
+				if r, ok := rules.AccountCoverage(st); ok {
+					ids = append(ids, r.ID)
+				}
+			}
+			fmt.Fprintf(&b, "  … and %d more: see their %s findings (scanner findings --rule ID)\n", more, strings.Join(ids, ", "))
 		}
 	}
 	if len(d.Queries) > 0 {

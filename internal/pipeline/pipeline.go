@@ -181,17 +181,6 @@ func noAccountScanned(n int, sum summary.Summary) error {
 	return fmt.Errorf("%w (%d in scope%s)", ErrNoAccountScanned, n, why)
 }
 
-// PolicyNotices are the policy's warnings and the waivers that have
-// expired at now, one line each, for the caller to log or print.
-func PolicyNotices(p *rules.Policy, now time.Time) []string {
-	out := p.Warnings()
-	for _, w := range p.ExpiredWaivers(now) {
-		out = append(out, fmt.Sprintf("the waiver of %s for account %s, buckets %q, expired on %s: its findings are open again",
-			w.Rule, w.Account, w.Bucket, w.Expires))
-	}
-	return out
-}
-
 // discover returns the accounts to scan.
 func discover(ctx context.Context, s Settings) (inventory.Org, error) {
 	var (

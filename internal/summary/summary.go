@@ -9,7 +9,6 @@ package summary
 import (
 	"cmp"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/s3inv/scanner/internal/inventory"
@@ -57,12 +56,12 @@ func (s Summary) Findings() int {
 // Open is the number of open (not waived) findings the run produced.
 func (s Summary) Open() int { return s.Findings() - s.Waived }
 
-// Coverage is the number of coverage findings (SCAN-*): what the run
-// could not see.
+// Coverage is the number of coverage findings (rules of KindCoverage):
+// what the run could not see.
 func (s Summary) Coverage() int {
 	n := 0
 	for id, c := range s.ByRule {
-		if strings.HasPrefix(id, "SCAN-") {
+		if rules.IsCoverage(id) {
 			n += c
 		}
 	}
