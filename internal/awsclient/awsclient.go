@@ -75,7 +75,9 @@ func WithLoadOptions(fns ...func(*awsconfig.LoadOptions) error) Option {
 }
 
 // Load loads the SDK's standard configuration with the scanner's HTTP
-// client and retryer. A configuration without a region is ErrNoRegion.
+// client and retryer (which replaces any retryer of the load options:
+// tune it with WithRetry). A configuration without a region is
+// ErrNoRegion.
 func Load(ctx context.Context, opts ...Option) (aws.Config, error) {
 	s := settings{maxInFlight: DefaultMaxInFlight, responseTimeout: DefaultResponseTimeout}
 	for _, o := range opts {
@@ -84,10 +86,8 @@ func Load(ctx context.Context, opts ...Option) (aws.Config, error) {
 	if s.maxInFlight < 1 {
 		return aws.Config{}, fmt.Errorf("requests in flight %d: want 1 or more", s.maxInFlight)
 	}
-	retryOpts := s.retry
 	load := append([]func(*awsconfig.LoadOptions) error{
 		awsconfig.WithHTTPClient(NewHTTPClient(s.maxInFlight, s.responseTimeout)),
-		awsconfig.WithRetryer(func() aws.Retryer { return NewRetryer(retryOpts) }),
 	}, s.load...)
 	cfg, err := awsconfig.LoadDefaultConfig(ctx, load...)
 	if err != nil {
@@ -96,6 +96,13 @@ func Load(ctx context.Context, opts ...Option) (aws.Config, error) {
 	if cfg.Region == "" {
 		return aws.Config{}, ErrNoRegion
 	}
+	// Set after loading: the SDK reads AWS_MAX_ATTEMPTS only when no
+	// retryer is given, and it is honoured here.
+	retryOpts := s.retry
+	if retryOpts.MaxAttempts == 0 {
+		retryOpts.MaxAttempts = cfg.RetryMaxAttempts
+	}
+	cfg.Retryer = func() aws.Retryer { return NewRetryer(retryOpts) }
 	return cfg, nil
 }
 
