@@ -25,7 +25,8 @@
 //
 // Nothing fails silently. A role that cannot be assumed closes the account
 // as ROLE_UNAVAILABLE (SCAN-001); a failed ListBuckets as BUCKETS_UNLISTED
-// (SCAN-002); a bucket whose configurations cannot be read is delivered with
+// (SCAN-002), unless AWS was the trouble (throttling, 5xx answers or
+// failed connections that outlasted every retry: INCOMPLETE, SCAN-004); a bucket whose configurations cannot be read is delivered with
 // a Failure (SCAN-003) and named in AccountResult.Unreadable; an account cut
 // short by the deadline, or left throttled after every round, is
 // INCOMPLETE (SCAN-004). One account's failure never stops the others.

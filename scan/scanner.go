@@ -256,7 +256,9 @@ func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 // Throttling that outlasts the SDK's retries is tried again, up to
 // ThrottleRounds times with a growing back-off: AssumeRole and ListBuckets
 // in place (a throttled account is INCOMPLETE with the code Throttled,
-// never ROLE_UNAVAILABLE or BUCKETS_UNLISTED), buckets by putting them
+// never ROLE_UNAVAILABLE or BUCKETS_UNLISTED, and so is one whose role or
+// listing met 5xx answers or failed connections past the SDK's retries),
+// buckets by putting them
 // back in the account's queue, read again once the account's other reads
 // are done (a bucket throttled every round is delivered unreadable, code
 // Throttled).
@@ -286,7 +288,7 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 		switch awserr.Classify(err) {
 		case awserr.Canceled:
 			return inventory.AccountIncomplete, deadlineFailure
-		case awserr.Throttled:
+		case awserr.Throttled, awserr.Transient: // AWS's trouble, not the role's
 			return inventory.AccountIncomplete, failure(err)
 		}
 		return inventory.AccountRoleUnavailable, failure(err)
@@ -333,7 +335,7 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 			switch awserr.Classify(err) {
 			case awserr.Canceled:
 				return inventory.AccountIncomplete, deadlineFailure
-			case awserr.Throttled:
+			case awserr.Throttled, awserr.Transient:
 				return inventory.AccountIncomplete, failure(fmt.Errorf("list buckets of %s: %w", acct.ID, err))
 			}
 			return inventory.AccountBucketsUnlisted, failure(fmt.Errorf("list buckets of %s: %w", acct.ID, err))
