@@ -116,15 +116,24 @@ func StaticAccounts(ids []string) (inventory.Org, error) {
 // ListAccounts and learns each account's place in the OU tree (ListRoots,
 // ListOrganizationalUnitsForParent, ListAccountsForParent). Only ACTIVE
 // accounts that pass the filter are targets; every account listed, in any
-// state, is a member (an approved report destination for INV-104).
+// state, is a member (an approved report destination for INV-104). A
+// listing that repeats a continuation token or never ends fails the
+// discovery (ErrPagination): a partial list of accounts is never taken
+// for the organization. Every listed account that is not a target is in
+// Org.OutOfScope with its State, or OutOfScopeExcluded when the filter
+// left it out.
 func OrganizationAccounts(ctx context.Context, api OrganizationsAPI, f Filter) (inventory.Org, error) {
 	if err := f.Validate(); err != nil {
 		return inventory.Org{}, err
 	}
 	var all []orgtypes.Account
 	p := organizations.NewListAccountsPaginator(api, &organizations.ListAccountsInput{MaxResults: aws.Int32(20)})
+	guard := newPageGuard("list accounts", maxOrganizationsPages)
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
+		if err == nil {
+			err = guard.next(aws.ToString(page.NextToken))
+		}
 		if err != nil {
 			return inventory.Org{}, fmt.Errorf("list accounts: %w", err)
 		}
@@ -134,15 +143,17 @@ func OrganizationAccounts(ctx context.Context, api OrganizationsAPI, f Filter) (
 	if err != nil {
 		return inventory.Org{}, err
 	}
-	org := inventory.Org{FromOrganizations: true, Members: make(map[string]bool, len(all))}
+	org := inventory.Org{FromOrganizations: true, Members: make(map[string]bool, len(all)), OutOfScope: map[string]string{}}
 	for _, a := range all {
 		id := aws.ToString(a.Id)
 		org.Members[id] = true
 		if a.State != orgtypes.AccountStateActive {
+			org.OutOfScope[id] = string(a.State)
 			continue
 		}
 		ancestors := parents.ancestors(id)
 		if !f.selects(id, ancestors) {
+			org.OutOfScope[id] = inventory.OutOfScopeExcluded
 			continue
 		}
 		acct := inventory.Account{ID: id, Name: aws.ToString(a.Name), State: string(a.State)}
@@ -173,8 +184,12 @@ func ouTree(ctx context.Context, api OrganizationsAPI) (parentMap, error) {
 	m := parentMap{}
 	var queue []string
 	rp := organizations.NewListRootsPaginator(api, &organizations.ListRootsInput{})
+	guard := newPageGuard("list roots", maxOrganizationsPages)
 	for rp.HasMorePages() {
 		page, err := rp.NextPage(ctx)
+		if err == nil {
+			err = guard.next(aws.ToString(page.NextToken))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("list roots: %w", err)
 		}
@@ -187,8 +202,12 @@ func ouTree(ctx context.Context, api OrganizationsAPI) (parentMap, error) {
 		queue = queue[1:]
 		op := organizations.NewListOrganizationalUnitsForParentPaginator(api,
 			&organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(parent), MaxResults: aws.Int32(20)})
+		guard := newPageGuard("list organizational units of "+parent, maxOrganizationsPages)
 		for op.HasMorePages() {
 			page, err := op.NextPage(ctx)
+			if err == nil {
+				err = guard.next(aws.ToString(page.NextToken))
+			}
 			if err != nil {
 				return nil, fmt.Errorf("list organizational units of %s: %w", parent, err)
 			}
@@ -200,8 +219,12 @@ func ouTree(ctx context.Context, api OrganizationsAPI) (parentMap, error) {
 		}
 		ap := organizations.NewListAccountsForParentPaginator(api,
 			&organizations.ListAccountsForParentInput{ParentId: aws.String(parent), MaxResults: aws.Int32(20)})
+		guard = newPageGuard("list accounts of "+parent, maxOrganizationsPages)
 		for ap.HasMorePages() {
 			page, err := ap.NextPage(ctx)
+			if err == nil {
+				err = guard.next(aws.ToString(page.NextToken))
+			}
 			if err != nil {
 				return nil, fmt.Errorf("list accounts of %s: %w", parent, err)
 			}

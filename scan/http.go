@@ -1,9 +1,9 @@
 package scan
 
 import (
-	"net/http"
-
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+
+	"github.com/s3inv/scanner/internal/awsclient"
 )
 
 // MaxInFlight is the most AWS requests a Scanner with these options keeps
@@ -20,10 +20,9 @@ func (o Options) MaxInFlight() int {
 // (plus a little headroom for Organizations and the findings sink), so no
 // request waits for, or re-dials, a connection. Pass it to
 // config.WithHTTPClient.
+//
+// Deprecated: awsclient.Load(ctx, awsclient.WithMaxInFlight(o.MaxInFlight()))
+// builds the whole configuration, this client included.
 func NewHTTPClient(o Options) *awshttp.BuildableClient {
-	conns := o.MaxInFlight() + 8
-	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = conns
-		t.MaxIdleConnsPerHost = conns
-	})
+	return awsclient.NewHTTPClient(o.MaxInFlight(), awsclient.DefaultResponseTimeout)
 }

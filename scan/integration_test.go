@@ -182,6 +182,10 @@ func TestScanOrganization(t *testing.T) {
 	if !slices.Equal(ids, want) {
 		t.Fatalf("targets %v; want %v", ids, want)
 	}
+	wantOut := map[string]string{"100000000005": "SUSPENDED", "100000000006": inventory.OutOfScopeExcluded}
+	if fmt.Sprint(org.OutOfScope) != fmt.Sprint(wantOut) {
+		t.Errorf("out of scope %v; want %v", org.OutOfScope, wantOut)
+	}
 	if org.Targets[2].OUID != ouPayments || org.Targets[0].OUID != "r-it01" || org.Targets[2].Name != "payments" {
 		t.Errorf("payments account %+v; want OU %s", org.Targets[2], ouPayments)
 	}

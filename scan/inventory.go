@@ -13,29 +13,15 @@ import (
 	"github.com/s3inv/scanner/internal/inventory"
 )
 
-// maxInventoryPages bounds the continuation-token loop. S3 allows 1,000
-// configurations per bucket at 100 a page, so a real bucket never needs
-// more than 10 pages; a server that keeps sending fresh tokens is
-// misbehaving.
-const maxInventoryPages = 100
-
-// ErrPagination reports a ListBucketInventoryConfigurations response that
-// cannot be followed: truncated without a token, a repeated token, or too
-// many pages.
-var ErrPagination = errors.New("invalid pagination")
-
 // listInventory returns every inventory configuration of a bucket,
 // following NextContinuationToken until IsTruncated is false. It is the one
-// place that owns this loop: the SDK has no paginator for the call.
+// place that owns this loop: the SDK has no paginator for the call. A page
+// truncated without a token, a repeated token or more than
+// maxInventoryPages pages is ErrPagination.
 func listInventory(ctx context.Context, api S3API, in s3.ListBucketInventoryConfigurationsInput, optFns ...func(*s3.Options)) ([]s3types.InventoryConfiguration, error) {
-	var (
-		all  []s3types.InventoryConfiguration
-		seen = map[string]bool{}
-	)
-	for page := 0; ; page++ {
-		if page == maxInventoryPages {
-			return nil, fmt.Errorf("%w: more than %d pages", ErrPagination, maxInventoryPages)
-		}
+	var all []s3types.InventoryConfiguration
+	guard := newPageGuard("list inventory configurations of "+aws.ToString(in.Bucket), maxInventoryPages)
+	for {
 		out, err := api.ListBucketInventoryConfigurations(ctx, &in, optFns...)
 		if err != nil {
 			return nil, err
@@ -45,13 +31,12 @@ func listInventory(ctx context.Context, api S3API, in s3.ListBucketInventoryConf
 			return all, nil
 		}
 		next := aws.ToString(out.NextContinuationToken)
-		switch {
-		case next == "":
-			return nil, fmt.Errorf("%w: page %d is truncated but has no continuation token", ErrPagination, page+1)
-		case seen[next]:
-			return nil, fmt.Errorf("%w: continuation token %q repeated on page %d", ErrPagination, next, page+1)
+		if next == "" {
+			return nil, fmt.Errorf("%w: page %d is truncated but has no continuation token", ErrPagination, guard.pages+1)
 		}
-		seen[next] = true
+		if err := guard.next(next); err != nil {
+			return nil, err
+		}
 		in.ContinuationToken = aws.String(next)
 	}
 }
@@ -93,18 +78,25 @@ func readBucket(ctx context.Context, api S3API, acct inventory.Account, b invent
 	return res, nil
 }
 
-// failure turns an error into the Failure recorded in results.
+// failure turns an error into the Failure recorded in results. A throttle
+// that outlasted every retry is "Throttled" whatever the service called
+// it; the message names the service's code.
 func failure(err error) *inventory.Failure {
-	code := awserr.Code(err)
+	code, msg := awserr.Code(err), awserr.Message(err)
 	switch {
 	case errors.Is(err, ErrPagination):
 		code = "InvalidPagination"
+	case awserr.Classify(err) == awserr.Throttled:
+		if code != "" && code != msg {
+			msg = code + ": " + msg
+		}
+		code = "Throttled"
 	case code == "" && awserr.Classify(err) == awserr.Canceled:
 		code = "Deadline"
 	case code == "":
 		code = "Error"
 	}
-	return &inventory.Failure{Code: code, Message: awserr.Message(err)}
+	return &inventory.Failure{Code: code, Message: msg}
 }
 
 // toConfig converts the SDK's configuration into plain data.

@@ -34,7 +34,8 @@ type Role struct {
 	ExternalID string
 	// SessionName names the sessions in the member accounts' CloudTrail.
 	SessionName string
-	// Partition of the role ARNs ("aws", "aws-cn", "aws-us-gov").
+	// Partition of the role ARNs ("aws", "aws-cn", "aws-us-gov", ...): the
+	// caller's own, from awsclient.Partition.
 	Partition string
 	// Duration of the credentials; 15 minutes when zero.
 	Duration time.Duration
@@ -80,8 +81,12 @@ func (r Role) ARN(accountID string) string {
 	}.String()
 }
 
-// PartitionOf returns the partition of a region: aws-cn for China,
-// aws-us-gov for GovCloud, aws otherwise.
+// PartitionOf guesses the partition of a region from its prefix: aws-cn
+// for China, aws-us-gov for GovCloud, aws otherwise.
+//
+// Deprecated: wrong for us-iso, us-isob, eusc and any partition to come.
+// Use awsclient.Partition, which reads the caller's ARN. Kept only until
+// the pipeline switches to it.
 func PartitionOf(region string) string {
 	switch {
 	case strings.HasPrefix(region, "cn-"):

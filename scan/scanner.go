@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -58,6 +59,17 @@ type Options struct {
 	BucketConcurrency int
 	// PageSize is the ListBuckets page size, 1–10,000 (default 1,000).
 	PageSize int
+	// ThrottleRounds is how many times throttled work is tried again after
+	// the SDK's own retries gave up (default 4): a throttled AssumeRole or
+	// ListBuckets page after a back-off, a throttled bucket put back in
+	// its account's queue. Only then is it a failure, with the code
+	// Throttled.
+	ThrottleRounds int
+	// ThrottleBackoff is the back-off before the first round (default
+	// 1 s); it doubles every round, with jitter, up to a minute. A
+	// re-queued bucket waits without holding a place in the request
+	// pool.
+	ThrottleBackoff time.Duration
 	// DeadlineMargin is kept free before the context's deadline: the scan
 	// stops calling AWS then, so results can still be written. Accounts
 	// not finished by then are INCOMPLETE.
@@ -77,6 +89,10 @@ func (o Options) Validate() error {
 		return fmt.Errorf("bucket concurrency %d: want 1 to 256", o.BucketConcurrency)
 	case o.PageSize < 0 || o.PageSize > 10000:
 		return fmt.Errorf("page size %d: want 1 to 10000", o.PageSize)
+	case o.ThrottleRounds < 0 || o.ThrottleRounds > 20:
+		return fmt.Errorf("throttle rounds %d: want 1 to 20", o.ThrottleRounds)
+	case o.ThrottleBackoff < 0:
+		return fmt.Errorf("throttle back-off %s: want a duration of 0 or more", o.ThrottleBackoff)
 	case o.DeadlineMargin < 0:
 		return fmt.Errorf("deadline margin %s: want a duration of 0 or more", o.DeadlineMargin)
 	}
@@ -92,6 +108,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PageSize == 0 {
 		o.PageSize = 1000
+	}
+	if o.ThrottleRounds == 0 {
+		o.ThrottleRounds = 4
+	}
+	if o.ThrottleBackoff == 0 {
+		o.ThrottleBackoff = time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -169,6 +191,23 @@ type accountScan struct {
 	res        inventory.AccountResult
 	incomplete *inventory.Failure // first reason the account is not finished
 	handlerErr error
+	throttled  []inventory.BucketResult // reads to put back in the queue
+}
+
+// requeue puts a throttled bucket back in the account's queue.
+func (a *accountScan) requeue(r inventory.BucketResult) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.throttled = append(a.throttled, r)
+}
+
+// takeRequeued empties the queue of throttled buckets.
+func (a *accountScan) takeRequeued() []inventory.BucketResult {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := a.throttled
+	a.throttled = nil
+	return out
 }
 
 func (a *accountScan) cutShort(f *inventory.Failure) {
@@ -213,72 +252,185 @@ func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 // walkAccount assumes the role, lists the buckets and reads each one. It
 // returns the account's status as far as AWS is concerned, once every read
 // it started has finished.
+//
+// Throttling that outlasts the SDK's retries is tried again, up to
+// ThrottleRounds times with a growing back-off: AssumeRole and ListBuckets
+// in place (a throttled account is INCOMPLETE with the code Throttled,
+// never ROLE_UNAVAILABLE or BUCKETS_UNLISTED, and so is one whose role or
+// listing met 5xx answers or failed connections past the SDK's retries),
+// buckets by putting them
+// back in the account's queue, read again once the account's other reads
+// are done (a bucket throttled every round is delivered unreadable, code
+// Throttled).
 func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, st *accountScan, pool *semaphore.Weighted, started func()) (inventory.AccountStatus, *inventory.Failure) {
 	// Deferred functions run last in, first out: the next account may
 	// start as soon as this one hands out no more buckets, and this one
 	// returns only when its reads are over (no goroutine outlives it).
 	var reads sync.WaitGroup // bounded by the pool: a read starts only with a place
 	defer reads.Wait()
-	defer started()
+	var startedOnce sync.Once
+	release := func() { startedOnce.Do(started) }
+	defer release()
 
 	// Every AWS call takes a place in the pool first; a failed Acquire
 	// means the AWS context is over.
-	if pool.Acquire(awsCtx, 1) != nil {
-		return inventory.AccountIncomplete, deadlineFailure
-	}
-	api, err := s.conn.Connect(awsCtx, acct)
-	pool.Release(1)
+	var api S3API
+	err := s.throttleRounds(awsCtx, func() error {
+		if err := pool.Acquire(awsCtx, 1); err != nil {
+			return err
+		}
+		defer pool.Release(1)
+		var err error
+		api, err = s.conn.Connect(awsCtx, acct)
+		return err
+	})
 	if err != nil {
-		if awserr.Classify(err) == awserr.Canceled {
+		switch awserr.Classify(err) {
+		case awserr.Canceled:
 			return inventory.AccountIncomplete, deadlineFailure
+		case awserr.Throttled, awserr.Transient: // AWS's trouble, not the role's
+			return inventory.AccountIncomplete, failure(err)
 		}
 		return inventory.AccountRoleUnavailable, failure(err)
+	}
+	pace := newPacer()
+	api = pacedS3{S3API: api, p: pace}
+
+	// dispatch hands a bucket to a reader once the account's pace and a
+	// place in the pool allow; the pace is waited for first, so a slowed
+	// account holds no place while it waits.
+	dispatch := func(b inventory.Bucket) {
+		if pace.wait(awsCtx, opInventory) != nil || pool.Acquire(awsCtx, 1) != nil {
+			st.cutShort(deadlineFailure)
+			return
+		}
+		reads.Go(func() {
+			defer pool.Release(1)
+			s.visitBucket(ctx, awsCtx, api, acct, b, h, st)
+		})
 	}
 
 	pages := s3.NewListBucketsPaginator(api,
 		&s3.ListBucketsInput{MaxBuckets: aws.Int32(int32(s.opts.PageSize))},
 		func(o *s3.ListBucketsPaginatorOptions) { o.Limit = int32(s.opts.PageSize) })
+	guard := newPageGuard("list buckets of "+acct.ID, maxBucketPages(s.opts.PageSize))
 	for pages.HasMorePages() {
-		if pool.Acquire(awsCtx, 1) != nil {
-			return inventory.AccountIncomplete, deadlineFailure
+		var page *s3.ListBucketsOutput
+		err := s.throttleRounds(awsCtx, func() error {
+			if err := pace.wait(awsCtx, opListBuckets); err != nil {
+				return err
+			}
+			if err := pool.Acquire(awsCtx, 1); err != nil {
+				return err
+			}
+			defer pool.Release(1)
+			var err error
+			page, err = pages.NextPage(awsCtx) // a failed page is asked again
+			return err
+		})
+		if err == nil {
+			err = guard.next(aws.ToString(page.ContinuationToken))
 		}
-		page, err := pages.NextPage(awsCtx)
-		pool.Release(1)
 		if err != nil {
-			if awserr.Classify(err) == awserr.Canceled {
+			switch awserr.Classify(err) {
+			case awserr.Canceled:
 				return inventory.AccountIncomplete, deadlineFailure
+			case awserr.Throttled, awserr.Transient:
+				return inventory.AccountIncomplete, failure(fmt.Errorf("list buckets of %s: %w", acct.ID, err))
 			}
 			return inventory.AccountBucketsUnlisted, failure(fmt.Errorf("list buckets of %s: %w", acct.ID, err))
 		}
 		for _, b := range page.Buckets {
 			st.res.Buckets++ // only this goroutine counts listed buckets
-			if pool.Acquire(awsCtx, 1) != nil {
-				st.cutShort(deadlineFailure)
-				continue // keep counting, dispatch nothing
+			dispatch(inventory.Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
+		}
+	}
+	release()
+
+	for round := 1; ; round++ {
+		reads.Wait()
+		again := st.takeRequeued()
+		if len(again) == 0 {
+			break
+		}
+		if round > s.opts.ThrottleRounds {
+			for _, r := range again {
+				s.deliver(ctx, acct, r, h, st)
 			}
-			bucket := inventory.Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)}
-			reads.Go(func() {
-				defer pool.Release(1)
-				s.visitBucket(ctx, awsCtx, api, acct, bucket, h, st)
-			})
+			break
+		}
+		s.opts.Logger.DebugContext(ctx, "buckets throttled, put back in the queue", "account", acct.ID, "buckets", len(again), "round", round)
+		if sleep(awsCtx, s.throttleBackoff(round)) != nil {
+			st.cutShort(deadlineFailure)
+			break
+		}
+		for _, r := range again {
+			dispatch(r.Bucket)
 		}
 	}
 	return inventory.AccountComplete, nil
 }
 
-// visitBucket reads one bucket and hands the result to h.
+// throttleRounds calls fn until it returns anything but a throttle, or
+// has been throttled ThrottleRounds+1 times, backing off in between.
+func (s *Scanner) throttleRounds(ctx context.Context, fn func() error) error {
+	for round := 1; ; round++ {
+		err := fn()
+		if err == nil || awserr.Classify(err) != awserr.Throttled || round > s.opts.ThrottleRounds {
+			return err
+		}
+		if err := sleep(ctx, s.throttleBackoff(round)); err != nil {
+			return err
+		}
+	}
+}
+
+// throttleBackoff is the back-off before round (1-based): ThrottleBackoff
+// doubled each round up to a minute, between half and all of it.
+func (s *Scanner) throttleBackoff(round int) time.Duration {
+	d := s.opts.ThrottleBackoff
+	for i := 1; i < round && d < time.Minute; i++ {
+		d *= 2
+	}
+	d = min(d, time.Minute)
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// visitBucket reads one bucket and hands the result to h; a throttled
+// read is put back in the account's queue instead.
 func (s *Scanner) visitBucket(ctx, awsCtx context.Context, api S3API, acct inventory.Account, b inventory.Bucket, h Handler, st *accountScan) {
 	if awsCtx.Err() != nil {
 		st.cutShort(deadlineFailure)
 		return
 	}
 	res, err := readBucket(awsCtx, api, acct, b)
-	if err != nil && awserr.Classify(err) == awserr.Canceled {
+	switch awserr.Classify(err) {
+	case awserr.Canceled:
 		st.cutShort(deadlineFailure) // not unreadable: not finished
 		return
+	case awserr.Throttled:
+		st.requeue(res)
+		return
 	}
-	if err != nil {
-		s.opts.Logger.WarnContext(ctx, "bucket unreadable", "account", acct.ID, "bucket", b.Name, "region", res.Bucket.Region,
+	s.deliver(ctx, acct, res, h, st)
+}
+
+// deliver hands a bucket's result to h and counts it.
+func (s *Scanner) deliver(ctx context.Context, acct inventory.Account, res inventory.BucketResult, h Handler, st *accountScan) {
+	if res.Failure != nil {
+		s.opts.Logger.WarnContext(ctx, "bucket unreadable", "account", acct.ID, "bucket", res.Bucket.Name, "region", res.Bucket.Region,
 			"code", res.Failure.Code, "error", res.Failure.Message)
 	}
 	herr := h.Bucket(ctx, res)
@@ -287,7 +439,7 @@ func (s *Scanner) visitBucket(ctx, awsCtx context.Context, api S3API, acct inven
 	defer st.mu.Unlock()
 	if herr != nil {
 		if st.handlerErr == nil {
-			st.handlerErr = fmt.Errorf("bucket %s/%s: %w", acct.ID, b.Name, herr)
+			st.handlerErr = fmt.Errorf("bucket %s/%s: %w", acct.ID, res.Bucket.Name, herr)
 		}
 		if st.incomplete == nil {
 			st.incomplete = &inventory.Failure{Code: "WriteFailed", Message: "findings could not be stored: " + herr.Error()}
@@ -297,6 +449,6 @@ func (s *Scanner) visitBucket(ctx, awsCtx context.Context, api S3API, acct inven
 	st.res.Visited++
 	st.res.Configs += len(res.Configs)
 	if res.Failure != nil {
-		st.res.Unreadable = append(st.res.Unreadable, b.Name)
+		st.res.Unreadable = append(st.res.Unreadable, res.Bucket.Name)
 	}
 }

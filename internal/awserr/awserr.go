@@ -26,9 +26,10 @@ const (
 	WrongRegion       // 301 PermanentRedirect or 400 AuthorizationHeaderMalformed
 	Throttled         // retried by the SDK; seen here only when retries ran out
 	Canceled          // the context was cancelled or its deadline passed
+	Transient         // a 5xx or a connection that failed: the service's trouble, not the caller's
 )
 
-var kindNames = [...]string{"Other", "AccessDenied", "NotFound", "WrongRegion", "Throttled", "Canceled"}
+var kindNames = [...]string{"Other", "AccessDenied", "NotFound", "WrongRegion", "Throttled", "Canceled", "Transient"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -83,6 +84,13 @@ func Classify(err error) Kind {
 		case 404:
 			return NotFound
 		}
+		if re.Response.StatusCode >= 500 {
+			return Transient
+		}
+	}
+	var send *smithyhttp.RequestSendError
+	if errors.As(err, &send) {
+		return Transient
 	}
 	return Other
 }

@@ -6,9 +6,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/s3inv/scanner/internal/awsclient"
 )
 
 // AWSConfig returns an SDK configuration that sends every service to the
@@ -29,14 +30,13 @@ func (s *Server) AWSConfig(ctx context.Context, region string, optFns ...func(*a
 	return cfg, nil
 }
 
-// FastRetries is a load option that keeps the SDK's standard retryer (the
-// same retryable codes, attempts and retry quota) with a 5 ms back-off, so
-// that tests of throttling bursts do not wait seconds.
+// FastRetries is a load option that installs the scanner's retryer
+// (awsclient.NewRetryer: the standard retryable errors, no retry quota)
+// with back-offs of a few milliseconds, so that tests of throttling and
+// 5xx bursts do not wait seconds.
 func FastRetries(o *awsconfig.LoadOptions) error {
 	o.Retryer = func() aws.Retryer {
-		return retry.NewStandard(func(so *retry.StandardOptions) {
-			so.Backoff = retry.NewExponentialJitterBackoff(5 * time.Millisecond)
-		})
+		return awsclient.NewRetryer(awsclient.RetryOptions{Backoff: time.Millisecond, ThrottleBackoff: 2 * time.Millisecond, MaxBackoff: 20 * time.Millisecond})
 	}
 	return nil
 }

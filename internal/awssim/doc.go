@@ -24,13 +24,22 @@
 // are the management credentials: they may call Organizations and STS, and
 // act as the management account in S3.
 //
-// A Fixture (YAML or Go structs) describes the organization, its OU tree,
-// accounts, member roles, buckets and inventory configurations, and the
-// faults to inject: AccessDenied, throttling bursts (SlowDown, Throttling,
-// TooManyRequestsException, N times then success), NoSuchBucket,
-// InternalError, and misbehaving inventory pagination. WithLatency adds a
-// round trip to every call. Server.Calls counts requests per operation
-// (retries included), safely under concurrency.
+// A Fixture (YAML or Go structs) describes the organization (its
+// partition, OU tree, accounts, member roles, buckets and inventory
+// configurations) and the faults to inject, each matched by operation,
+// account and bucket, always or N times: AccessDenied, throttling
+// (SlowDown, Throttling, TooManyRequestsException), NoSuchBucket, 500
+// InternalError and 503 ServiceUnavailable bursts, connection resets (the
+// connection closed without an answer), late answers (Delay), and
+// misbehaving pagination (a repeated continuation token in any listing,
+// an inventory page truncated without a token).
+//
+// Server-wide behaviour comes from options: WithLatency adds a round trip
+// to every call; WithThrottle throttles any call at random with a given
+// probability and seed; WithAccountRateLimit gives each account a token
+// bucket (requests per second and burst) shared by all its APIs, answered
+// with each service's own throttling error. Server.Calls counts requests
+// per operation (retries included), safely under concurrency.
 //
 //	srv, err := awssim.New(fx)
 //	defer srv.Close()

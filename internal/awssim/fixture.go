@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml"
 )
@@ -41,6 +42,10 @@ type Organization struct {
 	Role *Role `yaml:"role,omitempty"`
 	// Accounts of the organization, in any state.
 	Accounts []Account `yaml:"accounts"`
+	// Partition of every ARN the simulator answers (aws by default; also
+	// aws-cn, aws-us-gov, aws-iso, ...): GetCallerIdentity returns an ARN
+	// in it and AssumeRole refuses a role ARN of another partition.
+	Partition string `yaml:"partition,omitempty"`
 	// EmptyPages makes ListAccounts, ListAccountsForParent and
 	// ListOrganizationalUnitsForParent answer an empty page carrying a
 	// NextToken before every real page, as Organizations may.
@@ -123,8 +128,8 @@ type Destination struct {
 	KMSKeyID string `yaml:"kms_key_id,omitempty"`
 }
 
-// Fault makes matching calls fail (or misbehave). Empty match fields match
-// everything.
+// Fault makes matching calls fail, misbehave or answer late. Empty match
+// fields match everything.
 type Fault struct {
 	// Op is the operation name (AssumeRole, ListAccounts, ListBuckets,
 	// ListBucketInventoryConfigurations, ...); empty matches every one.
@@ -136,9 +141,16 @@ type Fault struct {
 	Bucket string `yaml:"bucket,omitempty"`
 	// Error is what happens: AccessDenied; Throttle (or SlowDown,
 	// Throttling, TooManyRequestsException: the throttling error of the
-	// service called); NoSuchBucket; InternalError;
-	// TruncatedWithoutToken and RepeatedToken (inventory pages only).
-	Error string `yaml:"error"`
+	// service called); NoSuchBucket; InternalError (500);
+	// ServiceUnavailable (503, not a throttle); ConnectionReset (the
+	// connection is closed without an answer); RepeatedToken (a listing
+	// whose continuation token comes back: ListBuckets, the inventory and
+	// the Organizations listings); TruncatedWithoutToken (inventory pages
+	// only). Empty with Delay set: the call is answered normally, late.
+	Error string `yaml:"error,omitempty"`
+	// Delay holds the answer back this long (the client may give up
+	// first), on top of WithLatency.
+	Delay time.Duration `yaml:"delay,omitempty"`
 	// Times is how many matching calls fail; 0 means all of them.
 	Times int `yaml:"times,omitempty"`
 }
@@ -149,16 +161,24 @@ const (
 	FaultThrottle              = "Throttle"
 	FaultNoSuchBucket          = "NoSuchBucket"
 	FaultInternalError         = "InternalError"
+	FaultServiceUnavailable    = "ServiceUnavailable"
+	FaultConnectionReset       = "ConnectionReset"
 	FaultTruncatedWithoutToken = "TruncatedWithoutToken"
 	FaultRepeatedToken         = "RepeatedToken"
 )
+
+// paginated are the operations a RepeatedToken fault applies to.
+var paginated = []string{"ListBuckets", "ListBucketInventoryConfigurations", "ListAccounts", "ListAccountsForParent", "ListOrganizationalUnitsForParent"}
+
+// Partitions the simulator can answer in.
+var Partitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
 
 // throttleAliases are other names of FaultThrottle (the throttling error
 // of the service called); Server.AddFault maps them to it.
 var throttleAliases = []string{"SlowDown", "Throttling", "TooManyRequestsException"}
 
 var faultErrors = append([]string{FaultAccessDenied, FaultThrottle, FaultNoSuchBucket, FaultInternalError,
-	FaultTruncatedWithoutToken, FaultRepeatedToken}, throttleAliases...)
+	FaultServiceUnavailable, FaultConnectionReset, FaultTruncatedWithoutToken, FaultRepeatedToken}, throttleAliases...)
 
 // Operations the simulator answers, as counted by Server.Calls.
 var Operations = []string{
@@ -238,6 +258,9 @@ func (fx *Fixture) Validate() error {
 	if len(o.Accounts) == 0 {
 		return fmt.Errorf("organization.accounts: empty; want at least one account")
 	}
+	if o.Partition != "" && !slices.Contains(Partitions, o.Partition) {
+		return fmt.Errorf("organization.partition %q: want one of %s", o.Partition, strings.Join(Partitions, ", "))
+	}
 	if o.ManagementAccount != "" && !accountIDRe.MatchString(o.ManagementAccount) {
 		return fmt.Errorf("organization.management_account %q: want a 12-digit account ID", o.ManagementAccount)
 	}
@@ -296,8 +319,13 @@ func (fx *Fixture) Validate() error {
 		if f.Op != "" && !slices.Contains(Operations, f.Op) {
 			return fmt.Errorf("%s.op %q: want one of %s", p, f.Op, strings.Join(Operations, ", "))
 		}
-		if !slices.Contains(faultErrors, f.Error) {
+		switch {
+		case f.Error == "" && f.Delay <= 0:
+			return fmt.Errorf("%s: neither error nor delay; want one of them", p)
+		case f.Error != "" && !slices.Contains(faultErrors, f.Error):
 			return fmt.Errorf("%s.error %q: want one of %s", p, f.Error, strings.Join(faultErrors, ", "))
+		case f.Delay < 0:
+			return fmt.Errorf("%s.delay %s: want a duration of 0 or more", p, f.Delay)
 		}
 		if f.Times < 0 {
 			return fmt.Errorf("%s.times %d: want 0 (always) or more", p, f.Times)

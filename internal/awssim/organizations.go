@@ -37,6 +37,8 @@ func jsonFault(w http.ResponseWriter, f *Fault) {
 	switch f.Error {
 	case FaultAccessDenied:
 		writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", "awssim: injected: you don't have permissions to access this resource")
+	case FaultServiceUnavailable:
+		writeJSONError(w, http.StatusServiceUnavailable, "ServiceException", "awssim: injected: the service is unavailable")
 	case FaultThrottle:
 		writeJSONError(w, http.StatusBadRequest, "TooManyRequestsException", "AWS Organizations can't complete your request because another request is already in progress. Try again later.")
 	default:
@@ -63,11 +65,11 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, c ca
 		writeJSONError(w, http.StatusBadRequest, "UnrecognizedClientException", authMsg)
 		return
 	}
-	f, alive := s.begin(r.Context(), op, c.account, "")
+	f, alive := s.begin(w, r, op, c.account, "")
 	if !alive {
 		return
 	}
-	if f != nil {
+	if f != nil && f.Error != FaultRepeatedToken {
 		jsonFault(w, f)
 		return
 	}
@@ -97,22 +99,22 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, c ca
 	case "DescribeOrganization":
 		m := s.byID[s.mgmtAccount]
 		writeJSON(w, http.StatusOK, map[string]any{"Organization": map[string]any{
-			"Id": s.org.ID, "Arn": fmt.Sprintf("arn:aws:organizations::%s:organization/%s", s.mgmtAccount, s.org.ID),
+			"Id": s.org.ID, "Arn": fmt.Sprintf("arn:%s:organizations::%s:organization/%s", s.partition, s.mgmtAccount, s.org.ID),
 			"FeatureSet": "ALL", "MasterAccountId": s.mgmtAccount, "MasterAccountEmail": m.Email,
-			"MasterAccountArn": fmt.Sprintf("arn:aws:organizations::%s:account/%s/%s", s.mgmtAccount, s.org.ID, s.mgmtAccount),
+			"MasterAccountArn": fmt.Sprintf("arn:%s:organizations::%s:account/%s/%s", s.partition, s.mgmtAccount, s.org.ID, s.mgmtAccount),
 		}})
 	case "ListRoots":
-		s.page(w, in, "Roots", []any{map[string]any{
+		s.page(w, f, in, "Roots", []any{map[string]any{
 			"Id": s.org.Root, "Name": "Root", "PolicyTypes": []any{},
-			"Arn": fmt.Sprintf("arn:aws:organizations::%s:root/%s/%s", s.mgmtAccount, s.org.ID, s.org.Root),
+			"Arn": fmt.Sprintf("arn:%s:organizations::%s:root/%s/%s", s.partition, s.mgmtAccount, s.org.ID, s.org.Root),
 		}})
 	case "ListOrganizationalUnitsForParent":
 		var items []any
 		for _, ou := range s.ouChildren[in.ParentID] {
 			items = append(items, map[string]any{"Id": ou.ID, "Name": ou.Name,
-				"Arn": fmt.Sprintf("arn:aws:organizations::%s:ou/%s/%s", s.mgmtAccount, s.org.ID, ou.ID)})
+				"Arn": fmt.Sprintf("arn:%s:organizations::%s:ou/%s/%s", s.partition, s.mgmtAccount, s.org.ID, ou.ID)})
 		}
-		s.page(w, in, "OrganizationalUnits", items)
+		s.page(w, f, in, "OrganizationalUnits", items)
 	case "ListAccounts", "ListAccountsForParent":
 		var items []any
 		for _, a := range s.accounts {
@@ -120,7 +122,7 @@ func (s *Server) serveOrganizations(w http.ResponseWriter, r *http.Request, c ca
 				items = append(items, s.accountJSON(a))
 			}
 		}
-		s.page(w, in, "Accounts", items)
+		s.page(w, f, in, "Accounts", items)
 	}
 }
 
@@ -134,14 +136,15 @@ func (s *Server) accountJSON(a *account) map[string]any {
 	}
 	return map[string]any{
 		"Id": a.ID, "Name": cmp.Or(a.Name, a.ID), "Email": a.Email, "State": a.State, "Status": status,
-		"Arn":          fmt.Sprintf("arn:aws:organizations::%s:account/%s/%s", s.mgmtAccount, s.org.ID, a.ID),
+		"Arn":          fmt.Sprintf("arn:%s:organizations::%s:account/%s/%s", s.partition, s.mgmtAccount, s.org.ID, a.ID),
 		"JoinedMethod": "CREATED", "JoinedTimestamp": float64(joined.Unix()),
 	}
 }
 
 // page answers one page of items. Tokens are "o<offset>" for a real page
-// and "e<offset>" for the real page that follows an empty one.
-func (s *Server) page(w http.ResponseWriter, in orgsRequest, field string, items []any) {
+// and "e<offset>" for the real page that follows an empty one. A
+// RepeatedToken fault f makes every page name the first page's token.
+func (s *Server) page(w http.ResponseWriter, f *Fault, in orgsRequest, field string, items []any) {
 	size := 20
 	if in.MaxResults != nil {
 		size = *in.MaxResults
@@ -167,6 +170,9 @@ func (s *Server) page(w http.ResponseWriter, in orgsRequest, field string, items
 	}
 	if end < len(items) {
 		out["NextToken"] = fmt.Sprintf("o%d", end)
+	}
+	if f != nil && f.Error == FaultRepeatedToken {
+		out["NextToken"] = "o0"
 	}
 	writeJSON(w, http.StatusOK, out)
 }

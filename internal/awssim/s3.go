@@ -64,6 +64,8 @@ func s3Fault(w http.ResponseWriter, r *http.Request, f *Fault, bkt string) bool 
 		writeS3Error(w, r, http.StatusNotFound, "NoSuchBucket", "The specified bucket does not exist", "BucketName", bkt)
 	case FaultInternalError:
 		writeS3Error(w, r, http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.")
+	case FaultServiceUnavailable:
+		writeS3Error(w, r, http.StatusServiceUnavailable, "ServiceUnavailable", "Service is unable to handle request.")
 	default:
 		return false
 	}
@@ -110,7 +112,7 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, c caller, authC
 		writeS3Error(w, r, http.StatusForbidden, authCode, authMsg)
 		return
 	}
-	f, alive := s.begin(r.Context(), op, c.account, bkt)
+	f, alive := s.begin(w, r, op, c.account, bkt)
 	if !alive {
 		return
 	}
@@ -118,7 +120,7 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, c caller, authC
 		return
 	}
 	if op == "ListBuckets" {
-		s.listBuckets(w, r, c)
+		s.listBuckets(w, r, c, f)
 		return
 	}
 
@@ -192,7 +194,10 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, c caller, authC
 	}
 }
 
-func (s *Server) listBuckets(w http.ResponseWriter, r *http.Request, c caller) {
+// listBuckets answers one page of the caller's buckets; f, when set,
+// makes it misbehave (a RepeatedToken fault: every page names the same
+// next token).
+func (s *Server) listBuckets(w http.ResponseWriter, r *http.Request, c caller, f *Fault) {
 	q := r.URL.Query()
 	paginated := q.Has("max-buckets") || q.Has("continuation-token") || q.Has("prefix") || q.Has("bucket-region")
 	size := 10000
@@ -246,9 +251,12 @@ func (s *Server) listBuckets(w http.ResponseWriter, r *http.Request, c caller) {
 		xb := xmlBucket{Name: n, CreationDate: joined.Format("2006-01-02T15:04:05.000Z")}
 		if paginated {
 			xb.BucketRegion = b.listedRegion
-			xb.BucketArn = "arn:aws:s3:::" + n
+			xb.BucketArn = "arn:" + s.partition + ":s3:::" + n
 		}
 		out.Buckets = append(out.Buckets, xb)
+	}
+	if f != nil && f.Error == FaultRepeatedToken {
+		out.Token = base64.RawURLEncoding.EncodeToString([]byte("a"))
 	}
 	writeS3XML(w, out)
 }

@@ -2,11 +2,11 @@ package awssim
 
 import (
 	"cmp"
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	mrand "math/rand/v2"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -29,6 +29,26 @@ type Option func(*Server)
 // [0, jitter), as a network round trip would.
 func WithLatency(fixed, jitter time.Duration) Option {
 	return func(s *Server) { s.latency, s.jitter = fixed, jitter }
+}
+
+// WithThrottle throttles every call with probability p (0 to 1), with the
+// throttling error of the service called (S3 503 SlowDown, STS 400
+// Throttling, Organizations 400 TooManyRequestsException). seed makes the
+// sequence of draws repeatable.
+func WithThrottle(p float64, seed uint64) Option {
+	return func(s *Server) {
+		s.throttleP = p
+		s.rnd = mrand.New(mrand.NewPCG(seed, seed^0x5eed))
+	}
+}
+
+// WithAccountRateLimit gives every account a token bucket of burst
+// requests refilled at rps per second, shared by every API the account's
+// calls go to (the caller's account for S3 and Organizations, the role's
+// account for AssumeRole). A call that finds the bucket empty is answered
+// with the service's throttling error and takes no token.
+func WithAccountRateLimit(rps float64, burst int) Option {
+	return func(s *Server) { s.rps, s.burst = rps, burst }
 }
 
 // WithClock sets the clock used for credential expiry (default time.Now).
@@ -56,6 +76,14 @@ type Server struct {
 	now         func() time.Time
 	mgmtKey     string
 	mgmtSecret  string
+	partition   string
+
+	throttleMu sync.Mutex
+	throttleP  float64
+	rnd        *mrand.Rand
+	rps        float64
+	burst      int
+	limits     map[string]*tokenBucket // account → its rate limit
 
 	accounts   []*account          // in ascending ID order
 	byID       map[string]*account // account ID → account
@@ -119,6 +147,8 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 	}
 	s := &Server{
 		org:         fx.Organization,
+		partition:   cmp.Or(fx.Organization.Partition, "aws"),
+		limits:      map[string]*tokenBucket{},
 		wrongRegion: fx.WrongRegion,
 		now:         time.Now,
 		mgmtKey:     DefaultAccessKeyID,
@@ -133,6 +163,12 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.throttleP < 0 || s.throttleP > 1 {
+		return nil, fmt.Errorf("awssim: throttle probability %g: want 0 to 1", s.throttleP)
+	}
+	if s.rps < 0 || (s.rps > 0 && s.burst < 1) {
+		return nil, fmt.Errorf("awssim: rate limit %g/s with burst %d: want a positive rate and a burst of 1 or more", s.rps, s.burst)
 	}
 	if s.org.ID == "" {
 		s.org.ID = defaultOrgID
@@ -287,20 +323,90 @@ func (s *Server) count(op, acct string) {
 	s.callMu.Unlock()
 }
 
-// begin counts a call, waits the injected latency and returns the fault
-// that answers it, if any. It returns false when the client went away.
-func (s *Server) begin(ctx context.Context, op, acct, bkt string) (*Fault, bool) {
+// begin counts a call, waits the injected latency and delay and returns
+// the fault that answers it, if any: a rate limit or random throttling
+// first, then the first matching Fault. It returns false when the call
+// needs no further answer: the client went away, or the fault reset the
+// connection.
+func (s *Server) begin(w http.ResponseWriter, r *http.Request, op, acct, bkt string) (*Fault, bool) {
 	s.count(op, acct)
-	if d := s.delay(); d > 0 {
+	f := s.fault(op, acct, bkt)
+	d := s.delay()
+	if f != nil {
+		d += f.Delay
+	}
+	if d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
 		select {
 		case <-t.C:
-		case <-ctx.Done():
+		case <-r.Context().Done():
 			return nil, false
 		}
 	}
-	return s.fault(op, acct, bkt), true
+	if s.throttled(acct) {
+		return &Fault{Error: FaultThrottle}, true
+	}
+	if f != nil && f.Error == FaultConnectionReset {
+		resetConnection(w)
+		return nil, false
+	}
+	if f != nil && f.Error == "" {
+		f = nil // a delay only
+	}
+	return f, true
+}
+
+// resetConnection closes the client's connection without an answer.
+func resetConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler) // closes the connection all the same
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0) // a TCP reset, not an orderly close
+	}
+	_ = conn.Close()
+}
+
+// throttled draws the random throttle and takes a token of acct's rate
+// limit; it reports whether the call is throttled.
+func (s *Server) throttled(acct string) bool {
+	if s.throttleP == 0 && s.rps == 0 {
+		return false
+	}
+	s.throttleMu.Lock()
+	defer s.throttleMu.Unlock()
+	if s.throttleP > 0 && s.rnd.Float64() < s.throttleP {
+		return true
+	}
+	if s.rps == 0 {
+		return false
+	}
+	b := s.limits[acct]
+	if b == nil {
+		b = &tokenBucket{tokens: float64(s.burst), last: time.Now()}
+		s.limits[acct] = b
+	}
+	return !b.take(s.rps, float64(s.burst), time.Now())
+}
+
+// tokenBucket is one account's rate limit.
+type tokenBucket struct {
+	tokens float64
+	last   time.Time
+}
+
+// take refills the bucket for the time since the last call and takes a
+// token if there is one.
+func (b *tokenBucket) take(rate, burst float64, now time.Time) bool {
+	b.tokens = min(burst, b.tokens+rate*now.Sub(b.last).Seconds())
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
 }
 
 func (s *Server) delay() time.Duration {
@@ -318,7 +424,8 @@ func (s *Server) fault(op, acct, bkt string) *Fault {
 		if f.left == 0 || (f.Op != "" && f.Op != op) || (f.Account != "" && f.Account != acct) || (f.Bucket != "" && f.Bucket != bkt) {
 			continue
 		}
-		if (f.Error == FaultTruncatedWithoutToken || f.Error == FaultRepeatedToken) && op != "ListBucketInventoryConfigurations" {
+		if (f.Error == FaultTruncatedWithoutToken && op != "ListBucketInventoryConfigurations") ||
+			(f.Error == FaultRepeatedToken && !slices.Contains(paginated, op)) {
 			continue
 		}
 		if f.left > 0 {

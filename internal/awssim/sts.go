@@ -63,6 +63,8 @@ func queryFault(w http.ResponseWriter, f *Fault, resource string) {
 		writeQueryError(w, http.StatusForbidden, "AccessDenied", "awssim: injected: not authorized to perform: sts:AssumeRole on resource: "+resource)
 	case FaultThrottle:
 		writeQueryError(w, http.StatusBadRequest, "Throttling", "Rate exceeded")
+	case FaultServiceUnavailable:
+		writeQueryError(w, http.StatusServiceUnavailable, "ServiceUnavailable", "awssim: injected: the service is unavailable")
 	default:
 		writeQueryError(w, http.StatusInternalServerError, "InternalFailure", "awssim: injected "+f.Error)
 	}
@@ -87,7 +89,12 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 		return
 	}
 	if action == "GetCallerIdentity" {
-		if _, ok := s.begin(r.Context(), action, c.account, ""); !ok {
+		f, ok := s.begin(w, r, action, c.account, "")
+		if !ok {
+			return
+		}
+		if f != nil {
+			queryFault(w, f, "")
 			return
 		}
 		body := struct {
@@ -97,7 +104,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 			Arn     string   `xml:"GetCallerIdentityResult>Arn"`
 			UserID  string   `xml:"GetCallerIdentityResult>UserId"`
 			ID      string   `xml:"ResponseMetadata>RequestId"`
-		}{NS: stsNS, Account: c.account, Arn: "arn:aws:iam::" + c.account + ":user/awssim", UserID: c.accessKeyID, ID: newRequestID()}
+		}{NS: stsNS, Account: c.account, Arn: "arn:" + s.partition + ":iam::" + c.account + ":user/awssim", UserID: c.accessKeyID, ID: newRequestID()}
 		writeXML(w, http.StatusOK, body)
 		return
 	}
@@ -105,7 +112,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 	roleARN := r.Form.Get("RoleArn")
 	parsed, err := arn.Parse(roleARN)
 	target := parsed.AccountID
-	f, ok := s.begin(r.Context(), action, target, "")
+	f, ok := s.begin(w, r, action, target, "")
 	if !ok {
 		return
 	}
@@ -115,11 +122,15 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 	}
 	if !c.management {
 		writeQueryError(w, http.StatusForbidden, "AccessDenied",
-			fmt.Sprintf("User: arn:aws:sts::%s:assumed-role/member is not authorized to perform: sts:AssumeRole on resource: %s", c.account, roleARN))
+			fmt.Sprintf("User: arn:%s:sts::%s:assumed-role/member is not authorized to perform: sts:AssumeRole on resource: %s", s.partition, c.account, roleARN))
 		return
 	}
 	if err != nil || parsed.Service != "iam" || !strings.HasPrefix(parsed.Resource, "role/") {
 		writeQueryError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("1 validation error detected: Value '%s' at 'roleArn' failed to satisfy constraint: want an IAM role ARN", roleARN))
+		return
+	}
+	if parsed.Partition != s.partition {
+		writeQueryError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("1 validation error detected: Value '%s' at 'roleArn' failed to satisfy constraint: the partition %q is not this partition %q", roleARN, parsed.Partition, s.partition))
 		return
 	}
 	session := r.Form.Get("RoleSessionName")
@@ -142,7 +153,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 	}
 	denied := func() {
 		writeQueryError(w, http.StatusForbidden, "AccessDenied",
-			fmt.Sprintf("User: arn:aws:iam::%s:user/awssim is not authorized to perform: sts:AssumeRole on resource: %s", c.account, roleARN))
+			fmt.Sprintf("User: arn:%s:iam::%s:user/awssim is not authorized to perform: sts:AssumeRole on resource: %s", s.partition, c.account, roleARN))
 	}
 	acct := s.byID[target]
 	name := strings.TrimPrefix(parsed.Resource, "role/")
