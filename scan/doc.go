@@ -20,8 +20,9 @@
 // start while its last reads finish, so no account's setup or tail leaves
 // places idle. A bucket is handed out only when a place is free, so
 // memory is bounded by the pool, not by the number of buckets; results
-// are streamed to the Handler as they come. NewHTTPClient sizes the
-// connection pool to match.
+// are streamed to the Handler as they come. awsclient.Load, given
+// WithMaxInFlight(Options.MaxInFlight()), sizes the connection pool to
+// match.
 //
 // Nothing fails silently. A role that cannot be assumed closes the account
 // as ROLE_UNAVAILABLE (SCAN-001); a failed ListBuckets as BUCKETS_UNLISTED

@@ -81,23 +81,6 @@ func (r Role) ARN(accountID string) string {
 	}.String()
 }
 
-// PartitionOf guesses the partition of a region from its prefix: aws-cn
-// for China, aws-us-gov for GovCloud, aws otherwise.
-//
-// Deprecated: wrong for us-iso, us-isob, eusc and any partition to come.
-// Use awsclient.Partition, which reads the caller's ARN. Kept only until
-// the pipeline switches to it.
-func PartitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	default:
-		return "aws"
-	}
-}
-
 // RoleConnector gives each member account an S3 client that uses the
 // credentials of the member role, assumed through STS.
 type RoleConnector struct {

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/s3inv/scanner/internal/awsclient"
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/console"
 	"github.com/s3inv/scanner/internal/inventory"
@@ -261,7 +262,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // error for what the user must fix in their configuration (no region),
 // 1 for everything else.
 func exitCode(err error) int {
-	if errors.Is(err, errNoRegion) {
+	if errors.Is(err, awsclient.ErrNoRegion) {
 		return exitUsage
 	}
 	return exitError

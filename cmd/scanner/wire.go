@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/s3inv/scanner/internal/awsclient"
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/report"
@@ -19,9 +20,16 @@ import (
 // wire loads the SDK's standard configuration and builds what a run needs
 // from it: the Organizations client and the connector that assumes the
 // member role in each account (in the returned settings), and the findings
-// table when cfg.Table is set.
+// table when cfg.Table is set. The member role's ARNs take the partition
+// of the caller's own ARN (GetCallerIdentity), which also proves the
+// credentials work before anything is scanned.
 func wire(ctx context.Context, cfg config.Config) (pipeline.Settings, *dynamo.Store, error) {
 	awsCfg, err := loadAWS(ctx, cfg)
+	if err != nil {
+		return pipeline.Settings{}, nil, err
+	}
+	stsAPI := sts.NewFromConfig(awsCfg)
+	partition, err := awsclient.Partition(ctx, stsAPI)
 	if err != nil {
 		return pipeline.Settings{}, nil, err
 	}
@@ -29,10 +37,10 @@ func wire(ctx context.Context, cfg config.Config) (pipeline.Settings, *dynamo.St
 		Config:        cfg,
 		Organizations: organizations.NewFromConfig(awsCfg),
 		Connector: &scan.RoleConnector{
-			STS:       sts.NewFromConfig(awsCfg),
+			STS:       stsAPI,
 			Base:      awsCfg,
-			Role:      cfg.Role(scan.PartitionOf(awsCfg.Region)),
-			S3Options: []func(*s3.Options){pathStyleForCustomEndpoints},
+			Role:      cfg.Role(partition),
+			S3Options: []func(*s3.Options){awsclient.S3PathStyle},
 		},
 	}
 	var store *dynamo.Store
@@ -40,6 +48,13 @@ func wire(ctx context.Context, cfg config.Config) (pipeline.Settings, *dynamo.St
 		store, err = newStore(awsCfg, cfg)
 	}
 	return s, store, err
+}
+
+// loadAWS loads the SDK's standard configuration (credentials, region,
+// AWS_ENDPOINT_URL*, retries) with an HTTP client sized for the scanner's
+// concurrency.
+func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
+	return awsclient.Load(ctx, awsclient.WithMaxInFlight(cfg.ScanOptions().MaxInFlight()))
 }
 
 // newStore returns the DynamoDB findings store on cfg.Table, keeping
