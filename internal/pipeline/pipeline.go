@@ -213,10 +213,13 @@ func discover(ctx context.Context, s Settings) (inventory.Org, error) {
 	return org, nil
 }
 
-// NewScanID returns a scan ID that sorts by start time:
-// 20261125T003304Z-1a2b3c.
+// NewScanID returns a scan ID that sorts by start time, to the
+// millisecond: 20261125T003304.512Z-1a2b3c. Stores order overlapping runs
+// by it (the newer run holds an account), so two runs started in the same
+// second still compare by when they started; the random suffix only
+// breaks ties within a millisecond.
 func NewScanID(t time.Time) string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
-	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+	return t.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b)
 }
