@@ -65,7 +65,7 @@ demo: deps ## Scan the built-in simulated organization into a local DynamoDB tab
 	$(GO) run ./cmd/scanner demo --dynalite
 
 .PHONY: bench
-bench: deps ## Run the benchmarks: API calls against the minimum, wall time against the latency bound, memory.
+bench: deps ## Run the benchmarks and print their figures: API calls against the minimum, wall time against bounds (throttled too), memory. Only exact properties fail it.
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -v ./scan/ | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -benchmem ./rules/ ./report/...
 
