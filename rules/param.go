@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 )
 
@@ -83,8 +82,7 @@ func (p *param[T]) decode(v *validator, n ast.Node, path []string) (any, bool) {
 		return nil, false
 	}
 	var t T
-	if err := yaml.NodeToValue(n, &t); err != nil {
-		v.yamlFail(err)
+	if !v.convert(&t, n, path) {
 		return nil, false
 	}
 	if p.normalise != nil {

@@ -7,46 +7,41 @@ import (
 	"fmt"
 	"maps"
 	"path"
-	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
-// policyDoc is the policy document as written (YAML or JSON). Field tags
-// are the document's keys; docs/policy.md describes each. The settings of
-// a rule stay syntax nodes until the rule's parameters decode them.
+// policyDoc is the policy document as written (YAML or JSON), converted
+// from its syntax tree by validator.document; docs/policy.md describes each
+// key. The settings of a rule stay syntax nodes until the rule's parameters
+// decode them.
 type policyDoc struct {
-	Version   any                `yaml:"version"`
-	Rules     map[string]rawNode `yaml:"rules"`
-	Overrides []overrideDoc      `yaml:"overrides"`
-	Waivers   []Waiver           `yaml:"waivers"`
+	Version   any // an integer (int64, uint64), the text of another scalar, or nil
+	Rules     map[string]ast.Node
+	Overrides []overrideDoc
+	Waivers   []Waiver
 }
 
 // overrideDoc is one entry of overrides.
 type overrideDoc struct {
-	Name  string             `yaml:"name"`
-	Match matchDoc           `yaml:"match"`
-	Rules map[string]rawNode `yaml:"rules"`
+	Name  string
+	Match matchDoc
+	Rules map[string]ast.Node
 }
 
 // matchDoc says which accounts and buckets an override applies to.
 type matchDoc struct {
-	OUs      []string `yaml:"ous" json:"ous,omitempty"`
-	Accounts []string `yaml:"accounts" json:"accounts,omitempty"`
-	Buckets  []string `yaml:"buckets" json:"buckets,omitempty"`
+	OUs      []string `json:"ous,omitempty"`
+	Accounts []string `json:"accounts,omitempty"`
+	Buckets  []string `json:"buckets,omitempty"`
 }
-
-// rawNode keeps a value of the document as its syntax node.
-type rawNode struct{ node ast.Node }
-
-func (r *rawNode) UnmarshalYAML(n ast.Node) error { r.node = n; return nil }
 
 // policyOut is the normalised document (Policy.MarshalJSON).
 type policyOut struct {
@@ -112,7 +107,7 @@ type PolicyError struct {
 	Path   string // the key path, such as rules.INV-101.severity
 	Value  string // the offending value, when there is one
 	Msg    string // what is wrong and what was expected
-	Err    error  // the YAML library's error, if any
+	Err    error  // the YAML parser's error, if any
 }
 
 func (e *PolicyError) Error() string {
@@ -141,25 +136,26 @@ func (e *PolicyError) Unwrap() error { return e.Err }
 // values of the wrong type are errors. It returns the syntax tree too, for
 // the line numbers of later errors.
 func decode(data []byte, source string) (policyDoc, *ast.File, error) {
-	var doc policyDoc
 	if pe := checkShape(data, source); pe != nil {
-		return doc, nil, pe
+		return policyDoc{}, nil, pe
 	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
-		return doc, nil, yamlError(err, nil, source)
+		return policyDoc{}, nil, syntaxError(err, source)
 	}
 	switch n := len(file.Docs); {
 	case n == 0 || file.Docs[0].Body == nil:
-		return doc, nil, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides or waivers"}
+		return policyDoc{}, nil, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides or waivers"}
 	case n > 1:
-		return doc, nil, &PolicyError{Source: source, Line: docLine(file.Docs[1]), Msg: "several YAML documents: want one"}
+		return policyDoc{}, nil, &PolicyError{Source: source, Line: docLine(file.Docs[1]), Msg: "several YAML documents: want one"}
 	}
 	if pe := checkNoAliases(file.Docs[0].Body, source); pe != nil {
-		return doc, nil, pe
+		return policyDoc{}, nil, pe
 	}
-	if err := yaml.NodeToValue(file.Docs[0].Body, &doc, yaml.DisallowUnknownField()); err != nil {
-		return doc, nil, yamlError(err, file, source)
+	v := &validator{source: source, file: file}
+	doc := v.document(file.Docs[0].Body)
+	if v.err != nil {
+		return policyDoc{}, nil, v.err
 	}
 	return doc, file, nil
 }
@@ -178,102 +174,21 @@ func docLine(d *ast.DocumentNode) int {
 	return 0
 }
 
-// yamlError turns an error of the YAML library into a one-line PolicyError
-// with the line and, when the AST locates it, the key path.
-func yamlError(err error, file *ast.File, source string) *PolicyError {
+// syntaxError turns an error of the YAML parser into a one-line
+// PolicyError with its line.
+func syntaxError(err error, source string) *PolicyError {
 	pe := &PolicyError{Source: source, Err: err, Msg: firstLine(err.Error())}
-	var ye yaml.Error
-	if !errors.As(err, &ye) {
-		return pe
+	var ye interface {
+		GetMessage() string
+		GetToken() *token.Token
 	}
-	pe.Msg = firstLine(ye.GetMessage())
-	tk := ye.GetToken()
-	if tk != nil && tk.Position != nil {
-		pe.Line = tk.Position.Line
-		if file != nil {
-			pe.Path = pathAt(file, tk.Position.Line, tk.Position.Column)
-		}
-	}
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		pe.Msg = "want " + describeType(te.DstType)
-		if tk != nil {
-			pe.Value = tk.Value
-		}
-	}
-	var ne *yaml.UnexpectedNodeTypeError
-	if errors.As(err, &ne) {
-		switch ne.Expected {
-		case ast.SequenceType:
-			pe.Msg = "want a list"
-		case ast.MappingType, ast.MappingValueType:
-			pe.Msg = "want a mapping"
-		}
-		if tk != nil && ne.Actual != ast.MappingType && ne.Actual != ast.SequenceType {
-			pe.Value = tk.Value
-		}
-	}
-	var ue *yaml.UnknownFieldError
-	if errors.As(err, &ue) {
-		pe.Msg = "unknown key: want one of " + keysAt(pe.Path)
-		if tk != nil {
-			pe.Value = tk.Value
-		}
-		if i := strings.LastIndexByte(pe.Path, '.'); i >= 0 {
-			pe.Path = pe.Path[:i]
-		} else {
-			pe.Path = ""
+	if errors.As(err, &ye) {
+		pe.Msg = firstLine(ye.GetMessage())
+		if tk := ye.GetToken(); tk != nil && tk.Position != nil {
+			pe.Line = tk.Position.Line
 		}
 	}
 	return pe
-}
-
-// keysAt lists the keys accepted in the mapping that holds path (the
-// settings of a rule are checked by validator.ruleEntry, not here).
-func keysAt(p string) string {
-	parts := strings.Split(p, ".")
-	var t reflect.Type
-	switch {
-	case len(parts) <= 1:
-		t = reflect.TypeFor[policyDoc]()
-	case parts[0] == "overrides" && len(parts) >= 3 && parts[2] == "match":
-		t = reflect.TypeFor[matchDoc]()
-	case parts[0] == "overrides":
-		t = reflect.TypeFor[overrideDoc]()
-	case parts[0] == "waivers":
-		return "rule, account, bucket, reason, expires"
-	default:
-		return "the keys in docs/policy.md"
-	}
-	var keys []string
-	for f := range t.Fields() {
-		keys = append(keys, strings.Split(f.Tag.Get("yaml"), ",")[0])
-	}
-	return strings.Join(keys, ", ")
-}
-
-// describeType says in words what a Go type expects in the document.
-func describeType(t reflect.Type) string {
-	if t == nil {
-		return "another type"
-	}
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	switch t.Kind() {
-	case reflect.Bool:
-		return "true or false"
-	case reflect.String:
-		return "a string"
-	case reflect.Slice:
-		return "a list"
-	case reflect.Map, reflect.Struct:
-		return "a mapping"
-	case reflect.Int, reflect.Int64, reflect.Uint64:
-		return "an integer"
-	default:
-		return "a " + t.Kind().String()
-	}
 }
 
 func firstLine(s string) string {
@@ -288,53 +203,6 @@ func firstLine(s string) string {
 		}
 	}
 	return s
-}
-
-// pathAt returns the key path (rules.INV-101.severity, waivers.0.expires)
-// of the deepest key or value that starts at line:col, or "".
-func pathAt(file *ast.File, line, col int) string {
-	if len(file.Docs) == 0 {
-		return ""
-	}
-	var found []string
-	var walk func(n ast.Node, p []string, depth int)
-	at := func(n ast.Node) bool {
-		tk := n.GetToken()
-		return tk != nil && tk.Position != nil && tk.Position.Line == line && tk.Position.Column == col
-	}
-	walk = func(n ast.Node, p []string, depth int) {
-		if n == nil || depth > 64 {
-			return
-		}
-		if at(n) && (found == nil || len(p) >= len(found)) {
-			found = slices.Clone(p)
-		}
-		switch n := n.(type) {
-		case *ast.MappingNode:
-			for _, mv := range n.Values {
-				walk(mv, p, depth+1)
-			}
-		case *ast.MappingValueNode:
-			k := p
-			if n.Key != nil {
-				k = append(slices.Clip(p), keyString(n.Key))
-				if at(n.Key) {
-					found = slices.Clone(k)
-				}
-			}
-			walk(n.Value, k, depth+1)
-		case *ast.SequenceNode:
-			for i, v := range n.Values {
-				walk(v, append(slices.Clip(p), strconv.Itoa(i)), depth+1)
-			}
-		case *ast.TagNode:
-			walk(n.Value, p, depth+1)
-		case *ast.AnchorNode:
-			walk(n.Value, p, depth+1)
-		}
-	}
-	walk(file.Docs[0].Body, nil, 0)
-	return strings.Join(found, ".")
 }
 
 // lineOf returns the line of the value at the key path, or of its key
@@ -436,13 +304,6 @@ func (v *validator) failKey(p []string, msg string) {
 		return
 	}
 	v.err = &PolicyError{Source: v.source, Line: lineOf(v.file, p, true), Path: strings.Join(p[:len(p)-1], "."), Value: p[len(p)-1], Msg: msg}
-}
-
-// yamlFail records the first error: one of the YAML library.
-func (v *validator) yamlFail(err error) {
-	if v.err == nil {
-		v.err = yamlError(err, v.file, v.source)
-	}
 }
 
 func at(p []string, segs ...string) []string { return append(slices.Clip(p), segs...) }
@@ -585,7 +446,7 @@ func validDate(s string) bool {
 // ruleEntries validates and normalises a rules block (at path p), in rule
 // ID order. It returns the block by rule ID, for the normalised document,
 // and by catalogue index, for evaluation.
-func (v *validator) ruleEntries(m map[string]rawNode, p []string) (map[string]*ruleEntry, map[int]*ruleEntry) {
+func (v *validator) ruleEntries(m map[string]ast.Node, p []string) (map[string]*ruleEntry, map[int]*ruleEntry) {
 	if m == nil {
 		return nil, nil
 	}
@@ -599,7 +460,7 @@ func (v *validator) ruleEntries(m map[string]rawNode, p []string) (map[string]*r
 			v.failKey(rp, "unknown rule ID: want one of the catalogue (scanner rules), such as "+rules[0].ID)
 			continue
 		}
-		e := v.ruleEntry(&rules[i], m[id].node, rp)
+		e := v.ruleEntry(&rules[i], m[id], rp)
 		named[id], indexed[i] = e, e
 	}
 	return named, indexed
@@ -610,33 +471,17 @@ func (v *validator) ruleEntries(m map[string]rawNode, p []string) (map[string]*r
 // parameters, each decoded by the parameter.
 func (v *validator) ruleEntry(r *Rule, n ast.Node, p []string) *ruleEntry {
 	e := &ruleEntry{rule: r, params: make([]any, len(r.params))}
-	n = unwrap(n)
-	var values []*ast.MappingValueNode
-	switch t := n.(type) {
-	case nil, *ast.NullNode:
-		return e
-	case *ast.MappingNode:
-		values = t.Values
-	case *ast.MappingValueNode:
-		values = []*ast.MappingValueNode{t}
-	default:
-		v.fail(p, "", "want a mapping of enabled, severity"+strings.TrimPrefix(keyList(r.Parameters), ","))
-		return e
-	}
+	values, _ := v.mapping(n, p, "want a mapping of enabled, severity"+keyList(r.Parameters))
 	for _, mv := range values {
-		if mv.Key == nil {
-			continue
-		}
-		key := keyString(mv.Key)
+		key := keyOf(mv)
 		kp := at(p, key)
 		switch key {
 		case "enabled":
 			if isNull(mv.Value) {
 				continue
 			}
-			var b bool
-			if err := yaml.NodeToValue(mv.Value, &b); err != nil {
-				v.yamlFail(err)
+			b, ok := v.boolean(mv.Value, kp)
+			if !ok {
 				continue
 			}
 			if !b && r.Kind == KindCoverage {
@@ -647,9 +492,8 @@ func (v *validator) ruleEntry(r *Rule, n ast.Node, p []string) *ruleEntry {
 			if isNull(mv.Value) {
 				continue
 			}
-			var s string
-			if err := yaml.NodeToValue(mv.Value, &s); err != nil {
-				v.yamlFail(err)
+			s, ok := v.str(mv.Value, kp)
+			if !ok {
 				continue
 			}
 			sev, err := ParseSeverity(s)
@@ -691,20 +535,6 @@ func keyList(keys []string) string {
 		return ""
 	}
 	return ", " + strings.Join(keys, ", ")
-}
-
-// unwrap returns the value under tags and anchors.
-func unwrap(n ast.Node) ast.Node {
-	for {
-		switch t := n.(type) {
-		case *ast.TagNode:
-			n = t.Value
-		case *ast.AnchorNode:
-			n = t.Value
-		default:
-			return n
-		}
-	}
 }
 
 func (v *validator) accountIDs(ids []string, p []string) {

@@ -12,10 +12,11 @@ import (
 // environment variable), and the YAML library does not protect itself: its
 // parser takes time and memory that grow with the square of the nesting
 // depth (10,000 nested brackets: 0.7 s and 158 MB; 100,000: 100 s and
-// 14 GB), and decoding expands aliases (a 549-byte "billion laughs"
-// document used 3.6 GB). So a document is refused before it reaches the
-// parser when it is too large, nested too deep, or uses anchors or aliases,
-// which a policy never needs. The pre-scan reads each byte once and
+// 14 GB), and its decoder expanded aliases (a 549-byte "billion laughs"
+// document used 3.6 GB; the policy is now converted from the syntax tree
+// by policy_node.go, which does not resolve them). So a document is refused
+// before it reaches the parser when it is too large, nested too deep, or
+// uses anchors or aliases, which a policy never needs. The pre-scan reads each byte once and
 // allocates nothing.
 
 const (
@@ -236,7 +237,8 @@ func checkShape(data []byte, source string) *PolicyError {
 }
 
 // checkNoAliases refuses a parsed document that holds an anchor or an
-// alias, in case one got past checkShape: decoding would expand it.
+// alias, in case one got past checkShape: the conversion to policyDoc does
+// not resolve them.
 func checkNoAliases(n ast.Node, source string) *PolicyError {
 	var found ast.Node
 	ast.Walk(aliasFinder{&found}, n)
