@@ -12,12 +12,11 @@ import (
 // environment variable), and the YAML library does not protect itself: its
 // parser takes time and memory that grow with the square of the nesting
 // depth (10,000 nested brackets: 0.7 s and 158 MB; 100,000: 100 s and
-// 14 GB), and its decoder expanded aliases (a 549-byte "billion laughs"
-// document used 3.6 GB; the policy is now converted from the syntax tree
-// by policy_node.go, which does not resolve them). So a document is refused
+// 14 GB), and aliases expand to any size (a 549-byte "billion laughs"
+// document used 3.6 GB in the library's decoder). So a document is refused
 // before it reaches the parser when it is too large, nested too deep, or
-// uses anchors or aliases, which a policy never needs. The pre-scan reads each byte once and
-// allocates nothing.
+// uses anchors or aliases, which a policy never needs. The pre-scan reads
+// each byte once and allocates nothing.
 
 const (
 	// maxPolicySize bounds the documents LoadPolicy and LoadPolicyFile
