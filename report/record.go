@@ -27,9 +27,9 @@ type Record struct {
 	// FirstSeen is when the current episode began: the first scan that
 	// saw the finding, or the scan that saw it again after it had been
 	// resolved (a reappearance starts a new episode; see History).
-	FirstSeen time.Time `json:"first_seen"`
+	FirstSeen time.Time `json:"first_seen,omitzero"`
 	// LastSeen is the last scan that saw it (ObservedAt of that scan).
-	LastSeen time.Time `json:"last_seen"`
+	LastSeen time.Time `json:"last_seen,omitzero"`
 	// ResolvedAt is set when Status is RESOLVED.
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 	// Resolution says why a RESOLVED record was resolved:

@@ -22,11 +22,11 @@ type Finding struct {
 	RuleID      string            `json:"rule_id"`
 	Severity    Severity          `json:"severity"`
 	Status      Status            `json:"status"`
-	Title       string            `json:"title"`
-	Message     string            `json:"message"`
+	Title       string            `json:"title,omitempty"`
+	Message     string            `json:"message,omitempty"`
 	Evidence    map[string]string `json:"evidence,omitempty"` // the offending values
-	ScanID      string            `json:"scan_id"`
-	ObservedAt  time.Time         `json:"observed_at"`
+	ScanID      string            `json:"scan_id,omitempty"`
+	ObservedAt  time.Time         `json:"observed_at,omitzero"`
 	Waiver      *AppliedWaiver    `json:"waiver,omitempty"` // set when Status is WAIVED
 }
 

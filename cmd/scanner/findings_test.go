@@ -31,6 +31,8 @@ func TestFindingsUsageErrors(t *testing.T) {
 		"unknown flag":         {"-table", "findings", "-colour"},
 		"positional argument":  {"-table", "findings", "-scans", "extra"},
 		"table name too short": {"-table", "ab", "-scans"},
+		"unknown rule":         {"-table", "findings", "--rule", "INV-999"},
+		"short account ID":     {"-table", "findings", "--account", "12345"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -132,6 +134,16 @@ func TestFindingsQueries(t *testing.T) {
 	if rs := jsonRecords(run("-rule", "INV-101", "-format", "json")); len(rs) != 1 || rs[0].AccountID != acct {
 		t.Errorf("-rule INV-101: %+v; want one finding of %s", rs, acct)
 	}
+	// An index does not carry what changes every scan: the answer leaves
+	// those fields out rather than printing them empty or zero.
+	for _, args := range [][]string{{"-rule", "INV-101", "-format", "json"}, {"-severity", "HIGH", "-format", "json"}} {
+		out := run(args...)
+		for _, absent := range []string{`"scan_id":""`, `"last_seen"`, `"observed_at"`, "0001-01-01"} {
+			if strings.Contains(out, absent) {
+				t.Errorf("%v: %s in %s; want fields the query does not return left out", args, absent, out)
+			}
+		}
+	}
 	if rs := jsonRecords(run("-severity", "critical", "-format", "json")); len(rs) != 0 {
 		t.Errorf("-severity critical: %+v; want none (resolved)", rs)
 	}
@@ -162,6 +174,10 @@ func TestFindingsQueries(t *testing.T) {
 	}
 	if out := run("-rule", "INV-109"); strings.TrimSpace(out) != "No findings." {
 		t.Errorf("-rule INV-109 = %q; want \"No findings.\"", out)
+	}
+	// A table leaves out columns the answer does not fill.
+	if out := run("-severity", "HIGH"); strings.Contains(out, "LAST SEEN") || !strings.Contains(out, "FIRST SEEN") {
+		t.Errorf("-severity HIGH table:\n%s\nwant FIRST SEEN and no LAST SEEN column", out)
 	}
 
 	var stdout, stderr bytes.Buffer
