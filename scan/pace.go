@@ -69,14 +69,7 @@ func (p *pacer) wait(ctx context.Context, op string) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return sleep(ctx, d)
 }
 
 // done records how a call of op went: every attempt the SDK made (from the

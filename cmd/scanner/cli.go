@@ -13,13 +13,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/s3inv/scanner/internal/awsclient"
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/console"
-	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
@@ -231,7 +229,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if store != nil {
 		sinks = append(sinks, store)
 	}
-	gate := &gateSink{threshold: failOn}
+	gate := report.NewGate(failOn)
 	sinks = append(sinks, gate)
 
 	logLevel := slog.LevelError + 1 // quiet: failures are findings
@@ -252,8 +250,8 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(exitCode(err), err)
 	}
-	if gate.tripped() {
-		return fail(exitFindings, fmt.Errorf("%s at or above %s", console.Count(gate.count(), "open finding", ""), failOn))
+	if n := gate.Count(); n > 0 {
+		return fail(exitFindings, fmt.Errorf("%s at or above %s", console.Count(n, "open finding", ""), failOn))
 	}
 	return exitOK
 }
@@ -267,34 +265,6 @@ func exitCode(err error) int {
 	}
 	return exitError
 }
-
-// gateSink counts the open findings at or above a threshold (--fail-on).
-type gateSink struct {
-	threshold rules.Severity
-	mu        sync.Mutex
-	n         int
-}
-
-func (g *gateSink) Begin(context.Context, report.Run) error { return nil }
-func (g *gateSink) End(context.Context, report.Run) error   { return nil }
-func (g *gateSink) AccountDone(context.Context, string, inventory.AccountResult) error {
-	return nil
-}
-func (g *gateSink) Put(_ context.Context, fs []rules.Finding) error {
-	if g.threshold == 0 {
-		return nil
-	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	for _, f := range fs {
-		if f.Status == rules.StatusOpen && f.Severity >= g.threshold {
-			g.n++
-		}
-	}
-	return nil
-}
-func (g *gateSink) count() int    { g.mu.Lock(); defer g.mu.Unlock(); return g.n }
-func (g *gateSink) tripped() bool { return g.threshold != 0 && g.count() > 0 }
 
 func runRules(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("rules", "List the rule catalogue.")

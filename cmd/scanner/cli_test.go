@@ -142,6 +142,16 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 	}
 }
 
+// TestVersion: `scanner version` prints the version, `-h` its help.
+func TestVersion(t *testing.T) {
+	if code, out, _ := runCLI("version"); code != exitOK || !strings.HasPrefix(out, "scanner ") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
+	if code, _, errOut := runCLI("version", "-h"); code != exitOK || !strings.Contains(errOut, "Usage: scanner version") {
+		t.Errorf("version -h: exit %d, stderr %q; want its usage", code, errOut)
+	}
+}
+
 func TestRulesListsTheCatalogue(t *testing.T) {
 	code, out, _ := runCLI("rules")
 	if code != exitOK {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/s3inv/scanner/internal/awssim"
 	"github.com/s3inv/scanner/internal/demo"
 	"github.com/s3inv/scanner/internal/dynalite"
 	"github.com/s3inv/scanner/internal/summary"
@@ -123,5 +125,33 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 		if msg := stderr.String(); strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "scanner demo: ") {
 			t.Errorf("%v: stderr %q; want one line", args, msg)
 		}
+	}
+}
+
+// TestKeptScanCommand: what `demo --keep` prints scans the kept simulated
+// organization: its endpoint and management credentials, the member role
+// and its ExternalId, the demo's policy (written to a file), the table.
+func TestKeptScanCommand(t *testing.T) {
+	sim, _ := awssim.ForTest(t, demo.Organization())
+	k, err := keptScanCommand(sim, "findings", "http://127.0.0.1:8000", "version: 1\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.Remove(k.policyFile)
+	id, secret := sim.ManagementCredentials()
+	cmd := strings.Join(k.lines, "\n")
+	for _, want := range []string{"AWS_ENDPOINT_URL=" + sim.URL(), "AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:8000", "AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=" + id, "AWS_SECRET_ACCESS_KEY=" + secret, "scanner scan", "--role-name " + demo.RoleName,
+		"--external-id " + demo.ExternalID, "--policy " + k.policyFile, "--table findings"} {
+		if !strings.Contains(cmd, want) {
+			t.Errorf("kept scan command lacks %q:\n%s", want, cmd)
+		}
+	}
+	if b, err := os.ReadFile(k.policyFile); err != nil || string(b) != "version: 1\n" {
+		t.Errorf("policy file: %q, %v; want the demo's policy", b, err)
+	}
+	// The AWS CLI v1 reads AWS_DEFAULT_REGION, not AWS_REGION.
+	if qs := demoQueries("findings", "http://127.0.0.1:8000", true); !strings.Contains(qs[0], "AWS_DEFAULT_REGION=us-east-1") {
+		t.Errorf("query environment %q lacks AWS_DEFAULT_REGION", qs[0])
 	}
 }

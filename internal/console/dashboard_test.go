@@ -55,3 +55,22 @@ func TestDashboardNeutralisesNames(t *testing.T) {
 		t.Errorf("control characters reach the terminal: %q", out.String())
 	}
 }
+
+// TestDashboardHeaderAddsUp: the header's total is the sum of the
+// severity bars (open and waived alike), and says how many are waived.
+func TestDashboardHeaderAddsUp(t *testing.T) {
+	sum := summary.Summary{
+		Run:    report.Run{AccountsComplete: 1, BySeverity: map[string]int{"CRITICAL": 2, "HIGH": 11, "LOW": 3}, ByRule: map[string]int{"INV-101": 11, "INV-104": 2, "INV-003": 3}},
+		Waived: 2,
+	}
+	var out strings.Builder
+	if err := (Dashboard{Summary: sum}).Write(&out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Findings  16: 14 open, 2 waived (0 coverage gaps)", "Findings by severity (open and waived)",
+		"1 account scanned", "with 0 inventory configurations"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("dashboard lacks %q:\n%s", want, out.String())
+		}
+	}
+}
