@@ -89,14 +89,6 @@ func (p *pacer) done(op string, md middleware.Metadata, err error) {
 	p.api(op).record(time.Now(), attempts, throttled)
 }
 
-// rate returns the current rate of op (0: not limited).
-func (p *pacer) rate(op string) float64 {
-	a := p.api(op)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.rate
-}
-
 // apiRate is the rate of one account's calls to one API.
 type apiRate struct {
 	mu   sync.Mutex
