@@ -90,7 +90,7 @@ func (o Options) Validate() error {
 	case o.PageSize < 0 || o.PageSize > 10000:
 		return fmt.Errorf("page size %d: want 1 to 10000", o.PageSize)
 	case o.ThrottleRounds < 0 || o.ThrottleRounds > 20:
-		return fmt.Errorf("throttle rounds %d: want 1 to 20", o.ThrottleRounds)
+		return fmt.Errorf("throttle rounds %d: want 1 to 20 (0: the default, 4)", o.ThrottleRounds)
 	case o.ThrottleBackoff < 0:
 		return fmt.Errorf("throttle back-off %s: want a duration of 0 or more", o.ThrottleBackoff)
 	case o.DeadlineMargin < 0:
@@ -258,10 +258,9 @@ func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 // in place (a throttled account is INCOMPLETE with the code Throttled,
 // never ROLE_UNAVAILABLE or BUCKETS_UNLISTED, and so is one whose role or
 // listing met 5xx answers or failed connections past the SDK's retries),
-// buckets by putting them
-// back in the account's queue, read again once the account's other reads
-// are done (a bucket throttled every round is delivered unreadable, code
-// Throttled).
+// and buckets by putting them back in the account's queue, to be read
+// again once the account's other reads are done (a bucket throttled every
+// round is delivered unreadable, code Throttled).
 func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, st *accountScan, pool *semaphore.Weighted, started func()) (inventory.AccountStatus, *inventory.Failure) {
 	// Deferred functions run last in, first out: the next account may
 	// start as soon as this one hands out no more buckets, and this one
