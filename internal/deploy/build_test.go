@@ -109,3 +109,26 @@ func TestLambdaBuildLinksOnlyWhatItRuns(t *testing.T) {
 		}
 	}
 }
+
+// TestMakeHelpIsPlainOffATerminal: `make help` piped (not a terminal)
+// prints every target without colour escapes.
+func TestMakeHelpIsPlainOffATerminal(t *testing.T) {
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("make", "--no-print-directory", "help")
+	cmd.Dir = root
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("make help: %v", err)
+	}
+	if strings.Contains(string(out), "\x1b") {
+		t.Errorf("make help prints escape codes to a pipe:\n%q", out)
+	}
+	for _, target := range []string{"build", "test", "demo", "bench", "scanner", "lint"} {
+		if !regexp.MustCompile(`(?m)^  ` + target + ` `).Match(out) {
+			t.Errorf("make help does not list %s:\n%s", target, out)
+		}
+	}
+}
