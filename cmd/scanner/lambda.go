@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"time"
@@ -12,7 +13,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/s3inv/scanner/internal/awsclient"
 	"github.com/s3inv/scanner/internal/config"
+	"github.com/s3inv/scanner/internal/emf"
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
@@ -33,6 +36,9 @@ func lambdaMain() {
 		})
 		return
 	}
+	// CloudWatch Logs turns the EMF lines the function prints into
+	// metrics; Lambda sends standard output to the log group.
+	fn.metrics = os.Stdout
 	lambda.Start(fn.handle)
 }
 
@@ -43,6 +49,12 @@ type function struct {
 	run pipeline.Settings
 	// store is the findings table within run.Sink, when there is one.
 	store *dynamo.Store
+	// calls counts the AWS requests of every client of run.
+	calls *awsclient.CallStats
+	// metrics receives the EMF lines of each run that writes findings
+	// (standard output in Lambda); nil prints none (the demo).
+	metrics   io.Writer
+	namespace string
 }
 
 func newFunction(ctx context.Context, getenv func(string) string, log *slog.Logger) (*function, error) {
@@ -64,7 +76,8 @@ func buildFunction(ctx context.Context, cfg config.Config, log *slog.Logger, ext
 	if err != nil {
 		return nil, err
 	}
-	s, store, err := wire(ctx, cfg)
+	calls := awsclient.NewCallStats()
+	s, store, err := wire(ctx, cfg, awsclient.WithCallStats(calls))
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +89,7 @@ func buildFunction(ctx context.Context, cfg config.Config, log *slog.Logger, ext
 	if sinks = append(sinks, extra...); len(sinks) > 0 {
 		s.Sink = report.Fanout(sinks...)
 	}
-	return &function{run: s, store: store}, nil
+	return &function{run: s, store: store, calls: calls, namespace: cfg.MetricsNamespace}, nil
 }
 
 // handle runs one invocation and returns the scan summary.
@@ -95,7 +108,24 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (summary.Sum
 	if inv.DryRun {
 		s.Sink = nil
 	}
+	// A run that writes findings prints its metrics; a dry run prints
+	// none: trying the function moves no graph and no alarm.
+	var tally *emf.Tally
+	if f.metrics != nil && s.Sink != nil {
+		tally = emf.NewTally()
+		s.Sink = report.Fanout(s.Sink, tally)
+	}
+	callsBefore := f.calls.Snapshot()
 	sum, err := pipeline.Run(ctx, s)
+	if tally != nil && sum.ScanID != "" {
+		run := emf.Run{Summary: sum, Open: tally.Open(), WholeScope: len(inv.Accounts) == 0,
+			Calls: awsclient.Since(f.calls.Snapshot(), callsBefore)}
+		// Lifecycle (opened, reopened, resolved) waits for the store to
+		// report it.
+		if _, werr := emf.Write(f.metrics, f.namespace, run); werr != nil {
+			log.ErrorContext(ctx, "metrics not written", "scan_id", sum.ScanID, "error", werr.Error())
+		}
+	}
 	if s.Sink != nil && f.store != nil {
 		st := f.store.Stats()
 		log.InfoContext(ctx, "findings table written", "scan_id", sum.ScanID, "table", f.store.Table(),

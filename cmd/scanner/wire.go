@@ -22,9 +22,10 @@ import (
 // member role in each account (in the returned settings), and the findings
 // table when cfg.Table is set. The member role's ARNs take the partition
 // of the caller's own ARN (GetCallerIdentity), which also proves the
-// credentials work before anything is scanned.
-func wire(ctx context.Context, cfg config.Config) (pipeline.Settings, *dynamo.Store, error) {
-	awsCfg, err := loadAWS(ctx, cfg)
+// credentials work before anything is scanned. opts add to the SDK
+// configuration's (the Lambda function counts its calls).
+func wire(ctx context.Context, cfg config.Config, opts ...awsclient.Option) (pipeline.Settings, *dynamo.Store, error) {
+	awsCfg, err := loadAWS(ctx, cfg, opts...)
 	if err != nil {
 		return pipeline.Settings{}, nil, err
 	}
@@ -53,8 +54,8 @@ func wire(ctx context.Context, cfg config.Config) (pipeline.Settings, *dynamo.St
 // loadAWS loads the SDK's standard configuration (credentials, region,
 // AWS_ENDPOINT_URL*, retries) with an HTTP client sized for the scanner's
 // concurrency.
-func loadAWS(ctx context.Context, cfg config.Config) (aws.Config, error) {
-	return awsclient.Load(ctx, awsclient.WithMaxInFlight(cfg.ScanOptions().MaxInFlight()))
+func loadAWS(ctx context.Context, cfg config.Config, opts ...awsclient.Option) (aws.Config, error) {
+	return awsclient.Load(ctx, append([]awsclient.Option{awsclient.WithMaxInFlight(cfg.ScanOptions().MaxInFlight())}, opts...)...)
 }
 
 // newStore returns the DynamoDB findings store on cfg.Table, keeping

@@ -51,6 +51,7 @@ type settings struct {
 	maxInFlight     int
 	responseTimeout time.Duration
 	retry           RetryOptions
+	calls           *CallStats
 	load            []func(*awsconfig.LoadOptions) error
 }
 
@@ -103,6 +104,9 @@ func Load(ctx context.Context, opts ...Option) (aws.Config, error) {
 		retryOpts.MaxAttempts = cfg.RetryMaxAttempts
 	}
 	cfg.Retryer = func() aws.Retryer { return NewRetryer(retryOpts) }
+	if s.calls != nil {
+		cfg.APIOptions = append(cfg.APIOptions, s.calls.AddTo)
+	}
 	return cfg, nil
 }
 

@@ -43,6 +43,11 @@
 // is a custom one (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_S3): a custom host
 // has no per-bucket DNS names.
 //
+// CallStats counts the requests every client of a configuration sends,
+// by service and operation, and those answered with a throttle
+// (WithCallStats): the Lambda function reports them as metrics after each
+// run (package emf).
+//
 // Partition reads the partition (aws, aws-cn, aws-us-gov, aws-iso, …)
 // from the caller's own ARN (sts:GetCallerIdentity), so the member roles'
 // ARNs are built in the partition the credentials live in, whatever the

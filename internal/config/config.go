@@ -70,6 +70,11 @@ type Config struct {
 	// PolicyFile is a policy file path. SCANNER_POLICY_FILE. At most one of
 	// Policy and PolicyFile; with neither, the embedded default applies.
 	PolicyFile string
+
+	// MetricsNamespace is the CloudWatch namespace of the metrics the
+	// Lambda function prints after each run (package emf).
+	// SCANNER_METRICS_NAMESPACE.
+	MetricsNamespace string
 }
 
 // Env lists every environment variable the scanner reads, with its
@@ -91,6 +96,27 @@ var Env = []struct{ Name, Default, Doc string }{
 	{"SCANNER_RETENTION_DAYS", "90", "days resolved findings are kept (DynamoDB TTL)"},
 	{"SCANNER_POLICY", "", "inline policy document (YAML or JSON)"},
 	{"SCANNER_POLICY_FILE", "", "policy file path"},
+	{"SCANNER_METRICS_NAMESPACE", DefaultMetricsNamespace, "CloudWatch namespace of the run's metrics (Lambda only; EMF lines on stdout)"},
+}
+
+// DefaultMetricsNamespace is the CloudWatch namespace of the metrics when
+// SCANNER_METRICS_NAMESPACE is not set (the SAM template sets it to one
+// per stack).
+const DefaultMetricsNamespace = "S3InventoryScanner"
+
+// validNamespace reports whether CloudWatch accepts ns as the namespace
+// of custom metrics: 1 to 255 of letters, digits and . - _ / # : space,
+// not in AWS/.
+func validNamespace(ns string) bool {
+	if ns == "" || len(ns) > 255 || strings.HasPrefix(ns, "AWS/") {
+		return false
+	}
+	for _, r := range ns {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune("._-/#: ", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 // Default returns the configuration with every default of Env applied
@@ -104,6 +130,7 @@ func Default() Config {
 		BucketConcurrency:  16,
 		DeadlineMargin:     30 * time.Second,
 		Retention:          90 * 24 * time.Hour,
+		MetricsNamespace:   DefaultMetricsNamespace,
 	}
 }
 
@@ -160,6 +187,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.Retention = time.Duration(num("SCANNER_RETENTION_DAYS", minRetentionDays, maxRetentionDays)) * 24 * time.Hour
 	c.Policy = getenv("SCANNER_POLICY") // verbatim: YAML cares about white space
 	c.PolicyFile = get("SCANNER_POLICY_FILE")
+	c.MetricsNamespace = get("SCANNER_METRICS_NAMESPACE")
 	if len(errs) > 0 {
 		return Config{}, errs[0]
 	}
@@ -245,6 +273,10 @@ func (c Config) ValidateAs(n Names) error {
 	}
 	if c.Policy != "" && c.PolicyFile != "" {
 		return fmt.Errorf("%s and %s are both set; want at most one", n.name("SCANNER_POLICY"), n.name("SCANNER_POLICY_FILE"))
+	}
+	if c.MetricsNamespace != "" && !validNamespace(c.MetricsNamespace) {
+		return fmt.Errorf("%s: want a CloudWatch namespace (1-255 of letters, digits and . - _ / # : space, not starting with AWS/)",
+			n.is("SCANNER_METRICS_NAMESPACE", strconv.Quote(shorten(c.MetricsNamespace))))
 	}
 	return nil
 }

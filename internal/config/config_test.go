@@ -41,13 +41,14 @@ func TestFromEnv(t *testing.T) {
 		"SCANNER_DEADLINE_MARGIN":     "45s",
 		"SCANNER_TABLE":               "inventory-findings",
 		"SCANNER_RETENTION_DAYS":      "30",
+		"SCANNER_METRICS_NAMESPACE":   "S3InventoryScanner/prod-scanner",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.AccountSource != SourceStatic || len(c.Accounts) != 2 || c.RoleName != "audit/InventoryReader" ||
 		c.AccountConcurrency != 4 || c.BucketConcurrency != 16 || c.DeadlineMargin != 45*time.Second ||
-		c.Table != "inventory-findings" || c.Retention != 30*24*time.Hour {
+		c.Table != "inventory-findings" || c.Retention != 30*24*time.Hour || c.MetricsNamespace != "S3InventoryScanner/prod-scanner" {
 		t.Errorf("config = %+v", c)
 	}
 }
@@ -74,6 +75,9 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"SCANNER_ACCOUNT_CONCURRENCY": "99999999999999999999999"}, `want a whole number from 1 to 256`},
 		{map[string]string{"SCANNER_TABLE": strings.Repeat("t", 300)}, `…": want a DynamoDB table name`},
 		{map[string]string{"SCANNER_POLICY": "version: 1", "SCANNER_POLICY_FILE": "p.yaml"}, "both set"},
+		{map[string]string{"SCANNER_METRICS_NAMESPACE": "AWS/Lambda"}, `SCANNER_METRICS_NAMESPACE="AWS/Lambda": want a CloudWatch namespace`},
+		{map[string]string{"SCANNER_METRICS_NAMESPACE": "scanner{prod}"}, `SCANNER_METRICS_NAMESPACE="scanner{prod}"`},
+		{map[string]string{"SCANNER_METRICS_NAMESPACE": strings.Repeat("n", 256)}, `…": want a CloudWatch namespace`},
 	}
 	for _, tt := range tests {
 		_, err := FromEnv(env(tt.env))

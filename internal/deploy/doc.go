@@ -7,11 +7,14 @@
 // that every environment variable of internal/config is declared and its
 // parameter's default is config's default, that the findings table has
 // exactly the keys and indexes of report/dynamo's TableDefinition, that
-// the schedule retries and has a dead-letter queue, that the alarms read
-// what the function logs, and that no IAM statement grants more than the
-// scanner needs: the function's role may list the organization's accounts,
-// assume the member role and write its own table and logs; the member role
-// may only list buckets and read their inventory configurations.
+// the schedule retries and has a dead-letter queue, that the alarms and
+// every metric the dashboard plots are metrics the function prints
+// (emf.Definitions: name, namespace, dimensions), that the dashboard's
+// Logs Insights widget reads the messages the scanner logs, and that no
+// IAM statement grants more than the scanner needs: the function's role
+// may list the organization's accounts, assume the member role and write
+// its own table and logs; the member role may only list buckets and read
+// their inventory configurations.
 //
 // The templates are read twice: through goformation (typed, with intrinsic
 // functions resolved against the parameters' defaults) and as written

@@ -3,7 +3,6 @@ package deploy
 import (
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,9 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
-
 	"github.com/s3inv/scanner/internal/config"
+	"github.com/s3inv/scanner/internal/emf"
 )
 
 // TestFunction checks how the function is built and run: what `sam build`
@@ -341,24 +339,14 @@ func TestRetainedOnDelete(t *testing.T) {
 }
 
 // TestNoScanAlarm: an alarm fires when no scan finished in the window,
-// counting an hour without data (no run at all) as breaching.
+// counting an hour without data (no run at all) as breaching. It reads
+// the EMF metric ScansFinished, 1 per run that writes findings.
 func TestNoScanAlarm(t *testing.T) {
 	tpl := loadTemplate(t, "template.yaml")
-	var finished string
-	for _, f := range tpl.ResourcesOfType("AWS::Logs::MetricFilter") {
-		for _, mt := range raw(f, "Properties", "MetricTransformations").([]any) {
-			if raw(mt, "MetricValue") == "1" {
-				finished = fmt.Sprint(raw(mt, "MetricName"))
-			}
-		}
-	}
-	if finished == "" {
-		t.Fatal("template.yaml: no metric filter counting finished scans (MetricValue 1)")
-	}
 	var found bool
 	for name, a := range tpl.ResourcesOfType("AWS::CloudWatch::Alarm") {
 		p, _ := a["Properties"].(map[string]any)
-		if p["MetricName"] != finished {
+		if p["MetricName"] != emf.ScansFinished.Name {
 			continue
 		}
 		found = true
@@ -377,7 +365,7 @@ func TestNoScanAlarm(t *testing.T) {
 		}
 	}
 	if !found {
-		t.Errorf("template.yaml: no alarm on %s", finished)
+		t.Errorf("template.yaml: no alarm on %s", emf.ScansFinished.Name)
 	}
 }
 
@@ -412,10 +400,10 @@ func TestLogging(t *testing.T) {
 	}
 	lc, _ := props["LoggingConfig"].(map[string]any)
 	if lc["LogFormat"] != "JSON" {
-		t.Errorf("ScannerFunction.LoggingConfig.LogFormat = %v; want JSON (the metric filters read JSON fields)", lc["LogFormat"])
+		t.Errorf("ScannerFunction.LoggingConfig.LogFormat = %v; want JSON (the dashboard's Logs Insights query reads JSON fields)", lc["LogFormat"])
 	}
 	if lvl, ok := lc["ApplicationLogLevel"]; ok && !slices.Contains([]any{"TRACE", "DEBUG", "INFO"}, lvl) {
-		t.Errorf("ScannerFunction.LoggingConfig.ApplicationLogLevel = %v; the \"scan finished\" line the alarms read is INFO", lvl)
+		t.Errorf("ScannerFunction.LoggingConfig.ApplicationLogLevel = %v; the EMF lines, which have no level, are INFO to Lambda", lvl)
 	}
 	lg := refName(lc["LogGroup"])
 	typ, group, err := tpl.Resource(lg)
@@ -433,8 +421,8 @@ func TestLogging(t *testing.T) {
 }
 
 // TestAlarms checks the alarm on the function's errors and the one on
-// coverage findings, fed by a metric filter that matches the line the
-// function logs at the end of each run.
+// coverage findings, which reads the EMF metric the function prints after
+// each run.
 func TestAlarms(t *testing.T) {
 	tpl := loadTemplate(t, "template.yaml")
 	alarms := tpl.ResourcesOfType("AWS::CloudWatch::Alarm")
@@ -453,32 +441,31 @@ func TestAlarms(t *testing.T) {
 		t.Errorf("template.yaml: no alarm on AWS/Lambda Errors with dimension FunctionName = !Ref ScannerFunction")
 	}
 
-	// The key the function's logger writes the message under.
-	msgKey := lambdacontext.ReplaceAttr(nil, slog.String(slog.MessageKey, "")).Key
-	wantPattern := fmt.Sprintf(`{ $.%s = "scan finished" }`, msgKey)
-	var coverage []string
-	for name, f := range tpl.ResourcesOfType("AWS::Logs::MetricFilter") {
-		p, _ := f["Properties"].(map[string]any)
-		if refName(p["LogGroupName"]) != refName(raw(tpl.Raw, "Resources", "ScannerFunction", "Properties", "LoggingConfig", "LogGroup")) {
-			t.Errorf("%s: LogGroupName = %v; want the function's log group", name, p["LogGroupName"])
-		}
-		if p["FilterPattern"] != wantPattern {
-			t.Errorf("%s: FilterPattern = %v; want %s (lambdacontext's logger writes the message as %q)", name, p["FilterPattern"], wantPattern, msgKey)
-		}
-		mts, _ := p["MetricTransformations"].([]any)
-		for _, mt := range mts {
-			if raw(mt, "MetricValue") == "$.coverage_findings" {
-				coverage = append(coverage, fmt.Sprint(raw(mt, "MetricName")))
-			}
-		}
-	}
-	if len(coverage) != 1 {
-		t.Fatalf("template.yaml: %d metric filters with MetricValue $.coverage_findings; want one", len(coverage))
+	// The scanner's own alarms read the metrics it prints (EMF), in the
+	// MetricsNamespace parameter's namespace, as emf.Definitions defines
+	// them; no log metric filter measures what they measure.
+	if filters := tpl.ResourcesOfType("AWS::Logs::MetricFilter"); len(filters) > 0 {
+		t.Errorf("template.yaml: %d log metric filters; the function prints its metrics as EMF", len(filters))
 	}
 	var coverageAlarm bool
 	for name, a := range alarms {
 		p, _ := a["Properties"].(map[string]any)
-		if p["MetricName"] != coverage[0] {
+		if raw(p, "Namespace") == "AWS/Lambda" || raw(p, "Namespace") == "AWS/SQS" {
+			continue
+		}
+		if refName(p["Namespace"]) != "MetricsNamespace" {
+			t.Errorf("%s: Namespace %v; want !Ref MetricsNamespace", name, p["Namespace"])
+		}
+		var def *emf.Definition
+		for _, d := range emf.Definitions() {
+			if d.Name == p["MetricName"] && len(d.Dimensions) == 0 {
+				def = &d
+			}
+		}
+		if def == nil || def.When == emf.WithLifecycle || p["Dimensions"] != nil {
+			t.Errorf("%s: %v with dimensions %v: not a metric the function prints (emf.Definitions)", name, p["MetricName"], p["Dimensions"])
+		}
+		if p["MetricName"] != emf.CoverageFindings.Name {
 			continue
 		}
 		coverageAlarm = true
@@ -487,7 +474,7 @@ func TestAlarms(t *testing.T) {
 		}
 	}
 	if !coverageAlarm {
-		t.Errorf("template.yaml: no alarm on the metric %s (coverage findings)", coverage[0])
+		t.Errorf("template.yaml: no alarm on the metric %s (coverage findings)", emf.CoverageFindings.Name)
 	}
 
 	// Alarm actions: the topic when the parameter is set, none otherwise.

@@ -11,8 +11,10 @@
 // invokes it with an EventBridge scheduled event, a manual dry run,
 // malformed events and a deadline too short to finish, and checks the
 // returned summaries, the findings table (through report/dynamo's queries),
-// the log line the template's metric filters read, and that every AWS call
-// the function made is granted by template.yaml and member-role.yaml.
+// every EMF metric line the function prints (emf.Parse: the specification,
+// emf.Definitions, the run's figures; none for a dry run), and that every
+// AWS call the function made is granted by template.yaml and
+// member-role.yaml.
 //
 // The test needs node and `npm ci` (dynalite): without them it is skipped,
 // unless the environment variable CI is set, in which case it fails.

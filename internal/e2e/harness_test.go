@@ -164,22 +164,6 @@ func (f *function) invoke(t *testing.T, payload string) []byte {
 	return body
 }
 
-// logLines returns the JSON lines of the function's output.
-func (f *function) logLines() []map[string]any {
-	var out []map[string]any
-	for _, l := range strings.Split(f.out.String(), "\n") {
-		l = strings.TrimSpace(l)
-		if !strings.HasPrefix(l, "{") {
-			continue
-		}
-		var m map[string]any
-		if json.Unmarshal([]byte(l), &m) == nil {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
 // dynamoCall is one DynamoDB request the function made.
 type dynamoCall struct {
 	Op, Table, Index string

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +22,7 @@ import (
 	"github.com/s3inv/scanner/internal/awssim"
 	"github.com/s3inv/scanner/internal/deploy"
 	"github.com/s3inv/scanner/internal/dynalite"
+	"github.com/s3inv/scanner/internal/emf"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/rules"
@@ -101,6 +101,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 			"SCANNER_ROLE_NAME":           roleName,
 			"SCANNER_EXTERNAL_ID":         externalID,
 			"SCANNER_DEADLINE_MARGIN":     margin,
+			"SCANNER_METRICS_NAMESPACE":   e2eNamespace,
 		}
 	}
 	fn := startFunction(t, rie, bootstrap, env(fast, "120", "5s"))
@@ -134,7 +135,12 @@ func TestLambdaEndToEnd(t *testing.T) {
 		if err != nil || len(runs) != 1 || runs[0].ScanID != sum.ScanID || runs[0].FinishedAt.IsZero() {
 			t.Errorf("table: runs %+v (%v); want the one finished run %s", runs, err, sum.ScanID)
 		}
-		checkMetricFilters(t, root, fn, sum.ScanID, map[string]float64{"coverage_findings": 2, "accounts_failed": 1, "accounts_incomplete": 0, "findings_open": 8})
+		got := checkEMF(t, fn, sum.ScanID, map[string]float64{"CoverageFindings": 2, "AccountsFailed": 1, "AccountsIncomplete": 0, "OpenFindings": 8, "Buckets": 9})
+		for _, d := range emf.Definitions() {
+			if d.When != emf.WithLifecycle && len(got[d.Key()]) == 0 {
+				t.Errorf("scheduled run: %s (%s) not printed", d.Key(), d.When)
+			}
+		}
 	})
 	if first == nil {
 		t.FailNow()
@@ -187,6 +193,11 @@ func TestLambdaEndToEnd(t *testing.T) {
 		if after := itemCount(t, ddb); after != before {
 			t.Errorf("the table has %d items after a dry run; want %d, as before", after, before)
 		}
+		for _, l := range emf.Lines([]byte(fn.out.String())) {
+			if strings.Contains(string(l), sum.ScanID) {
+				t.Errorf("the dry run printed metrics: %s", l)
+			}
+		}
 	})
 
 	t.Run("deadline", func(t *testing.T) {
@@ -222,7 +233,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 				}
 			}
 		}
-		checkMetricFilters(t, root, short, sum.ScanID, map[string]float64{"accounts_incomplete": float64(sum.AccountsIncomplete)})
+		checkEMF(t, short, sum.ScanID, map[string]float64{"AccountsIncomplete": float64(sum.AccountsIncomplete), "AccountsComplete": 0})
 	})
 
 	t.Run("complete run resolves SCAN-004", func(t *testing.T) {
@@ -343,59 +354,54 @@ func itemCount(t *testing.T, ddb *dynamodb.Client) int32 {
 	return n
 }
 
-var filterPattern = regexp.MustCompile(`^\{ \$\.(\w+) = "([^"]*)" \}$`)
+// e2eNamespace is the function's SCANNER_METRICS_NAMESPACE.
+const e2eNamespace = "S3InventoryScanner/e2e"
 
-// checkMetricFilters applies each metric filter of template.yaml to the
-// function's log lines of one run: exactly one line must match, and each
-// metric value must be a number (and equal want, for the fields in want).
-func checkMetricFilters(t *testing.T, root string, fn *function, scanID string, want map[string]float64) {
+// checkEMF parses every EMF line the function has printed (each must meet
+// the specification: required keys, every dimension and metric a
+// top-level member, valid units, at most 100 metrics), checks that each
+// metric is one package emf defines, in the function's namespace, with
+// no account or bucket dimension, and returns the metrics of one run by
+// key; the run must have printed ScansFinished once, and the metrics
+// without dimension named in want must have those values.
+func checkEMF(t *testing.T, fn *function, scanID string, want map[string]float64) map[string][]emf.Parsed {
 	t.Helper()
-	tpl, err := deploy.Load(filepath.Join(root, "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
+	defs := map[string]emf.Definition{}
+	for _, d := range emf.Definitions() {
+		defs[d.Key()] = d
 	}
-	filters := tpl.ResourcesOfType("AWS::Logs::MetricFilter")
-	if len(filters) == 0 {
-		t.Fatal("template.yaml: no metric filter")
-	}
-	for name, f := range filters {
-		props, _ := f["Properties"].(map[string]any)
-		m := filterPattern.FindStringSubmatch(fmt.Sprint(props["FilterPattern"]))
-		if m == nil {
-			t.Errorf("%s: FilterPattern %v: want { $.key = \"value\" }", name, props["FilterPattern"])
+	perAccount := regexp.MustCompile(`(?i)account|bucket`)
+	got := map[string][]emf.Parsed{}
+	for _, l := range emf.Lines([]byte(fn.out.String())) {
+		doc, err := emf.Parse(l)
+		if err != nil {
+			t.Errorf("%v\n%s", err, l)
 			continue
 		}
-		var matched []map[string]any
-		for _, l := range fn.logLines() {
-			if fmt.Sprint(l[m[1]]) == m[2] && l["scan_id"] == scanID {
-				matched = append(matched, l)
+		for _, p := range doc.Metrics {
+			d, ok := defs[p.Metric.Key()]
+			if !ok || d.Unit != p.Metric.Unit || p.Namespace != e2eNamespace {
+				t.Errorf("%s (%s) in namespace %s: want a metric of emf.Definitions in its unit, in %s", p.Metric.Key(), p.Metric.Unit, p.Namespace, e2eNamespace)
 			}
-		}
-		if len(matched) != 1 {
-			t.Errorf("%s: %d log lines of scan %s match %s; want one (the function logs %q under %q?)", name, len(matched), scanID, props["FilterPattern"], m[2], m[1])
-			continue
-		}
-		mts, _ := props["MetricTransformations"].([]any)
-		for _, mt := range mts {
-			value := fmt.Sprint(mt.(map[string]any)["MetricValue"])
-			if !strings.HasPrefix(value, "$.") {
-				// A literal: the filter counts matching lines.
-				if _, err := strconv.ParseFloat(value, 64); err != nil {
-					t.Errorf("%s: MetricValue %q: want $.field or a number", name, value)
+			for _, dim := range p.Metric.Dimensions {
+				if perAccount.MatchString(dim) {
+					t.Errorf("%s: dimension %s would make a billed metric per account or bucket", p.Metric.Key(), dim)
 				}
-				continue
 			}
-			field := strings.TrimPrefix(value, "$.")
-			v, ok := matched[0][field].(float64)
-			if !ok {
-				t.Errorf("%s: the log line has no number %s: %v", name, field, matched[0])
-				continue
-			}
-			if w, ok := want[field]; ok && v != w {
-				t.Errorf("%s: %s = %v; want %v", name, field, v, w)
+			if doc.Members["scan_id"] == scanID {
+				got[p.Metric.Key()] = append(got[p.Metric.Key()], p)
 			}
 		}
 	}
+	if n := len(got[emf.ScansFinished.Key()]); n != 1 {
+		t.Errorf("scan %s: %d ScansFinished metrics; want 1", scanID, n)
+	}
+	for key, w := range want {
+		if ps := got[key]; len(ps) != 1 || ps[0].Value != w {
+			t.Errorf("scan %s: %s = %+v; want one value %v", scanID, key, ps, w)
+		}
+	}
+	return got
 }
 
 // s3Actions are the IAM actions of the S3 operations.
