@@ -127,8 +127,8 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 	} else if n := len(org.Targets); n > 0 && sum.AccountsComplete == 0 && sum.Buckets == 0 {
 		scanErr = errors.Join(scanErr, noAccountScanned(n, sum))
 	}
-	// One line per run with the figures the SAM template's metric filter
-	// and alarms read (coverage_findings, accounts_failed, ...).
+	// One line per run with its figures, for Logs Insights; the metrics
+	// are the Lambda's EMF lines (internal/emf).
 	log.InfoContext(ctx, "scan finished", "trigger", s.Trigger, "accounts_complete", sum.AccountsComplete,
 		"accounts_failed", sum.AccountsFailed, "accounts_incomplete", sum.AccountsIncomplete,
 		"buckets", sum.Buckets, "configs", sum.Configs, "findings", sum.Findings(), "findings_open", sum.Open(),
