@@ -239,7 +239,9 @@ func TestFailedCallsRetriedThenCounted(t *testing.T) {
 	if failed, err := newPublisher(t, api, nil).Publish(context.Background(), opened(3), scanSummary()); failed != 0 || err != nil {
 		t.Fatalf("Publish after two failed calls = %d, %v; want 0, nil", failed, err)
 	}
-	down := &fakeAPI{callErr: func(int) error { return errors.New("AccessDeniedException: not authorized to perform events:PutEvents") }}
+	down := &fakeAPI{callErr: func(int) error {
+		return errors.New("AccessDeniedException: not authorized to perform events:PutEvents")
+	}}
 	failed, err := newPublisher(t, down, nil).Publish(context.Background(), opened(12), scanSummary())
 	if failed != 13 || err == nil || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Errorf("Publish with every call failing = %d, %v; want 13 and the cause", failed, err)
