@@ -342,3 +342,8 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return nil
 	}
 }
+
+// UrgentOpeningsPattern is the EventBridge event pattern of the findings
+// that page someone: CRITICAL and HIGH findings opened or reopened OPEN
+// (not waived). The SAM template's notification rule uses it.
+const UrgentOpeningsPattern = `{"source":["s3-inventory-scanner"],"detail-type":["Finding Opened","Finding Reopened"],"detail":{"severity":["CRITICAL","HIGH"],"status":["OPEN"]}}`
