@@ -103,7 +103,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(exitCode(err), err)
 	}
-	store, err := newStore(awsCfg, cfg)
+	store, err := newStore(awsCfg, cfg, nil)
 	if err != nil {
 		return fail(exitUsage, err)
 	}

@@ -91,7 +91,7 @@ type Options struct {
 	// zero). Each wait is jittered (half fixed, half random).
 	Backoff, MaxBackoff time.Duration
 	// Logger receives a line for each event that could not be sent
-	// (default: discard).
+	// (default: slog.Default()).
 	Logger *slog.Logger
 }
 
@@ -117,7 +117,7 @@ func New(api API, opts Options) (*Publisher, error) {
 		opts.MaxBackoff = 5 * time.Second
 	}
 	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
+		opts.Logger = slog.Default()
 	}
 	return &Publisher{api: api, opts: opts}, nil
 }
