@@ -94,7 +94,7 @@ var Env = []struct{ Name, Default, Doc string }{
 	{"SCANNER_DEADLINE_MARGIN", "30s", "time kept before the Lambda deadline to write findings"},
 	{"SCANNER_TABLE", "", "DynamoDB findings table name"},
 	{"SCANNER_RETENTION_DAYS", "90", "days resolved findings are kept (DynamoDB TTL)"},
-	{"SCANNER_EVENT_BUS", "", "EventBridge bus (name or ARN; default is the account's default bus) for the findings' changes; empty sends no events"},
+	{"SCANNER_EVENT_BUS", "", "EventBridge bus (name or ARN; \"default\" is the account's default bus) for the findings' changes and scan summaries; empty sends no events"},
 	{"SCANNER_POLICY", "", "inline policy document (YAML or JSON)"},
 	{"SCANNER_POLICY_FILE", "", "policy file path"},
 }
