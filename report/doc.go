@@ -12,6 +12,7 @@
 //   - [CSV]: one finding per row, with a header;
 //   - [Table]: an aligned table for people (severity, rule, account,
 //     bucket, configuration, message), optionally coloured;
+//   - [OCSF]: one OCSF Compliance Finding per line, for SIEMs;
 //   - [Memory]: keeps every finding with its lifecycle, for tests and the
 //     demo;
 //   - package report/dynamo: the findings table in DynamoDB, the store the
@@ -43,6 +44,23 @@
 //     resolved_at and expiry removed, and a new episode begins with
 //     first_seen = the scan's observation time. Both stores keep the
 //     earlier episode as a history record of the bucket (Record.History).
+//
+// # Changes
+//
+// Each store reports every change of a finding's state that a scan
+// decides ([Transition]: opened, reopened, resolved, waived, waiver
+// expired), derived once in this package ([Transitioned]) from the record
+// before and after, to StoreOptions.OnTransition, once the change is
+// written: a change whose write failed, or that a newer run refused, is
+// not reported, and a finding seen again unchanged is no change.
+// [TransitionLog] gathers them for the pipeline, which counts them in the
+// run's summary and hands them to package report/events.
+//
+// # OCSF
+//
+// [OCSF] writes a scan's findings, and [WriteOCSF] a query's records, as
+// OCSF Compliance Findings ([NewOCSFFinding]: class 2003, schema
+// [OCSFVersion]).
 //
 // # Out-of-scope accounts
 //

@@ -109,6 +109,8 @@ func (m *Memory) claim(account string) error {
 // whole call, and nothing is stored. The findings of an account a newer
 // scan holds are refused (ErrSuperseded); the other accounts' are stored.
 func (m *Memory) Put(_ context.Context, fs []rules.Finding) error {
+	var changed []Transition
+	defer func() { m.report(changed) }()
 	m.tab.mu.Lock()
 	defer m.tab.mu.Unlock()
 	if err := m.check(); err != nil {
@@ -137,6 +139,9 @@ func (m *Memory) Put(_ context.Context, fs []rules.Finding) error {
 			prev = nil
 		}
 		next, change := Observe(prev, f)
+		if t, ok := NewTransition(m.scanID, prev, next); ok {
+			changed = append(changed, t)
+		}
 		if change == ChangeReopened {
 			old := cloneRecord(*prev)
 			old.History = true
@@ -158,6 +163,8 @@ func (m *Memory) Put(_ context.Context, fs []rules.Finding) error {
 // account's last complete one. When a newer scan holds the account it
 // resolves nothing and returns ErrSuperseded.
 func (m *Memory) AccountDone(_ context.Context, scanID string, r inventory.AccountResult) error {
+	var changed []Transition
+	defer func() { m.report(changed) }()
 	m.tab.mu.Lock()
 	defer m.tab.mu.Unlock()
 	if err := m.check(); err != nil {
@@ -179,6 +186,9 @@ func (m *Memory) AccountDone(_ context.Context, scanID string, r inventory.Accou
 			continue
 		}
 		resolved := Resolve(*rec, at, m.opts.Retention, ResolutionNotSeen)
+		if t, ok := NewTransition(m.scanID, rec, resolved); ok {
+			changed = append(changed, t)
+		}
 		m.tab.records[id] = &resolved
 	}
 	m.tab.scans[r.Account.ID] = NewAccountScan(scanID, r, seen)
@@ -188,6 +198,8 @@ func (m *Memory) AccountDone(_ context.Context, scanID string, r inventory.Accou
 // CloseOutOfScope resolves the unresolved findings of the accounts out of
 // scope (see ScopeCloser).
 func (m *Memory) CloseOutOfScope(_ context.Context, _ string, scope Scope) (int, error) {
+	var changed []Transition
+	defer func() { m.report(changed) }()
 	m.tab.mu.Lock()
 	defer m.tab.mu.Unlock()
 	if err := m.check(); err != nil {
@@ -210,12 +222,24 @@ func (m *Memory) CloseOutOfScope(_ context.Context, _ string, scope Scope) (int,
 		}
 		resolution := OutOfScopeResolution(scope.Reason(account))
 		for _, id := range byAccount[account] {
-			resolved := Resolve(*m.tab.records[id], at, m.opts.Retention, resolution)
+			rec := m.tab.records[id]
+			resolved := Resolve(*rec, at, m.opts.Retention, resolution)
+			if t, ok := NewTransition(m.scanID, rec, resolved); ok {
+				changed = append(changed, t)
+			}
 			m.tab.records[id] = &resolved
 			closed++
 		}
 	}
 	return closed, errors.Join(errs...)
+}
+
+// report hands the transitions a call wrote to the listener, after the
+// call has released the table.
+func (m *Memory) report(ts []Transition) {
+	for _, t := range ts {
+		m.opts.OnTransition(t)
+	}
 }
 
 // NewAccountScan returns the record of a complete scan of an account, with

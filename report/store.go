@@ -55,6 +55,12 @@ type StoreOptions struct {
 	// Now is the clock, for expiry on read and for resolutions whose
 	// account result has no finish time; time.Now when nil.
 	Now func() time.Time
+	// OnTransition, when set, is called once for each change of a
+	// finding's state (Transition) after the store has written it: a
+	// change whose write failed, or that a newer scan refused, is not
+	// reported (the next scan decides it again). It may be called
+	// concurrently (for different accounts), and must not call the store.
+	OnTransition TransitionFunc
 }
 
 // WithDefaults returns o with its zero fields set to their defaults.
@@ -64,6 +70,9 @@ func (o StoreOptions) WithDefaults() StoreOptions {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.OnTransition == nil {
+		o.OnTransition = func(Transition) {}
 	}
 	return o
 }

@@ -192,7 +192,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fs := newFlagSet("scan", "Scan every bucket of every account for S3 Inventory compliance and print the findings.\nAWS credentials, region and endpoints come from the SDK's standard configuration.")
 	bindConfig(fs, &cfg)
-	format := fs.String("format", "json", "output: json (one finding per line), table or csv")
+	format := fs.String("format", "json", "output: json (one finding per line), table, csv or ocsf (OCSF Compliance Findings, one per line)")
 	var failOn rules.Severity
 	fs.Var(severityFlag{&failOn}, "fail-on", "exit 3 when an open finding is at or above this severity (CRITICAL, HIGH, MEDIUM, LOW, INFO)")
 	verbose := fs.Bool("v", false, "log progress and failures to stderr")

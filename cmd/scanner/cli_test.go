@@ -106,6 +106,29 @@ func TestScanOrganizationWithOUFilter(t *testing.T) {
 	}
 }
 
+func TestScanFormatOCSF(t *testing.T) {
+	simulate(t)
+	code, out, errOut := runCLI("scan", "-org", "-include-ous", "ou-gold-sandbox1", "-format", "ocsf")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	rulesSeen := map[string]bool{}
+	for _, l := range lines {
+		var e report.OCSFFinding
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("OCSF line %q: %v", l, err)
+		}
+		if e.ClassUID != 2003 || e.Metadata.Version != report.OCSFVersion || e.FindingInfo.UID == "" || e.Cloud.Account.UID == "" {
+			t.Errorf("OCSF line %s: want a Compliance Finding of schema %s with its finding and account", l, report.OCSFVersion)
+		}
+		rulesSeen[e.Compliance.Control] = true
+	}
+	if !rulesSeen["SCAN-001"] || !rulesSeen["SCAN-002"] {
+		t.Errorf("OCSF output has rules %v; want SCAN-001 and SCAN-002 among them:\n%s", rulesSeen, out)
+	}
+}
+
 // TestBadInputIsOneLineAndExit2 checks that every bad input is named in a
 // one-line message, with exit code 2, before anything is scanned.
 func TestBadInputIsOneLineAndExit2(t *testing.T) {

@@ -79,15 +79,18 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fs.BoolVar(&q.scans, "scans", false, "the latest scan runs, newest first")
 	fs.BoolVar(&q.accounts, "accounts-scanned", false, "the last complete scan of each account")
 	fs.IntVar(&q.limit, "limit", 0, "at most this many findings or runs (default: all findings, 20 runs)")
-	format := fs.String("format", "table", "output: table or json (one object per line)")
+	format := fs.String("format", "table", "output: table, json (one object per line) or ocsf (OCSF Compliance Findings, one per line)")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
 	}
 	if err := q.validate(); err != nil {
 		return fail(exitUsage, err)
 	}
-	if *format != "table" && *format != "json" {
-		return fail(exitUsage, fmt.Errorf("--format %q: want table or json", *format))
+	switch {
+	case *format == "ocsf" && (q.scans || q.accounts):
+		return fail(exitUsage, errors.New("--format ocsf: OCSF describes findings; --scans and --accounts-scanned answer in table or json"))
+	case *format != "table" && *format != "json" && *format != "ocsf":
+		return fail(exitUsage, fmt.Errorf("--format %q: want table, json or ocsf", *format))
 	}
 	if cfg.Table == "" {
 		return fail(exitUsage, errors.New("no table; set --table or SCANNER_TABLE"))
@@ -103,9 +106,19 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err != nil {
 		return fail(exitCode(err), err)
 	}
-	store, err := newStore(awsCfg, cfg)
+	store, err := newStore(awsCfg, cfg, nil)
 	if err != nil {
 		return fail(exitUsage, err)
+	}
+	if *format == "ocsf" {
+		recs, err := q.records(ctx, store)
+		if err == nil {
+			err = report.WriteOCSF(stdout, recs, version)
+		}
+		if err != nil {
+			return fail(exitError, err)
+		}
+		return exitOK
 	}
 	out := &console.Answers{W: stdout, JSON: *format == "json"}
 	if err := q.run(ctx, store, out); err != nil {
@@ -119,10 +132,6 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 
 // run asks the question and prints the answer.
 func (q findingsQuery) run(ctx context.Context, s report.Querier, out *console.Answers) error {
-	var (
-		recs []report.Record
-		err  error
-	)
 	switch {
 	case q.scans:
 		limit := q.limit
@@ -142,6 +151,23 @@ func (q findingsQuery) run(ctx context.Context, s report.Querier, out *console.A
 		}
 		out.AccountScans(scans)
 		return nil
+	}
+	recs, err := q.records(ctx, s)
+	if err != nil {
+		return err
+	}
+	out.Records(recs, q.bucket != "")
+	return nil
+}
+
+// records answers a question about findings (not --scans nor
+// --accounts-scanned), at most q.limit of them when it is set.
+func (q findingsQuery) records(ctx context.Context, s report.Querier) ([]report.Record, error) {
+	var (
+		recs []report.Record
+		err  error
+	)
+	switch {
 	case q.bucket != "":
 		recs, err = s.BucketHistory(ctx, q.account, q.bucket)
 	case q.account != "":
@@ -152,11 +178,10 @@ func (q findingsQuery) run(ctx context.Context, s report.Querier, out *console.A
 		recs, err = s.OpenBySeverity(ctx, q.severity, q.limit)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if q.limit > 0 && len(recs) > q.limit {
 		recs = recs[:q.limit]
 	}
-	out.Records(recs, q.bucket != "")
-	return nil
+	return recs, nil
 }

@@ -26,6 +26,7 @@ func TestFindingsUsageErrors(t *testing.T) {
 		"bucket without acct":  {"-table", "findings", "-bucket", "logs"},
 		"bad severity":         {"-table", "findings", "-severity", "urgent"},
 		"bad format":           {"-table", "findings", "-scans", "-format", "xml"},
+		"ocsf of scans":        {"-table", "findings", "-scans", "-format", "ocsf"},
 		"no table":             {"-scans"},
 		"negative limit":       {"-table", "findings", "-scans", "-limit", "-1"},
 		"unknown flag":         {"-table", "findings", "-colour"},
@@ -157,6 +158,29 @@ func TestFindingsQueries(t *testing.T) {
 	}
 	if statuses["INV-101"] != rules.StatusOpen || statuses["INV-104"] != rules.StatusResolved {
 		t.Errorf("-bucket data statuses %v; want INV-101 OPEN, INV-104 RESOLVED", statuses)
+	}
+
+	// OCSF: the bucket's history as Compliance Findings, the resolved one
+	// a Close that passes.
+	var ocsf []report.OCSFFinding
+	sc := bufio.NewScanner(strings.NewReader(run("-account", acct, "-bucket", "data", "-format", "ocsf")))
+	for sc.Scan() {
+		var e report.OCSFFinding
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("OCSF line %q: %v", sc.Text(), err)
+		}
+		ocsf = append(ocsf, e)
+	}
+	byRule := map[string]report.OCSFFinding{}
+	for _, e := range ocsf {
+		if e.ClassUID != report.OCSFClassUID || e.Metadata.Version != report.OCSFVersion {
+			t.Errorf("OCSF finding of class %d, version %q; want %d, %s", e.ClassUID, e.Metadata.Version, report.OCSFClassUID, report.OCSFVersion)
+		}
+		byRule[e.Compliance.Control] = e
+	}
+	if len(ocsf) != 2 || byRule["INV-104"].ActivityID != report.OCSFActivityClose || byRule["INV-104"].Compliance.Status != "Pass" ||
+		byRule["INV-101"].Compliance.Status != "Fail" {
+		t.Errorf("-bucket data -format ocsf: %+v; want INV-101 failing and INV-104 closed, passing", ocsf)
 	}
 
 	out := run("-scans")

@@ -12,7 +12,8 @@ import (
 
 // outputSink returns the sink that prints findings in the given format:
 // json (JSON Lines, the default for machines), table (for people, coloured
-// on a terminal unless NO_COLOR is set) or csv.
+// on a terminal unless NO_COLOR is set), csv, or ocsf (OCSF Compliance
+// Findings as JSON Lines, for SIEMs and Security Lake).
 func outputSink(format string, w io.Writer) (report.Sink, error) {
 	switch format {
 	case "json":
@@ -21,6 +22,8 @@ func outputSink(format string, w io.Writer) (report.Sink, error) {
 		return report.NewTable(w, report.WithColor(console.UseColor(w))), nil
 	case "csv":
 		return report.NewCSV(w), nil
+	case "ocsf":
+		return report.NewOCSF(w, version), nil
 	}
-	return nil, fmt.Errorf("--format %q: want json, table or csv", format)
+	return nil, fmt.Errorf("--format %q: want json, table, csv or ocsf", format)
 }

@@ -20,7 +20,9 @@ import (
 // wire loads the SDK's standard configuration and builds what a run needs
 // from it: the Organizations client and the connector that assumes the
 // member role in each account (in the returned settings), and the findings
-// table when cfg.Table is set. The member role's ARNs take the partition
+// table when cfg.Table is set, with the log of the changes it writes
+// (Settings.Transitions) and, when cfg.EventBus is set too, the publisher
+// of those changes (Settings.Publisher). The member role's ARNs take the partition
 // of the caller's own ARN (GetCallerIdentity), which also proves the
 // credentials work before anything is scanned. opts add to the SDK
 // configuration's (the Lambda function counts its calls).
@@ -44,11 +46,20 @@ func wire(ctx context.Context, cfg config.Config, opts ...awsclient.Option) (pip
 			S3Options: []func(*s3.Options){awsclient.S3PathStyle},
 		},
 	}
-	var store *dynamo.Store
-	if cfg.Table != "" {
-		store, err = newStore(awsCfg, cfg)
+	if cfg.Table == "" {
+		return s, nil, nil
 	}
-	return s, store, err
+	s.Transitions = &report.TransitionLog{}
+	store, err := newStore(awsCfg, cfg, s.Transitions.Record)
+	if err != nil {
+		return s, nil, err
+	}
+	if cfg.EventBus != "" {
+		if s.Publisher, err = newPublisher(awsCfg, cfg); err != nil {
+			return s, nil, err
+		}
+	}
+	return s, store, nil
 }
 
 // loadAWS loads the SDK's standard configuration (credentials, region,
@@ -59,7 +70,8 @@ func loadAWS(ctx context.Context, cfg config.Config, opts ...awsclient.Option) (
 }
 
 // newStore returns the DynamoDB findings store on cfg.Table, keeping
-// resolved findings for cfg.Retention.
-func newStore(awsCfg aws.Config, cfg config.Config) (*dynamo.Store, error) {
-	return dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, report.StoreOptions{Retention: cfg.Retention})
+// resolved findings for cfg.Retention and reporting the changes it writes
+// to onChange (nil: to nobody).
+func newStore(awsCfg aws.Config, cfg config.Config, onChange report.TransitionFunc) (*dynamo.Store, error) {
+	return dynamo.New(dynamodb.NewFromConfig(awsCfg), cfg.Table, report.StoreOptions{Retention: cfg.Retention, OnTransition: onChange})
 }

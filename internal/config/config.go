@@ -11,6 +11,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,10 @@ type Config struct {
 	// Retention is how long resolved findings are kept before DynamoDB's
 	// TTL removes them. SCANNER_RETENTION_DAYS.
 	Retention time.Duration
+	// EventBus is the EventBridge bus (name or ARN; "default" is the
+	// account's default bus) that receives the findings' changes and
+	// each scan's summary; empty sends no events. SCANNER_EVENT_BUS.
+	EventBus string
 
 	// Policy is an inline policy document (YAML or JSON). SCANNER_POLICY.
 	Policy string
@@ -94,6 +99,7 @@ var Env = []struct{ Name, Default, Doc string }{
 	{"SCANNER_DEADLINE_MARGIN", "30s", "time kept before the Lambda deadline to write findings"},
 	{"SCANNER_TABLE", "", "DynamoDB findings table name"},
 	{"SCANNER_RETENTION_DAYS", "90", "days resolved findings are kept (DynamoDB TTL)"},
+	{"SCANNER_EVENT_BUS", "", "EventBridge bus (name or ARN; \"default\" is the account's default bus) for the findings' changes and scan summaries; empty sends no events"},
 	{"SCANNER_POLICY", "", "inline policy document (YAML or JSON)"},
 	{"SCANNER_POLICY_FILE", "", "policy file path"},
 	{"SCANNER_METRICS_NAMESPACE", DefaultMetricsNamespace, "CloudWatch namespace of the run's metrics (Lambda only; EMF lines on stdout)"},
@@ -185,6 +191,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	}
 	c.Table = get("SCANNER_TABLE")
 	c.Retention = time.Duration(num("SCANNER_RETENTION_DAYS", minRetentionDays, maxRetentionDays)) * 24 * time.Hour
+	c.EventBus = get("SCANNER_EVENT_BUS")
 	c.Policy = getenv("SCANNER_POLICY") // verbatim: YAML cares about white space
 	c.PolicyFile = get("SCANNER_POLICY_FILE")
 	c.MetricsNamespace = get("SCANNER_METRICS_NAMESPACE")
@@ -271,6 +278,9 @@ func (c Config) ValidateAs(n Names) error {
 	if c.Retention < minRetentionDays*24*time.Hour || c.Retention > maxRetentionDays*24*time.Hour {
 		return fmt.Errorf("%s: want %d to %d", n.is("SCANNER_RETENTION_DAYS", strconv.Itoa(int(c.Retention.Hours()/24))), minRetentionDays, maxRetentionDays)
 	}
+	if c.EventBus != "" && !validEventBus(c.EventBus) {
+		return fmt.Errorf("%s: want an EventBridge bus name (1-256 of letters, digits, . - _ /) or ARN (arn:PARTITION:events:REGION:ACCOUNT:event-bus/NAME)", n.is("SCANNER_EVENT_BUS", strconv.Quote(shorten(c.EventBus))))
+	}
 	if c.Policy != "" && c.PolicyFile != "" {
 		return fmt.Errorf("%s and %s are both set; want at most one", n.name("SCANNER_POLICY"), n.name("SCANNER_POLICY_FILE"))
 	}
@@ -331,6 +341,26 @@ func List(s string) []string {
 		}
 	}
 	return out
+}
+
+// eventBusARN is the form of an event bus's ARN.
+var eventBusARN = regexp.MustCompile(`^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._/-]{1,256}$`)
+
+// validEventBus reports whether s is an event bus name or ARN, as
+// PutEvents's EventBusName takes them.
+func validEventBus(s string) bool {
+	if strings.HasPrefix(s, "arn:") {
+		return eventBusARN.MatchString(s)
+	}
+	if len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-' || r == '.' || r == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 func validTableName(s string) bool {

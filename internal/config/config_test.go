@@ -42,13 +42,15 @@ func TestFromEnv(t *testing.T) {
 		"SCANNER_TABLE":               "inventory-findings",
 		"SCANNER_RETENTION_DAYS":      "30",
 		"SCANNER_METRICS_NAMESPACE":   "S3InventoryScanner/prod-scanner",
+		"SCANNER_EVENT_BUS":           "arn:aws:events:eu-west-1:111111111111:event-bus/security",
 	}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.AccountSource != SourceStatic || len(c.Accounts) != 2 || c.RoleName != "audit/InventoryReader" ||
 		c.AccountConcurrency != 4 || c.BucketConcurrency != 16 || c.DeadlineMargin != 45*time.Second ||
-		c.Table != "inventory-findings" || c.Retention != 30*24*time.Hour || c.MetricsNamespace != "S3InventoryScanner/prod-scanner" {
+		c.Table != "inventory-findings" || c.Retention != 30*24*time.Hour || c.MetricsNamespace != "S3InventoryScanner/prod-scanner" ||
+		c.EventBus != "arn:aws:events:eu-west-1:111111111111:event-bus/security" {
 		t.Errorf("config = %+v", c)
 	}
 }
@@ -78,6 +80,9 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"SCANNER_METRICS_NAMESPACE": "AWS/Lambda"}, `SCANNER_METRICS_NAMESPACE="AWS/Lambda": want a CloudWatch namespace`},
 		{map[string]string{"SCANNER_METRICS_NAMESPACE": "scanner{prod}"}, `SCANNER_METRICS_NAMESPACE="scanner{prod}"`},
 		{map[string]string{"SCANNER_METRICS_NAMESPACE": strings.Repeat("n", 256)}, `…": want a CloudWatch namespace`},
+		{map[string]string{"SCANNER_EVENT_BUS": "my bus"}, `SCANNER_EVENT_BUS="my bus": want an EventBridge bus name`},
+		{map[string]string{"SCANNER_EVENT_BUS": "arn:aws:sqs:eu-west-1:111111111111:q"}, `SCANNER_EVENT_BUS="arn:aws:sqs:`},
+		{map[string]string{"SCANNER_EVENT_BUS": strings.Repeat("b", 257)}, `SCANNER_EVENT_BUS="bbb`},
 	}
 	for _, tt := range tests {
 		_, err := FromEnv(env(tt.env))
@@ -111,5 +116,17 @@ func TestValidateAsNamesFlags(t *testing.T) {
 	err = c.ValidateAs(Names{"SCANNER_ACCOUNTS": "--accounts"})
 	if err == nil || !strings.HasPrefix(err.Error(), "--accounts: ") || strings.Contains(err.Error(), "SCANNER_") {
 		t.Errorf("ValidateAs = %v; want --accounts named and no variable", err)
+	}
+}
+
+func TestEventBusNamesAccepted(t *testing.T) {
+	for _, bus := range []string{"default", "security-findings", "aws.partner/example.com/123/feed", "arn:aws-us-gov:events:us-gov-west-1:111111111111:event-bus/security"} {
+		c, err := FromEnv(env(map[string]string{"SCANNER_EVENT_BUS": bus}))
+		if err != nil || c.EventBus != bus {
+			t.Errorf("SCANNER_EVENT_BUS=%q: %q, %v; want it accepted", bus, c.EventBus, err)
+		}
+	}
+	if c, err := FromEnv(env(nil)); err != nil || c.EventBus != "" {
+		t.Errorf("SCANNER_EVENT_BUS unset: %q, %v; want no events", c.EventBus, err)
 	}
 }

@@ -249,6 +249,9 @@ var scenarios = []struct {
 	{"role with a path", map[string]string{"ExternalId": "ext-0123", "MemberRoleName": "security/S3InventoryScannerMember"}},
 	{"role per account", map[string]string{"ExternalId": "ext-0123", "MemberRoleName": "scanner-{account_id}"}},
 	{"alarm topic", map[string]string{"ExternalId": "ext-0123", "AlarmTopicArn": "arn:aws:sns:eu-west-1:111122223333:alerts"}},
+	{"no events", map[string]string{"ExternalId": "ext-0123", "EventBusName": "", "NotificationEmail": "sec@example.com"}},
+	{"default bus", map[string]string{"ExternalId": "ext-0123", "EventBusName": "default"}},
+	{"custom bus, e-mail", map[string]string{"ExternalId": "ext-0123", "EventBusName": "security-findings", "NotificationEmail": "sec@example.com"}},
 }
 
 // TestScannerIAMLeastPrivilege walks every statement of every role of
@@ -268,6 +271,10 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 			fromOrgs := s.params["AccountSource"] == "organizations"
 			withOUs := s.params["IncludeOUs"]+s.params["ExcludeOUs"] != ""
 			memberPattern := scan.Role{Name: s.params["MemberRoleName"], Partition: "aws"}.ARN("*")
+			busARN := ""
+			if bus := s.params["EventBusName"]; bus != "" {
+				busARN = "arn:aws:events:eu-west-1:111122223333:event-bus/" + bus
+			}
 
 			for _, r := range rs {
 				services := r.trustedServices()
@@ -286,7 +293,7 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 							t.Errorf("%s: action %q has a wildcard; name each action", st.where(), a)
 							continue
 						}
-						if msg := checkAction(a, st, r.name == fnRole, services, memberPattern, storeActions); msg != "" {
+						if msg := checkAction(a, st, r.name == fnRole, services, memberPattern, busARN, storeActions); msg != "" {
 							t.Errorf("%s: %s", st.where(), msg)
 						}
 					}
@@ -308,6 +315,13 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 			if got := r.granted("dynamodb:"); !slices.Equal(got, storeActions) {
 				t.Errorf("%s: grants %v on the table; report/dynamo calls %v: grant exactly those", fnRole, got, storeActions)
 			}
+			var wantEvents []string
+			if busARN != "" {
+				wantEvents = []string{"events:PutEvents"}
+			}
+			if got := r.granted("events:"); !slices.Equal(got, wantEvents) {
+				t.Errorf("%s: grants %v with EventBusName=%q; want %v (report/events calls PutEvents only, and only when a bus is set)", fnRole, got, s.params["EventBusName"], wantEvents)
+			}
 			var wantOrgs []string
 			if fromOrgs {
 				filter := scan.Filter{}
@@ -325,7 +339,7 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 }
 
 // checkAction says what is wrong with granting action a in st, or "".
-func checkAction(a string, st statement, isFunctionRole bool, services []string, memberPattern string, storeActions []string) string {
+func checkAction(a string, st statement, isFunctionRole bool, services []string, memberPattern, busARN string, storeActions []string) string {
 	only := func(want ...string) string {
 		for _, res := range st.resources {
 			if !slices.Contains(want, res) {
@@ -364,6 +378,14 @@ func checkAction(a string, st statement, isFunctionRole bool, services []string,
 			return a + " granted to a role other than the function's"
 		}
 		return only("*")
+	case a == "events:PutEvents":
+		if !isFunctionRole {
+			return a + " granted to a role other than the function's"
+		}
+		if busARN == "" {
+			return a + " granted while EventBusName is empty (no events)"
+		}
+		return only(busARN)
 	case a == "lambda:InvokeFunction":
 		if !byScheduler {
 			return fmt.Sprintf("lambda:InvokeFunction granted to a role trusted by %v; want only the scheduler's role", services)
@@ -375,7 +397,7 @@ func checkAction(a string, st statement, isFunctionRole bool, services []string,
 		}
 		return only("getatt:ScheduleDeadLetterQueue.Arn")
 	}
-	return fmt.Sprintf("action %s is not one the scanner needs (organizations List*, sts:AssumeRole on the member role, the findings table, its log group; the scheduler's lambda:InvokeFunction and sqs:SendMessage)", a)
+	return fmt.Sprintf("action %s is not one the scanner needs (organizations List*, sts:AssumeRole on the member role, the findings table, its log group, events:PutEvents on the bus; the scheduler's lambda:InvokeFunction and sqs:SendMessage)", a)
 }
 
 // functionRole returns the logical ID of the scanner function's role.

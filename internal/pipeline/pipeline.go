@@ -50,6 +50,14 @@ type Settings struct {
 	Connector scan.Connector
 	// Sink receives the findings; nil makes a dry run that writes nothing.
 	Sink report.Sink
+	// Transitions, when set, is the log the stores among the sinks report
+	// to (report.StoreOptions.OnTransition = Transitions.Record): the run
+	// takes its own transitions from it, counts them in the summary
+	// (Summary.Changes) and hands them to the Publisher.
+	Transitions *report.TransitionLog
+	// Publisher, when set, receives the run's transitions and its summary
+	// once the run has ended (EventBridge events).
+	Publisher Publisher
 	// Trigger names what started the run: schedule, manual, cli, demo.
 	Trigger string
 	// OnlyAccounts, when set, limits the run to these of the discovered
@@ -61,6 +69,13 @@ type Settings struct {
 	Progress func(summary.Progress)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+}
+
+// Publisher publishes what a run changed and its summary. It reports how
+// many events it could not publish (counted in Summary.EventsFailed) and
+// why; a failure to publish does not fail the run.
+type Publisher interface {
+	Publish(ctx context.Context, ts []report.Transition, sum summary.Summary) (failed int, err error)
 }
 
 // Run performs one scan and returns its summary. The error is non-nil when
@@ -120,6 +135,7 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 			scanErr = errors.Join(scanErr, fmt.Errorf("end scan %s: %w", run.ScanID, err))
 		}
 	}
+	publish(ctx, s, &sum, log)
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		// Interrupted: what was read is written, the accounts cut short
 		// are INCOMPLETE (SCAN-004), and the run failed.
@@ -133,8 +149,35 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 		"accounts_failed", sum.AccountsFailed, "accounts_incomplete", sum.AccountsIncomplete,
 		"buckets", sum.Buckets, "configs", sum.Configs, "findings", sum.Findings(), "findings_open", sum.Open(),
 		"findings_waived", sum.Waived, "coverage_findings", sum.Coverage(), "out_of_scope_closed", sum.OutOfScopeClosed,
-		"duration_ms", sum.Duration().Milliseconds())
+		"findings_opened", sum.Changes.Opened, "findings_reopened", sum.Changes.Reopened, "findings_resolved", sum.Changes.Resolved,
+		"events_failed", sum.EventsFailed, "duration_ms", sum.Duration().Milliseconds())
 	return sum, scanErr
+}
+
+// publish takes the run's transitions from the log, counts them in the
+// summary and hands them with the summary to the publisher, with a
+// context of its own (like the run record, the events of a run cut
+// short are still sent, for at most writeGrace).
+func publish(ctx context.Context, s Settings, sum *summary.Summary, log *slog.Logger) {
+	var ts []report.Transition
+	if s.Transitions != nil {
+		var stale int
+		ts, stale = s.Transitions.Take(sum.ScanID)
+		if stale > 0 {
+			log.WarnContext(ctx, "changes of an earlier, abandoned run not published", "changes", stale)
+		}
+	}
+	sum.Changes = report.CountTransitions(ts)
+	if s.Publisher == nil || s.Sink == nil {
+		return
+	}
+	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeGrace)
+	defer cancel()
+	failed, err := s.Publisher.Publish(pubCtx, ts, *sum)
+	sum.EventsFailed = failed
+	if err != nil {
+		log.ErrorContext(ctx, "events not published", "events_failed", failed, "error", err)
+	}
 }
 
 // closeOutOfScope closes the findings of the accounts that are no longer

@@ -42,6 +42,14 @@ type Summary struct {
 	// OutOfScopeClosed counts the findings closed because their account
 	// is no longer in scope (suspended, closed, excluded, removed).
 	OutOfScopeClosed int `json:"out_of_scope_closed,omitempty"`
+	// Changes counts the changes of findings' state the store wrote in
+	// this run (opened, reopened, resolved, waived, waiver expired): all
+	// zero for a run that changed nothing, a dry run, or a sink that
+	// keeps no state.
+	Changes report.TransitionCounts `json:"changes"`
+	// EventsFailed counts the events (changes and the run's own) that
+	// could not be published, once every retry was spent.
+	EventsFailed int `json:"events_failed,omitempty"`
 }
 
 // Findings is the number of findings the run produced.

@@ -135,7 +135,10 @@ func TestUnprocessedBackoffHonoursContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- s.writeBatch(ctx, []map[string]types.AttributeValue{item}) }()
+	go func() {
+		_, err := s.writeBatch(ctx, []map[string]types.AttributeValue{item})
+		done <- err
+	}()
 	for f.calls.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}

@@ -370,3 +370,29 @@ func (r *recorder) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...
 	}
 	return r.API.GetItem(ctx, in, o...)
 }
+
+// TestTransitionsOnlyOfWrittenItems: a batch written in part (the rest
+// left in UnprocessedItems once the attempts are spent) reports the
+// changes of the items written, and only those: what the listener hears
+// is what the table holds.
+func TestTransitionsOnlyOfWrittenItems(t *testing.T) {
+	s, p := faultyStore(t)
+	log := &report.TransitionLog{}
+	s.opts.OnTransition = log.Record
+	s.retry.attempts = 1
+	p.Add(dynalite.Rule{Op: "BatchWriteItem", Fault: dynalite.FaultUnprocessed, Keep: 10})
+	fs := sinktest.Generate(sinktest.AccountA, 25, 5, "s1", sinktest.T0)
+	if err := scanOnce(t, s, "s1", sinktest.T0, sinktest.AccountA, fs, inventory.AccountComplete); err == nil {
+		t.Fatal("a scan whose batch was written in part: no error")
+	}
+	ts, stale := log.Take("s1")
+	stored := findingsOf(t, s, sinktest.AccountA)
+	if stale != 0 || len(ts) != 10 || len(stored) != 10 {
+		t.Fatalf("%d transitions (%d of other scans), %d records stored; want 10 of each", len(ts), stale, len(stored))
+	}
+	for _, tr := range ts {
+		if _, ok := stored[tr.Record.FindingID]; !ok || tr.Kind != report.TransitionOpened {
+			t.Errorf("reported %s of %s, which the table does not hold", tr.Kind, tr.Record.FindingID)
+		}
+	}
+}

@@ -74,6 +74,16 @@ type account struct {
 	seen    map[string]rules.Status           // findings this run produced
 	pending []map[string]types.AttributeValue // writes not yet sent
 	index   map[string]int                    // pending position by pk/sk
+	// changes are the transitions the pending writes make, by the key
+	// of their item, reported once the item is written.
+	changes []pendingChange
+	scanID  string // the run's
+}
+
+// pendingChange is a transition waiting for the write of its item.
+type pendingChange struct {
+	key string // itemKey of the record written
+	t   report.Transition
 }
 
 // retryPolicy bounds the resending of UnprocessedItems.
@@ -228,9 +238,9 @@ func (s *Store) putAccount(ctx context.Context, accountID string, fs []rules.Fin
 		if change == report.ChangeReopened {
 			episode := *prev
 			episode.History = true
-			errs = append(errs, s.queue(ctx, accountID, a, episode))
+			errs = append(errs, s.queue(ctx, accountID, a, episode, nil))
 		}
-		errs = append(errs, s.queue(ctx, accountID, a, next))
+		errs = append(errs, s.queue(ctx, accountID, a, next, prev))
 		a.records[f.FindingID] = next
 		a.seen[f.FindingID] = f.Status
 		if err := errors.Join(errs...); err != nil {
@@ -322,7 +332,7 @@ func (s *Store) resolve(ctx context.Context, scanID string, r inventory.AccountR
 			continue
 		}
 		resolved := report.Resolve(rec, at, s.opts.Retention, report.ResolutionNotSeen)
-		if err := s.queue(ctx, id, a, resolved); err != nil {
+		if err := s.queue(ctx, id, a, resolved, &rec); err != nil {
 			return fmt.Errorf("account %s: %w", id, err)
 		}
 		a.records[fid] = resolved
@@ -396,7 +406,7 @@ func (s *Store) closeAccount(ctx context.Context, id, resolution string, at time
 			continue
 		}
 		resolved := report.Resolve(rec, at, s.opts.Retention, resolution)
-		if err := s.queue(ctx, id, a, resolved); err != nil {
+		if err := s.queue(ctx, id, a, resolved, &rec); err != nil {
 			return 0, err
 		}
 		a.records[fid] = resolved
@@ -456,7 +466,7 @@ func (s *Store) account(id string) (*account, error) {
 	}
 	a := s.accounts[id]
 	if a == nil {
-		a = &account{records: map[string]report.Record{}, seen: map[string]rules.Status{}, index: map[string]int{}}
+		a = &account{records: map[string]report.Record{}, seen: map[string]rules.Status{}, index: map[string]int{}, scanID: s.scanID}
 		s.accounts[id] = a
 	}
 	return a, nil
@@ -489,11 +499,19 @@ func (s *Store) load(ctx context.Context, accountID string, a *account) error {
 	return nil
 }
 
-// queue encodes a record and adds it to the account's pending writes.
-func (s *Store) queue(ctx context.Context, accountID string, a *account, r report.Record) error {
+// queue encodes a record and adds it to the account's pending writes,
+// with the transition from prev (the record it replaces; nil for a new
+// record, or for an archived episode, which is no transition) that it is
+// reported as once written; a.mu is held.
+func (s *Store) queue(ctx context.Context, accountID string, a *account, r report.Record, prev *report.Record) error {
 	item, err := encodeRecord(r)
 	if err != nil {
 		return err
+	}
+	if !r.History {
+		if t, ok := report.NewTransition(a.scanID, prev, r); ok {
+			a.changes = append(a.changes, pendingChange{key: itemKey(item), t: t})
+		}
 	}
 	return s.add(ctx, accountID, a, item)
 }
@@ -527,6 +545,7 @@ func (s *Store) flush(ctx context.Context, accountID string, a *account) error {
 	defer func() {
 		a.pending = a.pending[:0]
 		clear(a.index)
+		a.changes = a.changes[:0]
 	}()
 	if !a.claimed && a.superseded == nil {
 		if err := s.claim(ctx, accountID, a); err != nil {
@@ -536,7 +555,28 @@ func (s *Store) flush(ctx context.Context, accountID string, a *account) error {
 	if err := s.checkFence(ctx, accountID, a); err != nil {
 		return err
 	}
-	return s.writeBatch(ctx, a.pending)
+	unwritten, err := s.writeBatch(ctx, a.pending)
+	s.reportWritten(a.changes, unwritten)
+	return err
+}
+
+// reportWritten reports the transitions whose items were written: all
+// but those of the unwritten requests.
+func (s *Store) reportWritten(changes []pendingChange, unwritten []types.WriteRequest) {
+	var failed map[string]bool
+	if len(unwritten) > 0 {
+		failed = make(map[string]bool, len(unwritten))
+		for _, r := range unwritten {
+			if r.PutRequest != nil {
+				failed[itemKey(r.PutRequest.Item)] = true
+			}
+		}
+	}
+	for _, c := range changes {
+		if !failed[c.key] {
+			s.opts.OnTransition(c.t)
+		}
+	}
 }
 
 // writeBatch writes at most BatchSize items with unique keys, resending
@@ -544,8 +584,9 @@ func (s *Store) flush(ctx context.Context, accountID string, a *account) error {
 // jitter until none is left, the attempts are spent, or ctx ends.
 // Throttling errors are retried by the SDK's retryer first; a throttling
 // error that outlasts the SDK's attempts (or its retry quota) counts as
-// "nothing processed" and is resent the same way.
-func (s *Store) writeBatch(ctx context.Context, items []map[string]types.AttributeValue) error {
+// "nothing processed" and is resent the same way. With an error it
+// returns the requests that were not written.
+func (s *Store) writeBatch(ctx context.Context, items []map[string]types.AttributeValue) ([]types.WriteRequest, error) {
 	reqs := make([]types.WriteRequest, len(items))
 	for i, it := range items {
 		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
@@ -561,20 +602,20 @@ func (s *Store) writeBatch(ctx context.Context, items []map[string]types.Attribu
 		case err != nil && throttled(err) && attempt < s.retry.attempts:
 			left = reqs
 		case err != nil:
-			return fmt.Errorf("batch write %d items to %s: %w", len(reqs), s.table, err)
+			return reqs, fmt.Errorf("batch write %d items to %s: %w", len(reqs), s.table, err)
 		default:
 			s.stats.addCapacity(out.ConsumedCapacity)
 			left = out.UnprocessedItems[s.table]
 		}
 		s.stats.items.Add(int64(len(reqs) - len(left)))
 		if len(left) == 0 {
-			return nil
+			return nil, nil
 		}
 		if attempt >= s.retry.attempts {
-			return fmt.Errorf("batch write to %s: %d items still unprocessed after %d attempts", s.table, len(left), attempt)
+			return left, fmt.Errorf("batch write to %s: %d items still unprocessed after %d attempts", s.table, len(left), attempt)
 		}
 		if err := sleep(ctx, s.retry.backoff(attempt)); err != nil {
-			return fmt.Errorf("batch write to %s: %d items unprocessed: %w", s.table, len(left), err)
+			return left, fmt.Errorf("batch write to %s: %d items unprocessed: %w", s.table, len(left), err)
 		}
 		s.stats.resent.Add(int64(len(left)))
 		reqs = left

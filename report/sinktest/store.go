@@ -46,12 +46,14 @@ func RunStoreTests(t *testing.T, newStore NewStore) {
 		{"OutOfScopeOutsideRun", testOutOfScopeOutsideRun},
 		{"OverlapOlderRunLoses", testOverlapOlderLoses},
 		{"OverlapInterleaved", testOverlapInterleaved},
+		{"Transitions", testTransitions},
+		{"TransitionsOverlap", testTransitionsOverlap},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			h := &harness{t: t, ctx: context.Background()}
+			h := &harness{t: t, ctx: context.Background(), log: &report.TransitionLog{}}
 			h.now = T0
-			h.open = newStore(t, report.StoreOptions{Retention: Retention, Now: h.clock})
+			h.open = newStore(t, report.StoreOptions{Retention: Retention, Now: h.clock, OnTransition: h.log.Record})
 			h.store = h.open()
 			tc.fn(h)
 		})
@@ -64,6 +66,7 @@ type harness struct {
 	ctx   context.Context
 	store report.Store
 	open  func() report.Store
+	log   *report.TransitionLog // what the store reports
 	mu    sync.Mutex
 	now   time.Time
 }

@@ -1,0 +1,99 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+
+	"github.com/s3inv/scanner/internal/awssim"
+	"github.com/s3inv/scanner/internal/config"
+	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/internal/summary"
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/rules"
+)
+
+// recordingPublisher keeps what each run handed it and fails the number
+// of events it is told to.
+type recordingPublisher struct {
+	calls []publishCall
+	fail  int
+}
+
+type publishCall struct {
+	ts  []report.Transition
+	sum summary.Summary
+}
+
+func (p *recordingPublisher) Publish(_ context.Context, ts []report.Transition, sum summary.Summary) (int, error) {
+	p.calls = append(p.calls, publishCall{ts: ts, sum: sum})
+	if p.fail > 0 {
+		return p.fail, errors.New("2 events rejected: InternalFailure")
+	}
+	return 0, nil
+}
+
+// TestRunCountsAndPublishesChanges: the first scan of the golden
+// organization opens every finding it produces; the summary counts them
+// and the publisher receives them with the summary; events it could not
+// publish are counted in the summary. The same scan again changes
+// nothing: zero counts, and the publisher gets the summary alone.
+func TestRunCountsAndPublishesChanges(t *testing.T) {
+	ctx := context.Background()
+	fx, err := awssim.LoadFixture("testdata/golden-org.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, awsCfg := awssim.ForTest(t, fx)
+	policy, err := rules.LoadPolicyFile("testdata/golden-policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &report.TransitionLog{}
+	store := report.NewMemory(report.StoreOptions{OnTransition: log.Record})
+	pub := &recordingPublisher{fail: 2}
+	cfg := config.Default()
+	cfg.RoleName, cfg.ExternalID = "S3InventoryScannerMember", "golden-external-id"
+	run := func() summary.Summary {
+		t.Helper()
+		sum, err := pipeline.Run(ctx, pipeline.Settings{
+			Config: cfg, Policy: policy, Sink: store, Trigger: "cli", Transitions: log, Publisher: pub,
+			Organizations: organizations.NewFromConfig(awsCfg), Connector: connector(awsCfg, cfg),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum
+	}
+
+	first := run()
+	if first.Findings() == 0 {
+		t.Fatal("the golden organization produced no finding")
+	}
+	want := report.TransitionCounts{Opened: first.Findings()}
+	if first.Changes != want {
+		t.Errorf("first scan: changes %+v; want %+v (every finding opened)", first.Changes, want)
+	}
+	if first.EventsFailed != 2 {
+		t.Errorf("first scan: events_failed %d; want the publisher's 2", first.EventsFailed)
+	}
+	if len(pub.calls) != 1 || len(pub.calls[0].ts) != first.Findings() || pub.calls[0].sum.ScanID != first.ScanID {
+		t.Fatalf("publisher calls after the first scan: %d; want 1 with %d transitions of scan %s", len(pub.calls), first.Findings(), first.ScanID)
+	}
+	for _, tr := range pub.calls[0].ts {
+		if tr.Kind != report.TransitionOpened || tr.ScanID != first.ScanID {
+			t.Errorf("first scan published %s of scan %s; want opened of %s", tr.Kind, tr.ScanID, first.ScanID)
+		}
+	}
+
+	pub.fail = 0
+	second := run()
+	if second.Changes != (report.TransitionCounts{}) || second.EventsFailed != 0 {
+		t.Errorf("second scan, nothing changed: changes %+v, events_failed %d; want none", second.Changes, second.EventsFailed)
+	}
+	if len(pub.calls) != 2 || len(pub.calls[1].ts) != 0 || pub.calls[1].sum.ScanID != second.ScanID {
+		t.Errorf("publisher after the second scan: %d calls, the last with %d transitions; want 2, the last with none", len(pub.calls), len(pub.calls[len(pub.calls)-1].ts))
+	}
+}
