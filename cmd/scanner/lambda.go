@@ -120,8 +120,6 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (summary.Sum
 	if tally != nil && sum.ScanID != "" {
 		run := emf.Run{Summary: sum, Open: tally.Open(), WholeScope: len(inv.Accounts) == 0,
 			Calls: awsclient.Since(f.calls.Snapshot(), callsBefore)}
-		// Lifecycle (opened, reopened, resolved) waits for the store to
-		// report it.
 		if _, werr := emf.Write(f.metrics, f.namespace, run); werr != nil {
 			log.ErrorContext(ctx, "metrics not written", "scan_id", sum.ScanID, "error", werr.Error())
 		}

@@ -135,9 +135,10 @@ func TestLambdaEndToEnd(t *testing.T) {
 		if err != nil || len(runs) != 1 || runs[0].ScanID != sum.ScanID || runs[0].FinishedAt.IsZero() {
 			t.Errorf("table: runs %+v (%v); want the one finished run %s", runs, err, sum.ScanID)
 		}
-		got := checkEMF(t, fn, sum.ScanID, map[string]float64{"CoverageFindings": 2, "AccountsFailed": 1, "AccountsIncomplete": 0, "OpenFindings": 8, "Buckets": 9})
+		got := checkEMF(t, fn, sum.ScanID, map[string]float64{"CoverageFindings": 2, "AccountsFailed": 1, "AccountsIncomplete": 0, "OpenFindings": 8, "Buckets": 9,
+			"FindingsOpened": 8, "FindingsReopened": 0, "FindingsResolved": 0})
 		for _, d := range emf.Definitions() {
-			if d.When != emf.WithLifecycle && len(got[d.Key()]) == 0 {
+			if len(got[d.Key()]) == 0 {
 				t.Errorf("scheduled run: %s (%s) not printed", d.Key(), d.When)
 			}
 		}

@@ -59,15 +59,12 @@ const (
 	// WholeScope: runs of every account in scope; a run of selected
 	// accounts would show a part of the organization as a drop.
 	WholeScope = "runs of the whole scope"
-	// WithLifecycle: when the findings store reports the lifecycle
-	// changes of the run (Run.Lifecycle); not yet.
-	WithLifecycle = "when the store reports lifecycle changes"
 )
 
 // Definition documents a metric the scanner emits.
 type Definition struct {
 	Metric
-	// When is EveryRun, WholeScope or WithLifecycle.
+	// When is EveryRun or WholeScope.
 	When string
 	// Doc says what the value is.
 	Doc string
@@ -93,9 +90,9 @@ func Definitions() []Definition {
 		{OpenFindingsByRule, WholeScope, "open findings of one rule at one severity (every rule at its default severity, 0 included, and any severity a policy override gives it)"},
 		{WaivedFindings, WholeScope, "findings a waiver covers"},
 		{CoverageFindings, WholeScope, "coverage findings (SCAN-*): what the run could not see (the CoverageFindings alarm reads it)"},
-		{FindingsOpened, WithLifecycle, "findings new in this run"},
-		{FindingsReopened, WithLifecycle, "resolved findings seen again in this run"},
-		{FindingsResolved, WithLifecycle, "findings this run resolved"},
+		{FindingsOpened, EveryRun, "findings new in this run"},
+		{FindingsReopened, EveryRun, "resolved findings seen again in this run"},
+		{FindingsResolved, EveryRun, "findings this run resolved (not seen by a complete scan, or their account out of scope)"},
 	}
 }
 
@@ -104,11 +101,6 @@ func Definitions() []Definition {
 type RuleSeverity struct {
 	Rule     string
 	Severity rules.Severity
-}
-
-// Lifecycle counts the findings whose state this run changed.
-type Lifecycle struct {
-	Opened, Reopened, Resolved int
 }
 
 // Run is what a run's metrics are made of.
@@ -124,10 +116,6 @@ type Run struct {
 	WholeScope bool
 	// Calls are the AWS requests of the run (awsclient.CallStats).
 	Calls []awsclient.APICalls
-	// Lifecycle is nil until the findings store reports the lifecycle
-	// changes of a run (package report does not yet); FindingsOpened,
-	// FindingsReopened and FindingsResolved are emitted when it is set.
-	Lifecycle *Lifecycle
 }
 
 // Values returns the metrics of a run.
@@ -173,9 +161,9 @@ func Values(r Run) []Value {
 			vs = append(vs, Value{Metric: OpenFindingsByRule, Dims: map[string]string{DimRule: k.Rule, DimSeverity: k.Severity.String()}, Value: float64(open[k])})
 		}
 	}
-	if l := r.Lifecycle; l != nil {
-		vs = append(vs, one(FindingsOpened, l.Opened), one(FindingsReopened, l.Reopened), one(FindingsResolved, l.Resolved))
-	}
+	// The changes the store wrote (summary.Changes): a run that writes
+	// findings knows them, and only such runs print metrics.
+	vs = append(vs, one(FindingsOpened, s.Changes.Opened), one(FindingsReopened, s.Changes.Reopened), one(FindingsResolved, s.Changes.Resolved))
 	for _, c := range r.Calls {
 		dims := map[string]string{DimService: c.Service, DimOperation: c.Operation}
 		vs = append(vs, Value{Metric: AWSCalls, Dims: dims, Value: float64(c.Calls)},

@@ -28,7 +28,7 @@ func TestDefinitions(t *testing.T) {
 		if !d.Unit.Valid() || len(d.Dimensions) > MaxDimensions || d.Doc == "" {
 			t.Errorf("%s: unit %q, %d dimensions, doc %q", d.Key(), d.Unit, len(d.Dimensions), d.Doc)
 		}
-		if !slices.Contains([]string{EveryRun, WholeScope, WithLifecycle}, d.When) {
+		if !slices.Contains([]string{EveryRun, WholeScope}, d.When) {
 			t.Errorf("%s: When %q", d.Key(), d.When)
 		}
 		for _, dim := range d.Dimensions {
@@ -50,14 +50,14 @@ func sampleRun() Run {
 	return Run{
 		Summary: summary.Summary{Run: report.Run{ScanID: "scan-1", Trigger: "schedule", StartedAt: start, FinishedAt: start.Add(90 * time.Second),
 			AccountsComplete: 3, AccountsFailed: 1, AccountsIncomplete: 1, Buckets: 9, Configs: 4,
-			ByRule: map[string]int{"SCAN-001": 1, "INV-001": 3}}, Waived: 1},
+			ByRule: map[string]int{"SCAN-001": 1, "INV-001": 3}}, Waived: 1,
+			Changes: report.TransitionCounts{Opened: 2, Reopened: 1, Resolved: 4}},
 		Open: map[RuleSeverity]int{
 			{"INV-001", defaultSeverity("INV-001")}: 2, {"INV-001", rules.SeverityLow}: 1, // an override lowers it for some buckets
 			{"SCAN-001", defaultSeverity("SCAN-001")}: 1,
 		},
 		WholeScope: true,
 		Calls:      []awsclient.APICalls{{API: awsclient.API{Service: "S3", Operation: "ListBuckets"}, Calls: 5, Throttled: 2}},
-		Lifecycle:  &Lifecycle{Opened: 2, Reopened: 1, Resolved: 4},
 	}
 }
 
@@ -143,7 +143,7 @@ func TestWriteEmitsEveryDefinition(t *testing.T) {
 		{OpenFindingsByRule.Key(), map[string]string{DimRule: "SCAN-001", DimSeverity: "HIGH"}, 1},
 		{OpenFindingsByRule.Key(), map[string]string{DimRule: "INV-002", DimSeverity: defaultSeverity("INV-002").String()}, 0},
 		{OpenFindingsByRule.Key(), map[string]string{DimRule: "INV-001", DimSeverity: "LOW"}, 1},
-		{FindingsResolved.Key(), none, 4},
+		{FindingsOpened.Key(), none, 2}, {FindingsReopened.Key(), none, 1}, {FindingsResolved.Key(), none, 4},
 		{AWSCalls.Key(), map[string]string{DimService: "S3", DimOperation: "ListBuckets"}, 5},
 		{AWSThrottledCalls.Key(), map[string]string{DimService: "S3", DimOperation: "ListBuckets"}, 2},
 	} {
@@ -162,7 +162,7 @@ func TestWriteEmitsEveryDefinition(t *testing.T) {
 // emits no opened/resolved counts (rather than zeros).
 func TestWriteLeavesOutWhatARunCannotTell(t *testing.T) {
 	r := sampleRun()
-	r.WholeScope, r.Lifecycle = false, nil
+	r.WholeScope = false
 	got := parseAll(t, r)
 	for _, d := range Definitions() {
 		if emitted := len(got[d.Key()]) > 0; emitted != (d.When == EveryRun) {
