@@ -12,8 +12,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/s3inv/scanner/internal/localserver"
 )
 
 // EnvScript names the environment variable that overrides where dynalite's
@@ -23,15 +24,10 @@ const EnvScript = "SCANNER_DYNALITE_JS"
 // startTimeout bounds how long Start waits for the server to listen.
 const startTimeout = 15 * time.Second
 
-// Server is a running dynalite process.
+// Server is a running dynalite process; Close stops it.
 type Server struct {
-	cmd      *exec.Cmd
+	*localserver.Process
 	endpoint string
-	done     chan struct{} // closed when the process has exited
-	waitErr  error
-
-	closeOnce sync.Once
-	closeErr  error
 }
 
 // Script returns the path of dynalite's cli.js: $SCANNER_DYNALITE_JS when
@@ -94,24 +90,22 @@ func Start(ctx context.Context) (*Server, error) {
 }
 
 func start(ctx context.Context, node, script string) (*Server, error) {
-	port, err := freePort()
+	port, err := localserver.FreePort()
 	if err != nil {
 		return nil, fmt.Errorf("start dynalite: %w", err)
 	}
 	cmd := exec.Command(node, script,
 		"--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")
-	cmd.SysProcAttr = sysProcAttr()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, fmt.Errorf("start dynalite: %w", err)
 	}
-	var stderr lockedBuffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start dynalite %s: %w", script, err)
+	proc, err := localserver.Start("dynalite", cmd)
+	if err != nil {
+		return nil, err
 	}
-	s := &Server{cmd: cmd, endpoint: "http://127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
+	s := &Server{Process: proc, endpoint: "http://127.0.0.1:" + strconv.Itoa(port)}
 
 	ready := make(chan struct{})
 	go func() {
@@ -127,17 +121,13 @@ func start(ctx context.Context, node, script string) (*Server, error) {
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.done)
-	}()
 
 	timer := time.NewTimer(startTimeout)
 	defer timer.Stop()
 	select {
 	case <-ready:
-	case <-s.done:
-		return nil, fmt.Errorf("start dynalite on port %d: exited (%v): %s", port, s.waitErr, stderr.firstLine())
+	case <-s.Done():
+		return nil, fmt.Errorf("start dynalite on port %d: %w", port, s.Exited())
 	case <-timer.C:
 		s.Close()
 		return nil, fmt.Errorf("start dynalite on port %d: not listening after %s", port, startTimeout)
@@ -156,7 +146,7 @@ func start(ctx context.Context, node, script string) (*Server, error) {
 		select {
 		case <-ctx.Done():
 			s.Close()
-		case <-s.done:
+		case <-s.Done():
 		}
 	}()
 	return s, nil
@@ -164,63 +154,3 @@ func start(ctx context.Context, node, script string) (*Server, error) {
 
 // Endpoint is the server's URL, such as http://127.0.0.1:43121.
 func (s *Server) Endpoint() string { return s.endpoint }
-
-// Close kills the server's process group and waits for the process to
-// exit. It is safe to call more than once.
-func (s *Server) Close() error {
-	s.closeOnce.Do(func() {
-		select {
-		case <-s.done:
-			return // already exited
-		default:
-		}
-		if err := killGroup(s.cmd.Process.Pid); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			s.closeErr = fmt.Errorf("stop dynalite (pid %d): %w", s.cmd.Process.Pid, err)
-		}
-		select {
-		case <-s.done:
-		case <-time.After(5 * time.Second):
-			s.closeErr = errors.Join(s.closeErr, fmt.Errorf("stop dynalite (pid %d): still running after 5s", s.cmd.Process.Pid))
-		}
-	})
-	return s.closeErr
-}
-
-// freePort returns a TCP port on the loopback interface that was free a
-// moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// lockedBuffer keeps the first few KB of the server's stderr for errors.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if room := 4096 - len(b.buf); room > 0 {
-		b.buf = append(b.buf, p[:min(len(p), room)]...)
-	}
-	return len(p), nil
-}
-
-func (b *lockedBuffer) firstLine() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := strings.TrimSpace(string(b.buf))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	if s == "" {
-		return "no output"
-	}
-	return s
-}

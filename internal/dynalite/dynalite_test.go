@@ -45,7 +45,7 @@ func TestCloseStopsTheProcessGroup(t *testing.T) {
 	if err != nil {
 		skipOrFail(t, err)
 	}
-	pid := s.cmd.Process.Pid
+	pid := s.Pid()
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -70,7 +70,7 @@ func TestStartEndsWithItsContext(t *testing.T) {
 		skipOrFail(t, err)
 	}
 	cancel()
-	<-s.done // the watcher kills it
+	<-s.Done() // the watcher kills it
 	if err := s.Close(); err != nil {
 		t.Errorf("Close after cancel: %v", err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package moto
+package localserver
 
 import "syscall"
 

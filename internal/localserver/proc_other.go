@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package moto
+package localserver
 
 import "syscall"
 

@@ -1,0 +1,52 @@
+package localserver
+
+import (
+	"errors"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// TestCloseKillsTheProcessGroup starts a shell that starts a child: Close
+// leaves neither behind, and a second Close is harmless.
+func TestCloseKillsTheProcessGroup(t *testing.T) {
+	p, err := Start("sleeper", exec.Command("sh", "-c", "sleep 60 & sleep 60"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := p.Pid()
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	if err := syscall.Kill(-pid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("kill(-%d, 0) after Close = %v; want ESRCH (no process left in the group)", pid, err)
+	}
+}
+
+// TestExitedSaysWhy: a server that dies says so with its exit status and
+// the first line it wrote.
+func TestExitedSaysWhy(t *testing.T) {
+	p, err := Start("broken", exec.Command("sh", "-c", "echo 'port in use' >&2; echo more >&2; exit 3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-p.Done()
+	msg := p.Exited().Error()
+	if !strings.Contains(msg, "broken exited (exit status 3): port in use") || strings.Contains(msg, "more") {
+		t.Errorf("Exited() = %q; want the name, the status and the first line only", msg)
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("Close after exit: %v", err)
+	}
+}
+
+func TestFreePort(t *testing.T) {
+	port, err := FreePort()
+	if err != nil || port <= 0 || port > 65535 {
+		t.Errorf("FreePort() = %d, %v", port, err)
+	}
+}
