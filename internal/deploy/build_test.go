@@ -101,6 +101,8 @@ func TestLambdaBuildLinksOnlyWhatItRuns(t *testing.T) {
 		"github.com/s3inv/scanner/internal/awssim",
 		"github.com/s3inv/scanner/internal/demo",
 		"github.com/s3inv/scanner/internal/dynalite",
+		"github.com/s3inv/scanner/internal/moto",
+		"github.com/s3inv/scanner/internal/localserver",
 		"github.com/s3inv/scanner/internal/console",
 		"github.com/s3inv/scanner/report/sinktest",
 	} {
