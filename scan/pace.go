@@ -10,6 +10,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/s3inv/scanner/internal/awserr"
+	"github.com/s3inv/scanner/internal/backoff"
 )
 
 // The pacer's constants. A window closes after at least windowAttempts
@@ -69,7 +70,7 @@ func (p *pacer) wait(ctx context.Context, op string) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
-	return sleep(ctx, d)
+	return backoff.Sleep(ctx, d)
 }
 
 // done records how a call of op went: every attempt the SDK made (from the

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/s3inv/scanner/internal/awserr"
+	"github.com/s3inv/scanner/internal/backoff"
 	"github.com/s3inv/scanner/internal/inventory"
 )
 
@@ -359,7 +359,7 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 			break
 		}
 		s.opts.Logger.DebugContext(ctx, "buckets throttled, put back in the queue", "account", acct.ID, "buckets", len(again), "round", round)
-		if sleep(awsCtx, s.throttleBackoff(round)) != nil {
+		if backoff.Sleep(awsCtx, s.throttleBackoff(round)) != nil {
 			st.cutShort(deadlineFailure)
 			break
 		}
@@ -378,7 +378,7 @@ func (s *Scanner) throttleRounds(ctx context.Context, fn func() error) error {
 		if err == nil || awserr.Classify(err) != awserr.Throttled || round > s.opts.ThrottleRounds {
 			return err
 		}
-		if err := sleep(ctx, s.throttleBackoff(round)); err != nil {
+		if err := backoff.Sleep(ctx, s.throttleBackoff(round)); err != nil {
 			return err
 		}
 	}
@@ -387,24 +387,7 @@ func (s *Scanner) throttleRounds(ctx context.Context, fn func() error) error {
 // throttleBackoff is the back-off before round (1-based): ThrottleBackoff
 // doubled each round up to a minute, between half and all of it.
 func (s *Scanner) throttleBackoff(round int) time.Duration {
-	d := s.opts.ThrottleBackoff
-	for i := 1; i < round && d < time.Minute; i++ {
-		d *= 2
-	}
-	d = min(d, time.Minute)
-	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
-}
-
-// sleep waits d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return backoff.Equal(s.opts.ThrottleBackoff, time.Minute, round)
 }
 
 // visitBucket reads one bucket and hands the result to h; a throttled

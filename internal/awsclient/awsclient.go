@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"time"
 
@@ -16,6 +15,8 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/s3inv/scanner/internal/backoff"
 )
 
 // ErrNoRegion is returned by Load when the standard chain names no region.
@@ -161,20 +162,9 @@ func NewRetryer(o RetryOptions) aws.RetryerV2 {
 			if throttles.IsErrorThrottle(err).Bool() {
 				base = o.ThrottleBackoff
 			}
-			return backoff(base, o.MaxBackoff, attempt), nil
+			return backoff.Full(base, o.MaxBackoff, attempt), nil
 		})
 	})
-}
-
-// backoff is full jitter over base × 2^(attempt-1), capped at max; attempt
-// is the 1-based number of the attempt that failed.
-func backoff(base, max time.Duration, attempt int) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	d = min(d, max)
-	return time.Duration(rand.Int64N(int64(d) + 1))
 }
 
 // S3PathStyle is an S3 client option: path-style addressing whenever the

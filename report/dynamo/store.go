@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/s3inv/scanner/internal/backoff"
 	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
@@ -614,7 +614,7 @@ func (s *Store) writeBatch(ctx context.Context, items []map[string]types.Attribu
 		if attempt >= s.retry.attempts {
 			return left, fmt.Errorf("batch write to %s: %d items still unprocessed after %d attempts", s.table, len(left), attempt)
 		}
-		if err := sleep(ctx, s.retry.backoff(attempt)); err != nil {
+		if err := backoff.Sleep(ctx, s.retry.backoff(attempt)); err != nil {
 			return left, fmt.Errorf("batch write to %s: %d items unprocessed: %w", s.table, len(left), err)
 		}
 		s.stats.resent.Add(int64(len(left)))
@@ -632,23 +632,7 @@ func throttled(err error) bool {
 // exponential ceiling, capped, with "equal jitter" (half fixed, half
 // random), so concurrent writers spread out.
 func (p retryPolicy) backoff(attempt int) time.Duration {
-	d := p.max
-	if attempt < 30 {
-		d = min(p.base<<(attempt-1), p.max)
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return backoff.Equal(p.base, p.max, attempt)
 }
 
 // putRun writes the run record with PutItem (a new scan ID is a new item;

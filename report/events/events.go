@@ -6,13 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/s3inv/scanner/internal/backoff"
 	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
 )
@@ -297,7 +297,7 @@ func (p *Publisher) send(ctx context.Context, batch []event) (int, error) {
 			}
 			break
 		}
-		if err := sleep(ctx, p.backoff(attempt)); err != nil {
+		if err := backoff.Sleep(ctx, p.backoff(attempt)); err != nil {
 			lastErr = errors.Join(lastErr, err)
 		}
 		batch = again
@@ -324,23 +324,7 @@ func (p *Publisher) busName() string {
 // backoff is the wait before attempt+1: exponential, capped, with equal
 // jitter.
 func (p *Publisher) backoff(attempt int) time.Duration {
-	d := p.opts.MaxBackoff
-	if attempt < 30 {
-		d = min(p.opts.Backoff<<(attempt-1), p.opts.MaxBackoff)
-	}
-	half := d / 2
-	return half + rand.N(half+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return backoff.Equal(p.opts.Backoff, p.opts.MaxBackoff, attempt)
 }
 
 // UrgentOpeningsPattern is the EventBridge event pattern of the findings
