@@ -172,6 +172,11 @@ func TestFaultMatrix(t *testing.T) {
 		// Bursts shorter than the SDK's 5 attempts, on every API of A.
 		{name: "500 burst", faults: []awssim.Fault{{Account: acctA, Error: "InternalError", Times: 4}}},
 		{name: "503 burst", faults: []awssim.Fault{{Account: acctA, Error: "ServiceUnavailable", Times: 4}}},
+		// Longer bursts: another round after a back-off, like throttling.
+		{name: "500 burst past the SDK's attempts at AssumeRole", faults: []awssim.Fault{{Op: "AssumeRole", Account: acctA, Error: "InternalError", Times: 7}},
+			calls: map[string]int{"AssumeRole": 8}},
+		{name: "503 burst past the SDK's attempts at a bucket", faults: []awssim.Fault{{Op: "ListBucketInventoryConfigurations", Bucket: "a-006", Error: "ServiceUnavailable", Times: 7}},
+			calls: map[string]int{"ListBucketInventoryConfigurations": 12 + 7}},
 		{name: "500s outlast the retries at AssumeRole", faults: []awssim.Fault{{Op: "AssumeRole", Account: acctA, Error: "InternalError"}},
 			want: map[string]outcome{acctA: {inventory.AccountIncomplete, "InternalFailure"}}},
 		{name: "503s outlast the retries at ListBuckets", faults: []awssim.Fault{{Op: "ListBuckets", Account: acctA, Error: "ServiceUnavailable"}},

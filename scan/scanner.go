@@ -59,11 +59,12 @@ type Options struct {
 	BucketConcurrency int
 	// PageSize is the ListBuckets page size, 1–10,000 (default 1,000).
 	PageSize int
-	// ThrottleRounds is how many times throttled work is tried again after
-	// the SDK's own retries gave up (default 4): a throttled AssumeRole or
-	// ListBuckets page after a back-off, a throttled bucket put back in
-	// its account's queue. Only then is it a failure, with the code
-	// Throttled.
+	// ThrottleRounds is how many times throttled work, and work that met
+	// the service's own trouble (5xx answers, failed connections), is
+	// tried again after the SDK's own retries gave up (default 4): an
+	// AssumeRole or ListBuckets page after a back-off, a bucket put back
+	// in its account's queue. Only then is it a failure, with the code
+	// Throttled or the service's error code.
 	ThrottleRounds int
 	// ThrottleBackoff is the back-off before the first round (default
 	// 1 s); it doubles every round, with jitter, up to a minute. A
@@ -253,14 +254,14 @@ func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 // returns the account's status as far as AWS is concerned, once every read
 // it started has finished.
 //
-// Throttling that outlasts the SDK's retries is tried again, up to
-// ThrottleRounds times with a growing back-off: AssumeRole and ListBuckets
-// in place (a throttled account is INCOMPLETE with the code Throttled,
-// never ROLE_UNAVAILABLE or BUCKETS_UNLISTED, and so is one whose role or
-// listing met 5xx answers or failed connections past the SDK's retries),
-// and buckets by putting them back in the account's queue, to be read
-// again once the account's other reads are done (a bucket throttled every
-// round is delivered unreadable, code Throttled).
+// Throttling and the service's trouble (5xx answers, failed connections)
+// that outlast the SDK's retries are tried again, up to ThrottleRounds
+// times with a growing back-off: AssumeRole and ListBuckets in place (an
+// account still failing so is INCOMPLETE, with the code Throttled or the
+// service's error code, never ROLE_UNAVAILABLE or BUCKETS_UNLISTED), and
+// buckets by putting them back in the account's queue, to be read again
+// once the account's other reads are done (a bucket failing every round
+// is delivered unreadable, code Throttled or the service's).
 func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, st *accountScan, pool *semaphore.Weighted, started func()) (inventory.AccountStatus, *inventory.Failure) {
 	// Deferred functions run last in, first out: the next account may
 	// start as soon as this one hands out no more buckets, and this one
@@ -370,12 +371,20 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 	return inventory.AccountComplete, nil
 }
 
-// throttleRounds calls fn until it returns anything but a throttle, or
-// has been throttled ThrottleRounds+1 times, backing off in between.
+// passing reports whether err is worth another round: a throttle, or the
+// service's trouble (5xx, a failed connection).
+func passing(err error) bool {
+	k := awserr.Classify(err)
+	return k == awserr.Throttled || k == awserr.Transient
+}
+
+// throttleRounds calls fn until it returns anything but a passing error
+// (a throttle, a 5xx, a failed connection), or has failed so
+// ThrottleRounds+1 times, backing off in between.
 func (s *Scanner) throttleRounds(ctx context.Context, fn func() error) error {
 	for round := 1; ; round++ {
 		err := fn()
-		if err == nil || awserr.Classify(err) != awserr.Throttled || round > s.opts.ThrottleRounds {
+		if err == nil || !passing(err) || round > s.opts.ThrottleRounds {
 			return err
 		}
 		if err := backoff.Sleep(ctx, s.throttleBackoff(round)); err != nil {
@@ -390,8 +399,9 @@ func (s *Scanner) throttleBackoff(round int) time.Duration {
 	return backoff.Equal(s.opts.ThrottleBackoff, time.Minute, round)
 }
 
-// visitBucket reads one bucket and hands the result to h; a throttled
-// read is put back in the account's queue instead.
+// visitBucket reads one bucket and hands the result to h; a read that
+// was throttled or met the service's trouble is put back in the
+// account's queue instead.
 func (s *Scanner) visitBucket(ctx, awsCtx context.Context, api S3API, acct inventory.Account, b inventory.Bucket, h Handler, st *accountScan) {
 	if awsCtx.Err() != nil {
 		st.cutShort(deadlineFailure)
@@ -402,7 +412,7 @@ func (s *Scanner) visitBucket(ctx, awsCtx context.Context, api S3API, acct inven
 	case awserr.Canceled:
 		st.cutShort(deadlineFailure) // not unreadable: not finished
 		return
-	case awserr.Throttled:
+	case awserr.Throttled, awserr.Transient:
 		st.requeue(res)
 		return
 	}
