@@ -27,9 +27,10 @@
 // Nothing fails silently. A role that cannot be assumed closes the account
 // as ROLE_UNAVAILABLE (SCAN-001); a failed ListBuckets as BUCKETS_UNLISTED
 // (SCAN-002), unless AWS was the trouble (throttling, 5xx answers or
-// failed connections that outlasted every retry: INCOMPLETE, SCAN-004); a bucket whose configurations cannot be read is delivered with
-// a Failure (SCAN-003) and named in AccountResult.Unreadable; an account cut
-// short by the deadline, or left throttled after every round, is
+// failed connections that outlasted every retry and every round:
+// INCOMPLETE, SCAN-004); a bucket whose configurations cannot be read is
+// delivered with a Failure (SCAN-003) and named in
+// AccountResult.Unreadable; an account cut short by the deadline is
 // INCOMPLETE (SCAN-004). One account's failure never stops the others.
 //
 // Every listing goes through one guard (pageGuard): ListBuckets, the
@@ -56,7 +57,8 @@
 //     for the pacer before it takes a place in the shared pool, so a
 //     slowed account holds no place and the other accounts run at full
 //     speed.
-//   - Work still throttled after the SDK's retries is tried again,
+//   - Work still throttled after the SDK's retries (or still meeting 5xx
+//     answers or failed connections) is tried again,
 //     Options.ThrottleRounds times with a growing back-off: AssumeRole and
 //     ListBuckets pages in place, buckets put back in the account's queue
 //     and read again once its other reads are done. Only then is it a
