@@ -103,4 +103,3 @@ func TestMatchARN(t *testing.T) {
 		}
 	}
 }
-
