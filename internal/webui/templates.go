@@ -26,6 +26,7 @@ table{border-collapse:collapse;width:100%;font-size:13px}
 th{background:#fafafa;color:#545b64;text-align:left;padding:4px 8px;border-bottom:1px solid #eaeded;white-space:nowrap}
 td{padding:4px 8px;border-bottom:1px solid #eaeded;vertical-align:top;overflow-wrap:anywhere}
 tr:hover td{background:#f1faff}
+td.id{white-space:nowrap}
 td.num,th.num{text-align:right;white-space:nowrap}
 .sev{display:inline-block;border-radius:2px;padding:0 6px;color:#fff;font-size:12px;font-weight:bold;white-space:nowrap}
 .sev-CRITICAL{background:#7d2105}.sev-HIGH{background:#ba2e0f}.sev-MEDIUM{background:#cc5f21}.sev-LOW{background:#b2911c}.sev-INFO{background:#687078}
@@ -79,9 +80,9 @@ var templates = template.Must(template.New("webui").Parse(`
 <th>Severity</th><th>Account</th><th>Account name</th><th>OU</th><th>Bucket</th><th>Configuration</th><th>Rule</th><th>Status</th><th class="num">Age</th><th>Message</th>
 </tr></thead><tbody>{{range .Page.Findings}}
 <tr data-finding="{{.ID}}" data-severity="{{.Severity}}" data-account="{{.Account}}" data-rule="{{.Rule}}">
-<td>{{template "sev" .Severity}}</td><td><a href="{{$.AccountLink .Account}}">{{.Account}}</a></td><td>{{template "name" .AccountName}}</td><td>{{.OU}}</td>
+<td>{{template "sev" .Severity}}</td><td class="id"><a href="{{$.AccountLink .Account}}">{{.Account}}</a></td><td>{{template "name" .AccountName}}</td><td class="id">{{.OU}}</td>
 <td>{{template "name" .Bucket}}{{with .Region}} <span class="more">{{.}}</span>{{end}}</td><td>{{template "name" .Config}}</td>
-<td><a href="{{$.RuleLink .Rule}}" title="{{.RuleTitle}}">{{.Rule}}</a></td>
+<td class="id"><a href="{{$.RuleLink .Rule}}" title="{{.RuleTitle}}">{{.Rule}}</a></td>
 <td>{{if eq .Status "WAIVED"}}<span class="waived">WAIVED</span>{{if .Waiver.Full}} {{template "text" .Waiver}}{{end}}{{else}}{{.Status}}{{end}}</td>
 <td class="num"{{with .FirstSeen}} title="first seen {{.}}"{{end}}>{{.Age}}</td><td class="message">{{template "text" .Message}}</td></tr>{{end}}
 </tbody></table>{{else}}<p class="empty">No {{if eq .Query.View "coverage"}}account or bucket that could not be read{{else}}open finding{{end}} matches.</p>{{end}}{{end}}
@@ -89,7 +90,7 @@ var templates = template.Must(template.New("webui").Parse(`
 {{define "accounts"}}{{if .Page.Accounts}}<table id="accounts"><thead><tr>
 <th>Account</th><th>Account name</th><th class="num">Open</th><th class="num">Waived</th><th class="num">Unreadable buckets</th><th class="num">Buckets</th><th class="num">Configurations</th><th>Last complete scan</th>
 </tr></thead><tbody>{{range .Page.Accounts}}
-<tr data-account="{{.Account}}" data-open="{{.Open}}"><td><a href="{{$.AccountLink .Account}}">{{.Account}}</a></td><td>{{template "name" .Name}}</td>
+<tr data-account="{{.Account}}" data-open="{{.Open}}"><td class="id"><a href="{{$.AccountLink .Account}}">{{.Account}}</a></td><td>{{template "name" .Name}}</td>
 <td class="num">{{.Open}}</td><td class="num">{{.Waived}}</td>
 {{if .Scanned}}<td class="num">{{.Unreadable}}</td><td class="num">{{.Buckets}}</td><td class="num">{{.Confs}}</td><td title="{{.LastScan}} ({{.ScanID}})">{{.Age}} ago</td>{{else}}<td colspan="4" class="more">no complete scan</td>{{end}}</tr>{{end}}
 </tbody></table>{{else}}<p class="empty">No account matches.</p>{{end}}{{end}}

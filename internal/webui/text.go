@@ -26,15 +26,19 @@ const (
 	NameLimit = 40
 	// MessageLimit is for messages; the whole message is one click away
 	// (<details>).
-	MessageLimit = 160
+	MessageLimit = 200
+	// slack: a string at most this many characters over its limit is
+	// shown whole (hiding a few characters helps nobody).
+	slack = 16
 )
 
-// shorten returns s as a Text of at most limit characters.
+// shorten returns s as a Text of at most limit characters (limit+slack
+// when that keeps it whole).
 func shorten(s string, limit int) Text {
 	full := visible(s, true)
 	line := visible(s, false)
 	t := Text{Short: line, Full: full}
-	if n := utf8.RuneCountInString(line); n > limit {
+	if n := utf8.RuneCountInString(line); n > limit+slack {
 		cut := 0
 		for i := range line {
 			if cut == limit {

@@ -368,7 +368,7 @@ func runRowOf(r report.Run, q Query) runRow {
 func age(d time.Duration) string {
 	switch {
 	case d < time.Minute:
-		return "now"
+		return "<1 min"
 	case d < time.Hour:
 		return fmt.Sprintf("%d min", int(d/time.Minute))
 	case d < 48*time.Hour:

@@ -274,7 +274,8 @@ func TestShorten(t *testing.T) {
 	}{
 		{"short", "short", false},
 		{"line one\nline two", "line one line two", false},
-		{strings.Repeat("é", 45), strings.Repeat("é", 40), true},
+		{strings.Repeat("é", 57), strings.Repeat("é", 40), true},
+		{strings.Repeat("é", 56), strings.Repeat("é", 56), false},
 		{"tab\there \x1b[31m", `tab here \u001B[31m`, false},
 		{"bad \xff byte", `bad \uFFFD byte`, false},
 	} {
