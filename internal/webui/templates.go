@@ -22,7 +22,8 @@ form.filters button{font:inherit;font-weight:bold;background:#ec7211;color:#fff;
 .panel{background:#fff;border:1px solid #eaeded;box-shadow:0 1px 1px rgba(0,28,36,.3)}
 .panel h2{font-size:16px;margin:0;padding:8px 12px;border-bottom:1px solid #eaeded}
 .scroll{overflow-x:auto}
-table{border-collapse:collapse;width:100%;font-size:13px}
+table{border-collapse:collapse;width:100%;min-width:960px;font-size:13px}
+td.message{min-width:18em}
 th{background:#fafafa;color:#545b64;text-align:left;padding:4px 8px;border-bottom:1px solid #eaeded;white-space:nowrap}
 td{padding:4px 8px;border-bottom:1px solid #eaeded;vertical-align:top;overflow-wrap:anywhere}
 tr:hover td{background:#f1faff}
