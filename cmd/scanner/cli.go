@@ -28,6 +28,7 @@ const usage = `Usage: scanner <command> [flags]
 Commands:
   scan       scan the organization's buckets and report inventory findings
   findings   query the findings table
+  dashboard  serve the findings table as a web page on 127.0.0.1
   rules      list the rule catalogue
   demo       scan a built-in simulated organization (no AWS account needed)
   version    print the version
@@ -46,6 +47,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runScan(ctx, rest, stdout, stderr)
 	case "findings":
 		return runFindings(ctx, rest, stdout, stderr)
+	case "dashboard":
+		return runDashboard(ctx, rest, stdout, stderr)
 	case "rules":
 		return runRules(rest, stdout, stderr)
 	case "demo":
@@ -63,7 +66,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "scanner: unknown command %q; want scan, findings, rules, demo or version\n", cmd)
+		fmt.Fprintf(stderr, "scanner: unknown command %q; want scan, findings, dashboard, rules, demo or version\n", cmd)
 		return exitUsage
 	}
 }

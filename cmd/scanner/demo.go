@@ -43,6 +43,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	findings := fs.String("findings", "", "also print every finding: table, json or csv")
 	asJSON := fs.Bool("json", false, "print the run's summary as JSON instead of the dashboard")
 	keep := fs.Bool("keep", false, "keep the simulated organization and dynalite running until interrupted, to try queries")
+	dashboard := fs.Bool("dashboard", false, "serve the findings table as a web page on 127.0.0.1 until interrupted (with --dynalite or --endpoint; implies --keep)")
+	port := fs.Int("port", 0, "with --dashboard: the page's port (0: any free port)")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
 	}
@@ -53,6 +55,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if *withDynalite && *endpoint != "" {
 		return fail(exitUsage, fmt.Errorf("--dynalite and --endpoint %q: want at most one", *endpoint))
 	}
+	if *dashboard && !*withDynalite && *endpoint == "" {
+		return fail(exitUsage, errors.New("--dashboard shows the findings table; want --dynalite or --endpoint too"))
+	}
+	if err := checkPort(*port); err != nil {
+		return fail(exitUsage, err)
+	}
+	*keep = *keep || *dashboard
 	var extra []report.Sink
 	if *findings != "" {
 		out, err := outputSink(*findings, stdout)
@@ -143,6 +152,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, ", findings table %s at %s", cfg.Table, *endpoint)
 		}
 		fmt.Fprintln(stderr, ". Press Ctrl-C to stop.")
+		if *dashboard && fn.store != nil {
+			if err := serveDashboard(ctx, fn.store, cfg.Table, *port, stderr); err != nil {
+				return fail(exitError, err)
+			}
+		}
 		<-ctx.Done()
 	}
 	return exitOK
@@ -218,6 +232,7 @@ func demoQueries(table, endpoint string, keep bool) []string {
 		return []string{
 			"scanner demo --findings table         every finding, most severe first",
 			"scanner demo --dynalite --keep        write the findings table and keep it to query",
+			"scanner demo --dynalite --dashboard   see the findings table in a browser",
 			"scanner rules                         what each rule checks",
 		}
 	}
@@ -229,6 +244,7 @@ func demoQueries(table, endpoint string, keep bool) []string {
 		fmt.Sprintf("go run ./cmd/scanner findings --table %s --severity CRITICAL", table),
 		fmt.Sprintf("go run ./cmd/scanner findings --table %s --account %s", table, demo.DataLake),
 		fmt.Sprintf("go run ./cmd/scanner findings --table %s --scans", table),
+		fmt.Sprintf("go run ./cmd/scanner dashboard --table %s --port 0", table),
 		awsQueryExample(table, endpoint),
 	}
 	if !keep {

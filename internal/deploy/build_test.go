@@ -105,6 +105,9 @@ func TestLambdaBuildLinksOnlyWhatItRuns(t *testing.T) {
 		"github.com/s3inv/scanner/internal/localserver",
 		"github.com/s3inv/scanner/internal/console",
 		"github.com/s3inv/scanner/report/sinktest",
+		"github.com/s3inv/scanner/internal/webui",
+		"html/template",
+		"github.com/chromedp/chromedp",
 	} {
 		if slices.Contains(deps, banned) {
 			t.Errorf("the Lambda build (-tags %s) links %s, which the function never runs", tags[1], banned)

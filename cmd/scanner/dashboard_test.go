@@ -1,0 +1,335 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/s3inv/scanner/internal/awssim"
+	"github.com/s3inv/scanner/internal/demo"
+	"github.com/s3inv/scanner/internal/dynalite"
+	"github.com/s3inv/scanner/internal/webui"
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/dynamo"
+	"github.com/s3inv/scanner/rules"
+)
+
+var screenshots = flag.String("screenshots", "", "TestDashboardInBrowser writes its screenshots to this directory (../../docs/images for the README); a temporary one when empty")
+
+// Hostile strings the simulated organization hands the scanner: an account
+// name and an inventory prefix (which INV-003's message quotes) that would
+// run a script, break out of an attribute or reorder the page.
+const (
+	hostileAccountName = `<script>document.title="pwned"</script>'"&amp; ` + "\u202e" + `gnp.exe`
+	hostilePrefix      = `<script>document.title='pwned'</script>"><img src=x onerror="document.title='pwned'">`
+)
+
+// chromium returns the path of the browser, skipping the test without
+// one (failing it when CI is set).
+func chromium(t *testing.T) string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("no Chromium on PATH and CI is set: install Debian's chromium package (.ci/run does)")
+	}
+	t.Skip("no Chromium on PATH (apt-get install chromium; set CI to make this a failure)")
+	return ""
+}
+
+// TestDashboardInBrowser scans the simulated organization (with hostile
+// strings) into dynalite with `scanner scan`, serves the table with
+// `scanner dashboard`, and reads it in headless Chromium: every CRITICAL
+// finding is listed, the counts are the table's, the filter form narrows
+// the list, the "More" links reach the last finding, hostile strings are
+// escaped (no script runs) and shortened with the whole text one click
+// away. It saves a wide and a narrow screenshot.
+func TestDashboardInBrowser(t *testing.T) {
+	browser := chromium(t)
+	endpoint := dynalite.ForTest(t)
+	isolateAWSEnv(t)
+	ctx := context.Background()
+
+	fx := demo.Organization()
+	var hostile *awssim.Account
+	for i := range fx.Organization.Accounts {
+		if a := &fx.Organization.Accounts[i]; a.ID == demo.DataLake {
+			hostile = a
+		}
+	}
+	hostile.Name = hostileAccountName
+	longPrefix := hostilePrefix + strings.Repeat("very/long/prefix/", 110) + "the-end/"
+	hostile.Buckets = append(hostile.Buckets, awssim.Bucket{Name: "partial-coverage-hostile", Region: "eu-west-1",
+		Inventory: []awssim.InventoryConfig{{ID: "only-some", Enabled: true, FilterPrefix: longPrefix,
+			Destination: awssim.Destination{Bucket: "arn:aws:s3:::central-inventory", AccountID: demo.Security}}}})
+	sim, _ := awssim.ForTest(t, fx)
+	id, secret := sim.ManagementCredentials()
+	for k, v := range map[string]string{
+		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret,
+		"AWS_ENDPOINT_URL": sim.URL(), "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
+		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true",
+	} {
+		t.Setenv(k, v)
+	}
+	const table = "dashboard-findings"
+	store, err := dynamo.New(dynalite.Client(endpoint), table, report.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureTable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	policy := filepath.Join(t.TempDir(), "policy.yaml")
+	if err := os.WriteFile(policy, []byte(demo.Policy(time.Now())), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI("scan", "--role-name", demo.RoleName, "--external-id", demo.ExternalID,
+		"--policy", policy, "--table", table); code != exitOK {
+		t.Fatalf("scanner scan: exit %d: %s", code, errOut)
+	}
+
+	// What the table holds, read through the store's own queries.
+	open := map[rules.Severity][]report.Record{}
+	var all []string
+	for _, sev := range rules.Severities() {
+		recs, err := store.OpenBySeverity(ctx, sev, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open[sev] = recs
+		for _, r := range recs {
+			all = append(all, r.FindingID)
+		}
+	}
+	if len(open[rules.SeverityCritical]) == 0 || len(all) <= 2*webui.PageSize {
+		t.Fatalf("%d open findings, %d CRITICAL; want more than two pages and some CRITICAL", len(all), len(open[rules.SeverityCritical]))
+	}
+
+	base := serve(t, table)
+	bctx := newBrowser(t, browser)
+	do := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(bctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	rows := func() []string {
+		t.Helper()
+		ids, err := chromedp.Run(bctx, chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll('tr[data-finding]'), r => r.dataset.finding)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	eval := func(expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(bctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return v
+	}
+	clickAndLoad := func(what string, sel chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if _, err := chromedp.Run(bctx, chromedp.WaitEvent(page.LoadEventFired, nil, sel)); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+
+	// Counts: the figures above the views are the table's.
+	do("open the dashboard", chromedp.Navigate(base))
+	for _, sev := range rules.Severities() {
+		got := eval(fmt.Sprintf(`document.querySelector('#latest a[data-severity=%q]').dataset.count`, sev))
+		if want := fmt.Sprint(len(open[sev])); got != want {
+			t.Errorf("dashboard shows %s %s open; the table holds %s", got, sev, want)
+		}
+	}
+
+	// Every CRITICAL finding listed, before anything less severe.
+	first := rows()
+	crit := ids(open[rules.SeverityCritical])
+	if len(first) < len(crit) || !slices.Equal(sorted(first[:len(crit)]), sorted(crit)) {
+		t.Fatalf("the first page does not begin with the %d CRITICAL findings: %v", len(crit), first)
+	}
+	do("CRITICAL only", chromedp.Navigate(base+"?severity=CRITICAL"))
+	if got, want := sorted(rows()), sorted(ids(open[rules.SeverityCritical])); !slices.Equal(got, want) {
+		t.Errorf("CRITICAL view lists %d findings; the table holds %d: %v / %v", len(got), len(want), got, want)
+	}
+
+	// Paging: the "More" links reach the last open finding, each once.
+	do("open the dashboard", chromedp.Navigate(base))
+	var paged []string
+	for pages := 1; ; pages++ {
+		paged = append(paged, rows()...)
+		if eval(`document.getElementById('more') ? 'more' : ''`) == "" {
+			break
+		}
+		if pages > webui.MaxPages {
+			t.Fatal("the More links do not end")
+		}
+		clickAndLoad("More", chromedp.Click(chromedp.ID("more")))
+	}
+	if !slices.Equal(sorted(paged), sorted(all)) {
+		t.Errorf("paging listed %d findings; the table holds %d open", len(paged), len(all))
+	}
+	if got, want := eval(`document.getElementById('position').textContent`), fmt.Sprintf("of %d", len(all)); !strings.HasSuffix(got, want) {
+		t.Errorf("last page position %q; want it to end %q", got, want)
+	}
+
+	// The filter form (a plain GET form) narrows the list.
+	byRule, err := store.OpenByRule(ctx, "INV-104")
+	if err != nil {
+		t.Fatal(err)
+	}
+	do("choose a rule", chromedp.Navigate(base), chromedp.SetValue(chromedp.CSS(`select[name=rule]`), "INV-104"))
+	clickAndLoad("apply the filter", chromedp.Click(chromedp.CSS(`form.filters button`)))
+	if got := rows(); !slices.Equal(sorted(got), sorted(ids(byRule))) || len(got) >= len(first) {
+		t.Errorf("rule filter lists %d findings; the table holds %d of INV-104 (unfiltered page: %d)", len(got), len(byRule), len(first))
+	}
+	if loc := eval(`location.search`); !strings.Contains(loc, "rule=INV-104") {
+		t.Errorf("filtered page at %q; want rule=INV-104 in its address", loc)
+	}
+
+	// Worst accounts: the counts of each account's last complete scan.
+	scans, err := store.AccountScans(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	do("worst accounts", chromedp.Navigate(base+"?view=accounts"))
+	listed := eval(`Array.from(document.querySelectorAll('tr[data-account]'), r => r.dataset.account + '=' + r.dataset.open).join(' ')`)
+	for _, s := range scans {
+		if want := fmt.Sprintf("%s=%d", s.AccountID, s.Open); !slices.Contains(strings.Fields(listed), want) {
+			t.Errorf("worst accounts lack %s: %s", want, listed)
+		}
+	}
+
+	// Hostile strings: shown as text, no script ran, shortened with the
+	// whole text one click away.
+	do("hostile account", chromedp.Navigate(base+"?account="+demo.DataLake+"&rule=INV-003"))
+	if title := eval(`document.title`); strings.Contains(title, "pwned") || !strings.HasPrefix(title, "S3 inventory findings") {
+		t.Errorf("page title %q: a stored script ran", title)
+	}
+	if n := eval(`String(document.querySelectorAll('script, img').length)`); n != "0" {
+		t.Errorf("%s script or img elements in the page; want none (stored markup is text)", n)
+	}
+	wholeName := strings.ReplaceAll(hostileAccountName, "\u202e", `\u202E`)
+	if got := eval(`document.querySelector('tr[data-rule="INV-003"] span[title]').title`); got != wholeName {
+		t.Errorf("account name title %q; want the whole name %q", got, wholeName)
+	}
+	if got := eval(`document.querySelector('tr[data-rule="INV-003"] span[title]').textContent`); !strings.HasPrefix(got, `<script>document.title="pwned"`) || !strings.HasSuffix(got, "…") {
+		t.Errorf("account name shown as %q; want its beginning, as text, shortened", got)
+	}
+	msgSel := `tr[data-rule="INV-003"] td.message`
+	summary := eval(`document.querySelector('` + msgSel + ` summary').textContent`)
+	if !strings.Contains(summary, "<script>document.title='pwned'</script>") || len([]rune(summary)) > webui.MessageLimit+40 {
+		t.Errorf("message summary %q: want the message's beginning, as text, shortened", summary)
+	}
+	full := eval(`document.querySelector('` + msgSel + ` .full').textContent`)
+	if !strings.Contains(full, longPrefix) {
+		t.Errorf("whole message (%d characters) lacks the whole prefix", len(full))
+	}
+	if eval(`String(document.querySelector('`+msgSel+` .full').checkVisibility())`) != "false" {
+		t.Error("the whole message shows before it is asked for")
+	}
+	do("open the message", chromedp.Click(chromedp.CSS(msgSel+` summary`)))
+	if eval(`String(document.querySelector('`+msgSel+` .full').checkVisibility())`) != "true" {
+		t.Error("the whole message is not shown once its summary is clicked")
+	}
+
+	// Screenshots, wide and narrow.
+	dir := *screenshots
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	for _, shot := range []struct {
+		file          string
+		width, height int64
+	}{{"dashboard.png", 1400, 900}, {"dashboard-narrow.png", 420, 900}} {
+		do("resize", chromedp.EmulateViewport(shot.width, shot.height), chromedp.Navigate(base))
+		b, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil || int64(img.Bounds().Dx()) != shot.width {
+			t.Fatalf("screenshot %s: %v, %v; want a PNG %d wide", shot.file, err, img.Bounds(), shot.width)
+		}
+		if err := os.WriteFile(filepath.Join(dir, shot.file), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot %s", filepath.Join(dir, shot.file))
+	}
+}
+
+// serve runs `scanner dashboard --table table --port 0` until the test
+// ends and returns the address it prints; the command must then exit 0.
+func serve(t *testing.T, table string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out, w := io.Pipe()
+	var stderr bytes.Buffer
+	exited := make(chan int, 1)
+	go func() {
+		code := run(ctx, []string{"dashboard", "--table", table, "--port", "0"}, w, &stderr)
+		w.Close()
+		exited <- code
+	}()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	go io.Copy(io.Discard, out)
+	t.Cleanup(func() {
+		cancel()
+		if code := <-exited; code != exitOK {
+			t.Errorf("scanner dashboard: exit %d after Ctrl-C; want 0: %s", code, stderr.String())
+		}
+	})
+	start := strings.Index(line, "http://")
+	if err != nil || start < 0 {
+		t.Fatalf("scanner dashboard printed %q (%v), not its address: %s", line, err, stderr.String())
+	}
+	return strings.Fields(line[start:])[0]
+}
+
+// newBrowser starts headless Chromium for the test.
+func newBrowser(t *testing.T, path string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.DisableGPU, chromedp.WindowSize(1400, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancel := chromedp.NewContext(actx)
+	tctx, cancelTimeout := context.WithTimeout(bctx, 2*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	if err := chromedp.Do(tctx); err != nil {
+		t.Fatalf("start Chromium %s: %v", path, err)
+	}
+	return tctx
+}
+
+func ids(recs []report.Record) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = r.FindingID
+	}
+	return out
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}

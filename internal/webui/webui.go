@@ -1,0 +1,198 @@
+package webui
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/rules"
+)
+
+// Dashboard renders the views over a findings store.
+type Dashboard struct {
+	// Store is the findings table (or any report.Querier).
+	Store report.Querier
+	// Title names what is shown, such as the table's name.
+	Title string
+	// Now is the clock for ages; time.Now when nil.
+	Now func() time.Time
+	// Link returns the address of a query's page; "?" and the query's
+	// URL form when nil.
+	Link func(Query) string
+}
+
+func (d *Dashboard) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+func (d *Dashboard) link(q Query) string {
+	if d.Link != nil {
+		return d.Link(q)
+	}
+	return "?" + q.Values().Encode()
+}
+
+// latest is the strip above every view: the last run's figures.
+type latest struct {
+	ScanID, Trigger, Finished, Age string
+	Complete, Failed, Incomplete   int
+	Buckets, Configs               int
+	BySeverity                     []sevCount
+}
+
+// Render writes the query's view as an HTML fragment (no <html> or
+// <head>; the styles are in Style): the navigation, the filter form, the
+// last run's figures, the view's table and its paging links. A query the
+// store cannot answer is rendered as a message, and returned.
+func (d *Dashboard) Render(ctx context.Context, w io.Writer, q Query) error {
+	v, err := d.viewModel(ctx, q)
+	if err != nil {
+		v.Err = err.Error()
+	}
+	if terr := templates.ExecuteTemplate(w, "view", v); terr != nil {
+		return terr
+	}
+	return err
+}
+
+// ServeHTTP serves the dashboard page for GET and HEAD of any path:
+// 400 with the form and a message naming a bad query value, 502 when the
+// store cannot be read. The page carries no script, and its
+// Content-Security-Policy allows none.
+func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method "+r.Method+": want GET", http.StatusMethodNotAllowed)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+
+	status := http.StatusOK
+	var body bytes.Buffer
+	q, err := ParseQuery(r.URL.Query())
+	if err != nil {
+		status = http.StatusBadRequest
+		templates.ExecuteTemplate(&body, "view", viewModel{Dashboard: d, Query: q, Err: err.Error(), Rules: rules.All(), Severities: rules.Severities()})
+	} else if err := d.Render(r.Context(), &body, q); err != nil {
+		status = http.StatusBadGateway
+	}
+	var doc bytes.Buffer
+	if err := templates.ExecuteTemplate(&doc, "page", struct {
+		Title string
+		Style template.CSS
+		Body  template.HTML
+	}{d.Title, template.CSS(Style), template.HTML(body.String())}); err != nil {
+		http.Error(w, "render: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.WriteHeader(status)
+	if r.Method == http.MethodGet {
+		w.Write(doc.Bytes())
+	}
+}
+
+// viewModel is what the templates see.
+type viewModel struct {
+	*Dashboard
+	Query      Query
+	Page       page
+	Latest     *latest
+	Err        string
+	Rules      []rules.Rule
+	Severities []rules.Severity
+}
+
+func (d *Dashboard) viewModel(ctx context.Context, q Query) (viewModel, error) {
+	v := viewModel{Dashboard: d, Query: q, Rules: rules.All(), Severities: rules.Severities()}
+	v.Page.Query = q
+	runs, err := d.Store.Runs(ctx, 1)
+	if err != nil {
+		return v, fmt.Errorf("read the latest scan run: %w", err)
+	}
+	if len(runs) == 1 {
+		r := runs[0]
+		l := &latest{ScanID: r.ScanID, Trigger: r.Trigger, Complete: r.AccountsComplete, Failed: r.AccountsFailed,
+			Incomplete: r.AccountsIncomplete, Buckets: r.Buckets, Configs: r.Configs}
+		if !r.FinishedAt.IsZero() {
+			l.Finished = r.FinishedAt.UTC().Format(time.RFC3339)
+			l.Age = age(d.now().Sub(r.FinishedAt))
+		}
+		for _, sev := range rules.Severities() {
+			l.BySeverity = append(l.BySeverity, sevCount{sev, r.BySeverity[sev.String()]})
+		}
+		v.Latest = l
+	}
+	p, err := d.load(ctx, q)
+	if err != nil {
+		return v, fmt.Errorf("read %s: %w", q.View.Title(), err)
+	}
+	v.Page = p
+	return v, nil
+}
+
+// Views lists the views for the navigation.
+func (viewModel) Views() []View { return Views() }
+
+// With returns the link to q changed by f, from its first page.
+func (v viewModel) With(f func(*Query)) string {
+	q := v.Query
+	q.Page = 1
+	f(&q)
+	return v.link(q)
+}
+
+// ViewLink is the link to view v with the current filters.
+func (v viewModel) ViewLink(view View) string {
+	return v.With(func(q *Query) { q.View = view })
+}
+
+// AccountLink is the findings of one account.
+func (v viewModel) AccountLink(account string) string {
+	return v.link(Query{View: ViewFindings, Account: account})
+}
+
+// RuleLink is the findings of one rule.
+func (v viewModel) RuleLink(rule string) string {
+	return v.link(Query{View: ViewFindings, Rule: rule})
+}
+
+// SeverityLink is the open findings of one severity.
+func (v viewModel) SeverityLink(sev rules.Severity) string {
+	return v.link(Query{View: ViewFindings, Severity: sev})
+}
+
+// MoreLink is the next page, "" on the last one.
+func (v viewModel) MoreLink() string {
+	if !v.Page.More() || v.Query.Page >= MaxPages {
+		return ""
+	}
+	q := v.Query
+	q.Page = max(q.Page, 1) + 1
+	return v.link(q)
+}
+
+// PrevLink is the previous page, "" on the first one.
+func (v viewModel) PrevLink() string {
+	if v.Query.Page <= 1 {
+		return ""
+	}
+	q := v.Query
+	q.Page--
+	return v.link(q)
+}
+
+// ClearLink is the view without filters.
+func (v viewModel) ClearLink() string { return v.link(Query{View: v.Query.View}) }

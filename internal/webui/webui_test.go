@@ -1,0 +1,485 @@
+package webui
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/rules"
+)
+
+var t0 = time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
+
+// Hostile strings a table may hold: an account name and a message that
+// would run a script, break out of an attribute or reorder the page.
+var (
+	hostileName    = `<script>document.title="pwned"</script>'"&amp; Prod` + "\u202e" + `gnp.exe`
+	hostileMessage = `bucket x is inventoried only under the prefixes <script>document.title='pwned'</script>"><img src=x onerror=alert(1)>` +
+		strings.Repeat("é-long-prefix/", 140) + "THE-END"
+)
+
+// fill writes one complete scan of findings into a memory store, one
+// account result per account.
+func fill(t testing.TB, s *report.Memory, fs []rules.Finding) report.Run {
+	t.Helper()
+	ctx := context.Background()
+	run := report.Run{ScanID: "scan-1", Trigger: "cli", StartedAt: t0, BySeverity: map[string]int{}, ByRule: map[string]int{}}
+	must(t, s.Begin(ctx, run))
+	accounts := map[string]inventory.Account{}
+	for _, f := range fs {
+		must(t, s.Put(ctx, []rules.Finding{f}))
+		accounts[f.AccountID] = inventory.Account{ID: f.AccountID, Name: f.AccountName}
+		run.BySeverity[f.Severity.String()]++
+		run.ByRule[f.RuleID]++
+	}
+	for _, a := range accounts {
+		must(t, s.AccountDone(ctx, run.ScanID, inventory.AccountResult{Account: a, Status: inventory.AccountComplete,
+			Buckets: 3, Visited: 3, Configs: 4, StartedAt: t0, FinishedAt: t0.Add(time.Minute)}))
+		run.AccountsComplete++
+	}
+	run.FinishedAt = t0.Add(2 * time.Minute)
+	must(t, s.End(ctx, run))
+	return run
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func finding(account, bucket, rule string, sev rules.Severity, i int) rules.Finding {
+	config := fmt.Sprintf("cfg-%03d", i)
+	return rules.Finding{
+		FindingID: rules.FindingID(account, bucket, config, rule), AccountID: account, AccountName: "acct-" + account[8:],
+		OUID: "ou-ab12-cdef3456", Bucket: bucket, ConfigID: config, Region: "eu-west-1", RuleID: rule, Severity: sev,
+		Status: rules.StatusOpen, Message: fmt.Sprintf("%s fails on %s/%s", rule, bucket, config), ScanID: "scan-1",
+		// Later findings are newer: the severity index returns them first.
+		ObservedAt: t0.Add(-time.Duration(200-i) * time.Hour),
+	}
+}
+
+// organization is 3 accounts with 60 CRITICAL, 30 HIGH, 40 LOW and 5
+// coverage findings, and one account with hostile strings.
+func organization() []rules.Finding {
+	var fs []rules.Finding
+	accounts := []string{"111111111111", "222222222222", "333333333333"}
+	for i := range 60 {
+		fs = append(fs, finding(accounts[i%3], fmt.Sprintf("bucket-%02d", i), "INV-104", rules.SeverityCritical, i))
+	}
+	for i := range 30 {
+		fs = append(fs, finding(accounts[i%2], fmt.Sprintf("bucket-%02d", i), "INV-101", rules.SeverityHigh, 60+i))
+	}
+	for i := range 40 {
+		fs = append(fs, finding(accounts[0], fmt.Sprintf("bucket-%02d", i), "INV-106", rules.SeverityLow, 90+i))
+	}
+	for i := range 5 {
+		f := finding(accounts[1], fmt.Sprintf("locked-%d", i), "SCAN-003", rules.SeverityMedium, 130+i)
+		f.ConfigID = ""
+		f.FindingID = rules.FindingID(f.AccountID, f.Bucket, "", f.RuleID)
+		f.Message = "bucket " + f.Bucket + ": AccessDenied: not authorized to perform s3:GetInventoryConfiguration"
+		fs = append(fs, f)
+	}
+	h := finding("444444444444", "hostile", "INV-003", rules.SeverityLow, 140)
+	h.AccountName, h.Message = hostileName, hostileMessage
+	return append(fs, h)
+}
+
+func newDashboard(t testing.TB) (*Dashboard, *report.Memory, []rules.Finding) {
+	s := report.NewMemory(report.StoreOptions{Now: func() time.Time { return t0.Add(time.Hour) }})
+	fs := organization()
+	fill(t, s, fs)
+	return &Dashboard{Store: s, Title: "findings", Now: func() time.Time { return t0.Add(3 * time.Hour) }}, s, fs
+}
+
+var (
+	rowRe  = regexp.MustCompile(`<tr data-finding="([0-9a-f]+)" data-severity="([A-Z]+)" data-account="(\d+)" data-rule="([A-Z0-9-]+)">`)
+	moreRe = regexp.MustCompile(`<a href="([^"]*)" rel="next" id="more">`)
+)
+
+type row struct{ id, sev, account, rule string }
+
+// get renders the query string's page and returns its rows and the
+// address of its next page ("" on the last).
+func get(t *testing.T, d *Dashboard, query string) (body string, rows []row, more string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	d.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/"+query, nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /%s: %d\n%s", query, rec.Code, rec.Body.String())
+	}
+	body = rec.Body.String()
+	for _, m := range rowRe.FindAllStringSubmatch(body, -1) {
+		rows = append(rows, row{m[1], m[2], m[3], m[4]})
+	}
+	if m := moreRe.FindStringSubmatch(body); m != nil {
+		more = html.UnescapeString(m[1])
+	}
+	if len(rows) > PageSize {
+		t.Errorf("GET /%s: %d rows; want at most %d", query, len(rows), PageSize)
+	}
+	return body, rows, more
+}
+
+// walk follows the "More" links from query to the last page.
+func walk(t *testing.T, d *Dashboard, query string) (pages int, rows []row) {
+	t.Helper()
+	for first := true; first || query != ""; first = false {
+		_, got, more := get(t, d, query)
+		rows = append(rows, got...)
+		pages++
+		if pages > MaxPages {
+			t.Fatalf("more than %d pages from %s", MaxPages, query)
+		}
+		query = more
+	}
+	return pages, rows
+}
+
+func TestFindingsPagesMostSevereFirst(t *testing.T) {
+	d, s, fs := newDashboard(t)
+	pages, rows := walk(t, d, "")
+	if len(rows) != len(fs) {
+		t.Fatalf("%d rows over %d pages; want every open finding, %d", len(rows), pages, len(fs))
+	}
+	if want := (len(fs) + PageSize - 1) / PageSize; pages != want {
+		t.Errorf("%d pages; want %d", pages, want)
+	}
+	rank := map[string]rules.Severity{}
+	for _, sev := range rules.Severities() {
+		rank[sev.String()] = sev
+	}
+	seen := map[string]bool{}
+	for i, r := range rows {
+		if seen[r.id] {
+			t.Errorf("finding %s listed twice", r.id)
+		}
+		seen[r.id] = true
+		if i > 0 && rank[r.sev] > rank[rows[i-1].sev] {
+			t.Errorf("row %d: %s after %s; want the most severe first", i, r.sev, rows[i-1].sev)
+		}
+	}
+	crit, _ := s.OpenBySeverity(context.Background(), rules.SeverityCritical, 0)
+	for i, r := range crit {
+		if rows[i].id != r.FindingID {
+			t.Fatalf("row %d is %s; want the CRITICAL findings first, newest first (%s)", i, rows[i].id, r.FindingID)
+		}
+	}
+	body, _, _ := get(t, d, "")
+	if !strings.Contains(body, "Showing 1–50") || strings.Contains(body, "Showing 1–50 of") {
+		t.Errorf("first page position: want \"Showing 1–50\" without a total (only later pages know it)")
+	}
+	last, _, more := get(t, d, "?page=3")
+	if more != "" || !strings.Contains(last, fmt.Sprintf("Showing 101–%d of %d", len(fs), len(fs))) || !strings.Contains(last, `rel="prev"`) {
+		t.Errorf("last page: more %q; want no More link, the total and a Previous link", more)
+	}
+}
+
+func TestFiltersNarrowTheList(t *testing.T) {
+	d, _, fs := newDashboard(t)
+	count := func(match func(rules.Finding) bool) (n int) {
+		for _, f := range fs {
+			if match(f) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, c := range []struct {
+		query string
+		match func(rules.Finding) bool
+	}{
+		{"?account=111111111111", func(f rules.Finding) bool { return f.AccountID == "111111111111" }},
+		{"?rule=INV-101", func(f rules.Finding) bool { return f.RuleID == "INV-101" }},
+		{"?severity=critical", func(f rules.Finding) bool { return f.Severity == rules.SeverityCritical }},
+		{"?severity=HIGH&account=222222222222", func(f rules.Finding) bool {
+			return f.Severity == rules.SeverityHigh && f.AccountID == "222222222222"
+		}},
+		{"?rule=INV-104&severity=LOW", func(rules.Finding) bool { return false }},
+	} {
+		_, rows := walk(t, d, c.query)
+		if want := count(c.match); len(rows) != want || want == len(fs) {
+			t.Errorf("%s: %d rows; want %d of %d", c.query, len(rows), want, len(fs))
+		}
+		for _, r := range rows {
+			for _, f := range fs {
+				if f.FindingID == r.id && !c.match(f) {
+					t.Errorf("%s lists %s (%s %s %s)", c.query, r.id, r.account, r.rule, r.sev)
+				}
+			}
+		}
+	}
+	// The form shows the filters it applied.
+	body, _, _ := get(t, d, "?rule=INV-101&severity=HIGH")
+	for _, want := range []string{`<option value="INV-101" selected>`, `<option selected>HIGH</option>`, "Clear filters"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("form lacks %s", want)
+		}
+	}
+}
+
+func TestHostileStringsAreEscapedAndWhole(t *testing.T) {
+	d, _, _ := newDashboard(t)
+	body, rows, _ := get(t, d, "?account=444444444444")
+	if len(rows) != 1 {
+		t.Fatalf("%d rows for the hostile account; want 1", len(rows))
+	}
+	for _, bad := range []string{"<script", "<img", "\u202e"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("page holds %q unescaped", bad)
+		}
+	}
+	name := shorten(hostileName, NameLimit)
+	msg := shorten(hostileMessage, MessageLimit)
+	if !name.Cut || !msg.Cut || msg.Hidden != len([]rune(hostileMessage))-MessageLimit {
+		t.Fatalf("shortened: name cut %v, message cut %v hiding %d", name.Cut, msg.Cut, msg.Hidden)
+	}
+	for what, want := range map[string]string{
+		"the whole name, escaped, its bidi override visible": `title="` + html.EscapeString(strings.ReplaceAll(hostileName, "\u202e", `\u202E`)) + `"`,
+		"the name's beginning":                               html.EscapeString(name.Short) + "…</span>",
+		"the message's beginning":                            html.EscapeString(msg.Short) + "…",
+		"how much is hidden":                                 fmt.Sprintf("(+%d characters)", msg.Hidden),
+		"the whole message":                                  `<div class="full">` + html.EscapeString(hostileMessage) + "</div>",
+	} {
+		if !strings.Contains(strings.ReplaceAll(body, "&#34;", "&quot;"), strings.ReplaceAll(want, "&#34;", "&quot;")) {
+			t.Errorf("page lacks %s: %q", what, want)
+		}
+	}
+	// A long name keeps its whole text in a title attribute.
+	long := shorten(strings.Repeat(`a"<b>`, 20), NameLimit)
+	var b bytes.Buffer
+	must(t, templates.ExecuteTemplate(&b, "name", long))
+	if got := b.String(); !strings.Contains(got, `title="`+strings.Repeat(`a&#34;&lt;b&gt;`, 20)+`"`) || !strings.HasSuffix(got, "…</span>") {
+		t.Errorf("long name: %s", got)
+	}
+}
+
+func TestShorten(t *testing.T) {
+	for _, c := range []struct {
+		in, short string
+		cut       bool
+	}{
+		{"short", "short", false},
+		{"line one\nline two", "line one line two", false},
+		{strings.Repeat("é", 57), strings.Repeat("é", 40), true},
+		{strings.Repeat("é", 56), strings.Repeat("é", 56), false},
+		{"tab\there \x1b[31m", `tab here \u001B[31m`, false},
+		{"bad \xff byte", `bad \uFFFD byte`, false},
+	} {
+		got := shorten(c.in, NameLimit)
+		if got.Short != c.short || got.Cut != c.cut {
+			t.Errorf("shorten(%q) = %q cut %v; want %q cut %v", c.in, got.Short, got.Cut, c.short, c.cut)
+		}
+	}
+	if got := shorten("a\nb", 10).Full; got != "a\nb" {
+		t.Errorf("full text %q; want its line breaks kept", got)
+	}
+}
+
+func TestWorstAccounts(t *testing.T) {
+	d, s, _ := newDashboard(t)
+	body, _, _ := get(t, d, "?view=accounts")
+	re := regexp.MustCompile(`<tr data-account="(\d+)" data-open="(\d+)">`)
+	got := re.FindAllStringSubmatch(body, -1)
+	scans, _ := s.AccountScans(context.Background())
+	if len(got) != len(scans) {
+		t.Fatalf("%d accounts listed; want %d", len(got), len(scans))
+	}
+	open := map[string]string{}
+	for _, sc := range scans {
+		open[sc.AccountID] = fmt.Sprint(sc.Open)
+	}
+	for i, m := range got {
+		if open[m[1]] != m[2] {
+			t.Errorf("account %s: %s open; the table says %s", m[1], m[2], open[m[1]])
+		}
+		if i > 0 && atoi(m[2]) > atoi(got[i-1][2]) {
+			t.Errorf("account %s (%s open) after %s (%s): want the worst first", m[1], m[2], got[i-1][1], got[i-1][2])
+		}
+	}
+	if got[0][1] != "111111111111" || got[0][2] != "75" {
+		t.Errorf("worst account %s with %s open; want 111111111111 with 75", got[0][1], got[0][2])
+	}
+	// A severity filter counts that severity's findings.
+	body, _, _ = get(t, d, "?view=accounts&severity=CRITICAL")
+	if m := re.FindAllStringSubmatch(body, -1); len(m) != 3 || m[0][2] != "20" || !strings.Contains(body, "open findings of severity CRITICAL") {
+		t.Errorf("worst accounts by CRITICAL: %v", m)
+	}
+}
+
+func TestCoverageListsWhatWasNotRead(t *testing.T) {
+	d, _, _ := newDashboard(t)
+	body, rows, _ := get(t, d, "?view=coverage")
+	if len(rows) != 5 {
+		t.Fatalf("%d coverage rows; want the 5 SCAN-003", len(rows))
+	}
+	for _, r := range rows {
+		if !rules.IsCoverage(r.rule) {
+			t.Errorf("coverage view lists %s", r.rule)
+		}
+	}
+	if !strings.Contains(body, "AccessDenied: not authorized to perform s3:GetInventoryConfiguration") {
+		t.Error("coverage view lacks why the buckets could not be read")
+	}
+	body, rows, _ = get(t, d, "?view=coverage&rule=INV-104")
+	if len(rows) != 0 || !strings.Contains(body, "INV-104 is not a coverage rule") {
+		t.Errorf("coverage view of a rule that is not a coverage rule: %d rows", len(rows))
+	}
+}
+
+func TestScanHistory(t *testing.T) {
+	s := report.NewMemory(report.StoreOptions{})
+	ctx := context.Background()
+	for i := range PageSize + 5 {
+		r := report.Run{ScanID: fmt.Sprintf("scan-%03d", i), Trigger: "schedule", StartedAt: t0.Add(time.Duration(i) * time.Hour),
+			BySeverity: map[string]int{"CRITICAL": i}, ByRule: map[string]int{"INV-104": i}, Buckets: 300}
+		must(t, s.Begin(ctx, r))
+		r.FinishedAt = r.StartedAt.Add(90 * time.Second)
+		must(t, s.End(ctx, r))
+	}
+	d := &Dashboard{Store: s}
+	body, _, more := get(t, d, "?view=runs&rule=INV-104")
+	scans := regexp.MustCompile(`<tr data-scan="(scan-\d+)">`).FindAllStringSubmatch(body, -1)
+	if len(scans) != PageSize || scans[0][1] != fmt.Sprintf("scan-%03d", PageSize+4) || more == "" {
+		t.Fatalf("runs page 1: %d runs, first %v, more %q; want %d, newest first, and a next page", len(scans), scans[0], more, PageSize)
+	}
+	for _, want := range []string{"<td class=\"num\">1m30s</td>", "<th class=\"num\">INV-104</th>", "Last scan <b>scan-054</b>"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("runs view lacks %s", want)
+		}
+	}
+	body, _, more = get(t, d, more)
+	if n := strings.Count(body, "<tr data-scan="); n != 5 || more != "" {
+		t.Errorf("runs page 2: %d runs, more %q; want the 5 oldest and no next page", n, more)
+	}
+}
+
+func TestParseQuery(t *testing.T) {
+	q, err := ParseQuery(url.Values{"view": {"coverage"}, "account": {"123456789012"}, "rule": {"SCAN-001"}, "severity": {"high"}, "page": {"2"}})
+	if err != nil || q != (Query{View: ViewCoverage, Account: "123456789012", Rule: "SCAN-001", Severity: rules.SeverityHigh, Page: 2}) {
+		t.Fatalf("ParseQuery: %+v, %v", q, err)
+	}
+	if back, _ := ParseQuery(q.Values()); back != q {
+		t.Errorf("Values round trip: %+v; want %+v", back, q)
+	}
+	for query, want := range map[string]string{
+		"view=all":             `view "all": want one of findings, accounts, coverage, runs`,
+		"account=12345":        `account "12345": want a 12-digit account ID`,
+		"rule=INV-999":         `rule "INV-999": no such rule`,
+		"severity=urgent":      `severity "urgent": want one of CRITICAL`,
+		"page=0":               `page "0": want a whole number from 1 to 100`,
+		"page=101":             `page "101"`,
+		"account=12345678901x": `account "12345678901x"`,
+	} {
+		v, _ := url.ParseQuery(query)
+		if _, err := ParseQuery(v); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want %s", query, err, want)
+		}
+	}
+}
+
+func TestServeHTTP(t *testing.T) {
+	d, _, _ := newDashboard(t)
+	rec := httptest.NewRecorder()
+	d.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/?account=%3Cscript%3E", nil))
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `account &#34;&lt;script&gt;&#34;: want a 12-digit account ID`) ||
+		!strings.Contains(rec.Body.String(), `<form class="filters"`) {
+		t.Errorf("bad account: %d; want 400 with the form and the message, escaped\n%s", rec.Code, rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	d.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/", nil))
+	if rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d; want 405", rec.Code)
+	}
+	rec = httptest.NewRecorder()
+	d.ServeHTTP(rec, httptest.NewRequest(http.MethodHead, "/", nil))
+	if rec.Code != http.StatusOK || rec.Body.Len() != 0 {
+		t.Errorf("HEAD: %d with %d bytes; want 200 and no body", rec.Code, rec.Body.Len())
+	}
+	csp := rec.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		t.Errorf("Content-Security-Policy %q; want no script allowed", csp)
+	}
+}
+
+// failing is a store whose queries fail.
+type failing struct{ report.Querier }
+
+func (failing) Runs(context.Context, int) ([]report.Run, error) { return nil, nil }
+func (failing) OpenBySeverity(context.Context, rules.Severity, int) ([]report.Record, error) {
+	return nil, errors.New("ProvisionedThroughputExceededException: slow down")
+}
+
+func TestStoreErrorIsShown(t *testing.T) {
+	d := &Dashboard{Store: failing{}}
+	rec := httptest.NewRecorder()
+	d.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/", nil))
+	if rec.Code != http.StatusBadGateway || !strings.Contains(rec.Body.String(), "read Open findings: ProvisionedThroughputExceededException: slow down") {
+		t.Errorf("store error: %d; want 502 and the error\n%s", rec.Code, rec.Body.String())
+	}
+	err := d.Render(context.Background(), &bytes.Buffer{}, Query{View: ViewFindings, Page: 1})
+	if err == nil {
+		t.Error("Render: nil error; want the store's")
+	}
+}
+
+func TestLinksKeepTheFilters(t *testing.T) {
+	d, _, _ := newDashboard(t)
+	d.Link = func(q Query) string { return "/widget?" + q.Values().Encode() }
+	var b bytes.Buffer
+	must(t, d.Render(context.Background(), &b, Query{View: ViewFindings, Severity: rules.SeverityCritical, Page: 1}))
+	for _, want := range []string{`href="/widget?page=2&amp;severity=CRITICAL"`, `href="/widget?severity=CRITICAL&amp;view=accounts"`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("fragment lacks %s", want)
+		}
+	}
+	if strings.Contains(b.String(), "<html") {
+		t.Error("Render wrote a whole document; want a fragment")
+	}
+	if !slices.Equal(Views(), []View{ViewFindings, ViewAccounts, ViewCoverage, ViewRuns}) {
+		t.Error("views changed")
+	}
+}
+
+// BenchmarkRenderFindings renders the first page of open findings over an
+// in-memory store of 10,000 findings.
+func BenchmarkRenderFindings(b *testing.B) {
+	s := report.NewMemory(report.StoreOptions{})
+	var fs []rules.Finding
+	for i := range 10000 {
+		sev := rules.Severities()[i%5]
+		fs = append(fs, finding(fmt.Sprintf("%012d", 100000000000+i%500), fmt.Sprintf("bucket-%05d", i), "INV-104", sev, i%200))
+	}
+	fill(b, s, fs)
+	d := &Dashboard{Store: s}
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		var w bytes.Buffer
+		if err := d.Render(ctx, &w, Query{View: ViewFindings, Page: 1}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
