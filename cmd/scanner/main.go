@@ -8,6 +8,7 @@
 //	scanner findings [flags]   query the findings table
 //	scanner rules              list the rule catalogue
 //	scanner demo [flags]       scan a built-in simulated organization
+//	scanner dashboard [flags]  serve the findings table as a web page
 //
 // The Lambda build (-tags lambda, see the Makefile) leaves the command
 // line out: the function links only what it runs, not the terminal
