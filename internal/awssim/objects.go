@@ -172,7 +172,7 @@ func seek(src objectSource, lo int, from string) int {
 // explicitObjects are the objects a fixture lists, sorted by key.
 type explicitObjects []listedObject
 
-func (e explicitObjects) len() int                { return len(e) }
+func (e explicitObjects) len() int              { return len(e) }
 func (e explicitObjects) at(i int) listedObject { return e[i] }
 
 func newExplicitObjects(objs []Object) explicitObjects {

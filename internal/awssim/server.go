@@ -33,7 +33,8 @@ func WithLatency(fixed, jitter time.Duration) Option {
 
 // WithThrottle throttles every call with probability p (0 to 1), with the
 // throttling error of the service called (S3 503 SlowDown, STS 400
-// Throttling, Organizations 400 TooManyRequestsException). seed makes the
+// Throttling, Organizations 400 TooManyRequestsException, KMS 400
+// ThrottlingException). seed makes the
 // sequence of draws repeatable.
 func WithThrottle(p float64, seed uint64) Option {
 	return func(s *Server) {
@@ -296,7 +297,8 @@ func (s *Server) Calls(op string) int {
 }
 
 // CallsFor returns how many requests of the operation concerned the
-// account: the role's account for AssumeRole, the caller's account for S3.
+// account: the role's account for AssumeRole, the caller's account for S3
+// and KMS.
 func (s *Server) CallsFor(op, accountID string) int {
 	s.callMu.Lock()
 	defer s.callMu.Unlock()
