@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -601,7 +603,12 @@ func TestEndpointFromEnvironment(t *testing.T) {
 	if _, err := listInv(ctx, prod, "prod-web-assets", "222222222222", "eu-west-1", ""); err != nil {
 		t.Errorf("STS + S3 via AWS_ENDPOINT_URL: %v", err)
 	}
-	if srv.Calls("ListRoots") != 1 || srv.Calls("AssumeRole") != 1 {
+	_, err = kms.NewFromConfig(cfg).DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("1234abcd-12ab-34cd-56ef-1234567890ab")})
+	var nf *kmstypes.NotFoundException
+	if !errors.As(err, &nf) {
+		t.Errorf("KMS via AWS_ENDPOINT_URL: %v; want NotFoundException (the small organization has no keys)", err)
+	}
+	if srv.Calls("ListRoots") != 1 || srv.Calls("AssumeRole") != 1 || srv.CallsFor("DescribeKey", "111111111111") != 1 {
 		t.Errorf("calls %v", srv.AllCalls())
 	}
 }

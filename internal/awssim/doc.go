@@ -12,11 +12,24 @@
 //     still carry a NextToken.
 //   - S3 (REST XML, path-style): ListBuckets (paginated, BucketRegion only
 //     for paginated requests), List/Get/Put/DeleteBucketInventoryConfiguration
-//     (100 a page, continuation tokens), GetBucketLocation, HeadBucket.
+//     (100 a page, continuation tokens), GetBucketLocation, HeadBucket,
+//     GetBucketPolicy (404 NoSuchBucketPolicy without one) and
+//     ListObjectsV2 (prefix, delimiter and CommonPrefixes, start-after,
+//     max-keys up to 1000, continuation tokens, KeyCount) over the
+//     objects a bucket declares and its Reports series: inventory
+//     deliveries generated on demand as
+//     <prefix>/<source>/<config>/YYYY-MM-DDTHH-MMZ/manifest.json (and
+//     manifest.checksum), so a series of any length costs constant memory.
 //     A bucket answers only in its own region (301 PermanentRedirect or
 //     400 AuthorizationHeaderMalformed with x-amz-bucket-region) and only
 //     to the credentials of its account (403 AccessDenied otherwise, and
 //     on an x-amz-expected-bucket-owner mismatch).
+//   - KMS (JSON 1.1): DescribeKey (key ID or key ARN) and GetKeyPolicy of
+//     the keys an account declares, Enabled, Disabled or PendingDeletion.
+//     Key policies are served, not evaluated: a key answers only callers
+//     of its own account (its member role), in its own region; a key ARN
+//     of another account is AccessDeniedException, an unknown key or one
+//     of another region NotFoundException.
 //
 // The service is told from the SigV4 credential scope of the
 // Authorization header, and the region of an S3 call from the same scope.
@@ -28,7 +41,8 @@
 // partition, OU tree, accounts, member roles, buckets and inventory
 // configurations) and the faults to inject, each matched by operation,
 // account and bucket, always or N times: AccessDenied, throttling
-// (SlowDown, Throttling, TooManyRequestsException), NoSuchBucket, 500
+// (SlowDown, Throttling, TooManyRequestsException, KMS's
+// ThrottlingException), NoSuchBucket, 500
 // InternalError and 503 ServiceUnavailable bursts, connection resets (the
 // connection closed without an answer), late answers (Delay), and
 // misbehaving pagination (a repeated continuation token in any listing,

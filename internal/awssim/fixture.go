@@ -1,6 +1,7 @@
 package awssim
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"regexp"
@@ -83,6 +84,59 @@ type Account struct {
 	// Role overrides Organization.Role for this account.
 	Role    *Role    `yaml:"role,omitempty"`
 	Buckets []Bucket `yaml:"buckets,omitempty"`
+	// Keys are the account's KMS keys.
+	Keys []Key `yaml:"keys,omitempty"`
+}
+
+// Key is one KMS key. DescribeKey and GetKeyPolicy answer it only to
+// callers of its own account (its member role, or the management
+// credentials when it is the management account's) and only in its
+// region; the key policy is returned, never evaluated.
+type Key struct {
+	// ID is the key ID: a UUID, or mrk- and 32 hex digits for a
+	// multi-Region key. It may be left out when ARN names it.
+	ID string `yaml:"id,omitempty"`
+	// ARN (default arn:<partition>:kms:<region>:<account>:key/<id>); its
+	// account must be the declaring account and its partition the
+	// organization's.
+	ARN string `yaml:"arn,omitempty"`
+	// Region (default: the ARN's, else us-east-1).
+	Region string `yaml:"region,omitempty"`
+	// State: Enabled (default), Disabled or PendingDeletion.
+	State string `yaml:"state,omitempty"`
+	// Policy is the key policy, JSON text (default: the default key
+	// policy, which gives the account's root principal kms:*).
+	Policy string `yaml:"policy,omitempty"`
+}
+
+// Object is one object of a bucket, as ListObjectsV2 lists it.
+type Object struct {
+	Key string `yaml:"key"`
+	// LastModified (default: when the accounts joined, 2020-01-02).
+	LastModified time.Time `yaml:"last_modified,omitempty"`
+	Size         int64     `yaml:"size,omitempty"`
+}
+
+// Reports declares a series of inventory report deliveries to a
+// destination bucket without listing each object: Count deliveries, the
+// newest at Last, one Every day or week before the other. Delivery at
+// time T is the two objects
+// <prefix>/<source_bucket>/<config_id>/<T as YYYY-MM-DDTHH-MMZ>/manifest.json
+// and .../manifest.checksum, last modified at T (without a prefix the
+// keys start at the source bucket). A series costs the same memory
+// whatever its Count.
+type Reports struct {
+	SourceBucket string `yaml:"source_bucket"`
+	ConfigID     string `yaml:"config_id"`
+	// Prefix is the configuration's destination prefix; a trailing
+	// slash is dropped.
+	Prefix string `yaml:"prefix,omitempty"`
+	// Last is the newest delivery, to the minute.
+	Last time.Time `yaml:"last"`
+	// Every: Daily (default) or Weekly.
+	Every string `yaml:"every,omitempty"`
+	// Count of deliveries, 1 (default) to 100000.
+	Count int `yaml:"count,omitempty"`
 }
 
 // Bucket is one S3 bucket.
@@ -97,6 +151,13 @@ type Bucket struct {
 	// Generated adds this many configurations, named gen-0001…, copied
 	// from the first of Inventory (or a default one when there is none).
 	Generated int `yaml:"generated,omitempty"`
+	// Policy is the bucket policy, JSON text; none when empty
+	// (GetBucketPolicy answers NoSuchBucketPolicy).
+	Policy string `yaml:"policy,omitempty"`
+	// Objects ListObjectsV2 lists, besides those of Reports.
+	Objects []Object `yaml:"objects,omitempty"`
+	// Reports are inventory report deliveries to this bucket.
+	Reports []Reports `yaml:"reports,omitempty"`
 }
 
 // InventoryConfig is one S3 inventory configuration, close to the API's
@@ -132,10 +193,11 @@ type Destination struct {
 // fields match everything.
 type Fault struct {
 	// Op is the operation name (AssumeRole, ListAccounts, ListBuckets,
-	// ListBucketInventoryConfigurations, ...); empty matches every one.
+	// ListBucketInventoryConfigurations, GetBucketPolicy, ListObjectsV2,
+	// DescribeKey, GetKeyPolicy, ...); empty matches every one.
 	Op string `yaml:"op,omitempty"`
 	// Account is the account the call is about: the role's account for
-	// AssumeRole, the caller's account for S3.
+	// AssumeRole, the caller's account for S3 and KMS.
 	Account string `yaml:"account,omitempty"`
 	// Bucket is the bucket of an S3 bucket call.
 	Bucket string `yaml:"bucket,omitempty"`
@@ -144,8 +206,8 @@ type Fault struct {
 	// service called); NoSuchBucket; InternalError (500);
 	// ServiceUnavailable (503, not a throttle); ConnectionReset (the
 	// connection is closed without an answer); RepeatedToken (a listing
-	// whose continuation token comes back: ListBuckets, the inventory and
-	// the Organizations listings); TruncatedWithoutToken (inventory pages
+	// whose continuation token comes back: ListBuckets, the inventory,
+	// ListObjectsV2 and the Organizations listings); TruncatedWithoutToken (inventory pages
 	// only). Empty with Delay set: the call is answered normally, late.
 	Error string `yaml:"error,omitempty"`
 	// Delay holds the answer back this long (the client may give up
@@ -168,7 +230,7 @@ const (
 )
 
 // paginated are the operations a RepeatedToken fault applies to.
-var paginated = []string{"ListBuckets", "ListBucketInventoryConfigurations", "ListAccounts", "ListAccountsForParent", "ListOrganizationalUnitsForParent"}
+var paginated = []string{"ListBuckets", "ListBucketInventoryConfigurations", "ListObjectsV2", "ListAccounts", "ListAccountsForParent", "ListOrganizationalUnitsForParent"}
 
 // Partitions the simulator can answer in.
 var Partitions = []string{"aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc"}
@@ -186,6 +248,8 @@ var Operations = []string{
 	"DescribeOrganization", "ListAccounts", "ListRoots", "ListOrganizationalUnitsForParent", "ListAccountsForParent",
 	"ListBuckets", "ListBucketInventoryConfigurations", "GetBucketInventoryConfiguration",
 	"PutBucketInventoryConfiguration", "DeleteBucketInventoryConfiguration", "GetBucketLocation", "HeadBucket",
+	"GetBucketPolicy", "ListObjectsV2",
+	"DescribeKey", "GetKeyPolicy",
 }
 
 // LoadFixture reads a YAML fixture file (see ParseFixture).
@@ -266,6 +330,7 @@ func (fx *Fixture) Validate() error {
 	}
 	accounts := map[string]bool{}
 	buckets := map[string]bool{}
+	keyARNs := map[string]bool{}
 	for i, a := range o.Accounts {
 		p := fmt.Sprintf("organization.accounts[%d]", i)
 		if !accountIDRe.MatchString(a.ID) {
@@ -299,6 +364,9 @@ func (fx *Fixture) Validate() error {
 			if b.Generated < 0 || len(b.Inventory)+b.Generated > 1000 {
 				return fmt.Errorf("%s: %d configurations; want at most 1000", bp, len(b.Inventory)+b.Generated)
 			}
+			if err := b.validateDestinationSide(bp); err != nil {
+				return err
+			}
 			ids := map[string]bool{}
 			for k, c := range b.Inventory {
 				if err := c.validate(fmt.Sprintf("%s.inventory[%d]", bp, k)); err != nil {
@@ -308,6 +376,11 @@ func (fx *Fixture) Validate() error {
 					return fmt.Errorf("%s.inventory[%d].id %q: duplicate configuration ID", bp, k, c.ID)
 				}
 				ids[c.ID] = true
+			}
+		}
+		for j, k := range a.Keys {
+			if err := k.validate(fmt.Sprintf("%s.keys[%d]", p, j), a.ID, cmp.Or(o.Partition, "aws"), keyARNs); err != nil {
+				return err
 			}
 		}
 	}

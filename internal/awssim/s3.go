@@ -92,6 +92,10 @@ func s3Op(r *http.Request) (op, bkt string) {
 		return "DeleteBucketInventoryConfiguration", bkt
 	case q.Has("location") && r.Method == http.MethodGet:
 		return "GetBucketLocation", bkt
+	case q.Has("policy") && r.Method == http.MethodGet:
+		return "GetBucketPolicy", bkt
+	case q.Get("list-type") == "2" && r.Method == http.MethodGet:
+		return "ListObjectsV2", bkt
 	case r.Method == http.MethodHead && len(q) == 0:
 		return "HeadBucket", bkt
 	}
@@ -184,6 +188,16 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, c caller, authC
 		writeS3XML(w, toXMLConfig(cfg))
 	case "PutBucketInventoryConfiguration":
 		s.putInventory(w, r, b)
+	case "GetBucketPolicy":
+		if b.policy == "" {
+			writeS3Error(w, r, http.StatusNotFound, "NoSuchBucketPolicy", "The bucket policy does not exist", "BucketName", bkt)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Amz-Request-Id", newRequestID())
+		_, _ = io.WriteString(w, b.policy)
+	case "ListObjectsV2":
+		listObjectsV2(w, r, b, f)
 	case "DeleteBucketInventoryConfiguration":
 		id := r.URL.Query().Get("id")
 		s.mu.Lock()

@@ -33,7 +33,8 @@ func WithLatency(fixed, jitter time.Duration) Option {
 
 // WithThrottle throttles every call with probability p (0 to 1), with the
 // throttling error of the service called (S3 503 SlowDown, STS 400
-// Throttling, Organizations 400 TooManyRequestsException). seed makes the
+// Throttling, Organizations 400 TooManyRequestsException, KMS 400
+// ThrottlingException). seed makes the
 // sequence of draws repeatable.
 func WithThrottle(p float64, seed uint64) Option {
 	return func(s *Server) {
@@ -89,6 +90,7 @@ type Server struct {
 	byID       map[string]*account // account ID → account
 	ouChildren map[string][]OU     // parent ID → its OUs
 	ouNames    map[string]bool     // every OU and root ID
+	keys       map[string]*kmsKey  // key ARN → KMS key
 
 	mu      sync.RWMutex
 	buckets map[string]*bucket // bucket name → bucket; configs change with PUT
@@ -117,6 +119,8 @@ type bucket struct {
 	configs               []InventoryConfig // sorted by ID
 	pages                 map[string][]byte // rendered inventory pages by token
 	gen                   int               // bumped by every change of configs
+	policy                string            // bucket policy; "" for none
+	objects               []objectSource    // what ListObjectsV2 lists
 }
 
 // changed drops the rendered pages; s.mu must be held.
@@ -156,6 +160,7 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 		byID:        map[string]*account{},
 		ouChildren:  map[string][]OU{},
 		ouNames:     map[string]bool{},
+		keys:        map[string]*kmsKey{},
 		buckets:     map[string]*bucket{},
 		creds:       map[string]issued{},
 		calls:       map[string]int{},
@@ -215,10 +220,21 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 		}
 		for _, b := range a.Buckets {
 			region := cmp.Or(b.Region, defaultRegion)
-			s.buckets[b.Name] = &bucket{name: b.Name, region: region, listedRegion: cmp.Or(b.ListedRegion, region), account: a.ID, configs: b.configs(a.ID)}
+			sb := &bucket{name: b.Name, region: region, listedRegion: cmp.Or(b.ListedRegion, region), account: a.ID, configs: b.configs(a.ID), policy: b.Policy}
+			if len(b.Objects) > 0 {
+				sb.objects = append(sb.objects, newExplicitObjects(b.Objects))
+			}
+			for _, r := range b.Reports {
+				sb.objects = append(sb.objects, r.series())
+			}
+			s.buckets[b.Name] = sb
 			acct.buckets = append(acct.buckets, b.Name)
 		}
 		slices.Sort(acct.buckets)
+		for _, k := range a.Keys {
+			kk := newKMSKey(k, a.ID, s.partition)
+			s.keys[kk.arn] = kk
+		}
 		s.accounts = append(s.accounts, acct)
 		s.byID[a.ID] = acct
 	}
@@ -281,7 +297,8 @@ func (s *Server) Calls(op string) int {
 }
 
 // CallsFor returns how many requests of the operation concerned the
-// account: the role's account for AssumeRole, the caller's account for S3.
+// account: the role's account for AssumeRole, the caller's account for S3
+// and KMS.
 func (s *Server) CallsFor(op, accountID string) int {
 	s.callMu.Lock()
 	defer s.callMu.Unlock()
@@ -518,6 +535,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	service := c.service
 	switch {
 	case service != "":
+	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), kmsTargetPrefix):
+		service = "kms"
 	case r.Header.Get("X-Amz-Target") != "":
 		service = "organizations"
 	case r.Method == http.MethodPost && r.URL.Path == "/" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
@@ -532,6 +551,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveOrganizations(w, r, c, code, msg)
 	case "s3":
 		s.serveS3(w, r, c, code, msg)
+	case "kms":
+		s.serveKMS(w, r, c, code, msg)
 	default:
 		writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "awssim: service "+service+" is not simulated")
 	}

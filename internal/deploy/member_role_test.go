@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -19,8 +20,9 @@ var memberParams = map[string]string{
 
 // TestMemberRole checks member-role.yaml: one role, trusted only by the
 // scanner's role with the ExternalId and within the organization, allowed
-// only to list buckets and read their inventory configurations, named as
-// the scanner expects.
+// only to list buckets and read their inventory configurations (and, with
+// DestinationChecks, to read destination bucket policies, list their keys
+// and describe the account's KMS keys), named as the scanner expects.
 func TestMemberRole(t *testing.T) {
 	tpl := loadTemplate(t, "member-role.yaml")
 	s, err := newStack(tpl, memberParams)
@@ -58,33 +60,27 @@ func TestMemberRole(t *testing.T) {
 		t.Errorf("%s: trust has no StringEquals aws:PrincipalOrgID = the OrganizationId parameter (got %v)", name, cond)
 	}
 
-	// Permissions: exactly the two S3 actions.
-	want := map[string]bool{"s3:ListAllMyBuckets": true, "s3:GetInventoryConfiguration": true}
-	for _, st := range r.statements {
-		if _, ok := st.raw["NotAction"]; ok {
-			t.Errorf("%s: NotAction; name the actions", st.where())
-		}
-		if _, ok := st.raw["NotResource"]; ok {
-			t.Errorf("%s: NotResource; name the resources", st.where())
-		}
-		if st.effect != "Allow" {
-			continue
-		}
-		for _, a := range st.actions {
-			if !want[a] {
-				t.Errorf("%s: grants %s; the member role may only grant s3:ListAllMyBuckets and s3:GetInventoryConfiguration", st.where(), a)
+	// Permissions: the two S3 actions, and the destination checks' four
+	// under their parameter.
+	checkMemberPermissions(t, name, r, true, "arn:aws:s3:::*")
+	for _, sc := range []struct {
+		name    string
+		params  map[string]string
+		on      bool
+		buckets string
+	}{
+		{"destination checks off", map[string]string{"DestinationChecks": "false"}, false, ""},
+		{"destination bucket pattern", map[string]string{"DestinationBucketPattern": "org-inventory-*"}, true, "arn:aws:s3:::org-inventory-*"},
+	} {
+		t.Run(sc.name, func(t *testing.T) {
+			p := maps.Clone(memberParams)
+			maps.Copy(p, sc.params)
+			ss, err := newStack(tpl, p)
+			if err != nil {
+				t.Fatalf("member-role.yaml: %v", err)
 			}
-			if a == "s3:GetInventoryConfiguration" {
-				for _, res := range st.resources {
-					if res != "arn:aws:s3:::*" && res != "*" {
-						t.Errorf("%s: s3:GetInventoryConfiguration on %q; want every bucket (arn:${AWS::Partition}:s3:::*)", st.where(), res)
-					}
-				}
-			}
-		}
-	}
-	if got, w := r.granted("s3:"), []string{"s3:GetInventoryConfiguration", "s3:ListAllMyBuckets"}; !slices.Equal(got, w) {
-		t.Errorf("%s: grants %v; want %v", name, got, w)
+			checkMemberPermissions(t, name, roles(t, ss)[name], sc.on, sc.buckets)
+		})
 	}
 
 	// Name, path and session length.
@@ -152,5 +148,65 @@ func TestMemberRole(t *testing.T) {
 
 	if len(tpl.ResourcesOfType("AWS::IAM::User"))+len(tpl.ResourcesOfType("AWS::IAM::Policy"))+len(tpl.ResourcesOfType("AWS::IAM::ManagedPolicy")) > 0 {
 		t.Errorf("member-role.yaml: creates IAM users or policies besides the role")
+	}
+}
+
+// destinationActions are the member role's grants for the destination
+// checks, allowed only with DestinationChecks "true".
+var destinationActions = []string{"kms:DescribeKey", "kms:GetKeyPolicy", "s3:GetBucketPolicy", "s3:ListBucket"}
+
+// checkMemberPermissions checks the member role's Allow statements: the
+// two S3 actions on every bucket, and, when destinations is set, exactly
+// destinationActions, the S3 ones on buckets only and the KMS ones on the
+// stack account's keys only.
+func checkMemberPermissions(t *testing.T, name string, r *role, destinations bool, buckets string) {
+	t.Helper()
+	if r == nil {
+		t.Fatalf("member-role.yaml: no role %s", name)
+	}
+	const keys = "arn:aws:kms:*:111122223333:key/*" // pseudo AWS::AccountId
+	for _, st := range r.statements {
+		if _, ok := st.raw["NotAction"]; ok {
+			t.Errorf("%s: NotAction; name the actions", st.where())
+		}
+		if _, ok := st.raw["NotResource"]; ok {
+			t.Errorf("%s: NotResource; name the resources", st.where())
+		}
+		if st.effect != "Allow" {
+			continue
+		}
+		only := func(a string, want ...string) {
+			for _, res := range st.resources {
+				if !slices.Contains(want, res) {
+					t.Errorf("%s: %s on %q; want it only on %v", st.where(), a, res, want)
+				}
+			}
+		}
+		for _, a := range st.actions {
+			switch {
+			case a == "s3:ListAllMyBuckets":
+			case a == "s3:GetInventoryConfiguration":
+				only(a, "arn:aws:s3:::*", "*")
+			case !slices.Contains(destinationActions, a):
+				t.Errorf("%s: grants %s; the member role may only grant s3:ListAllMyBuckets, s3:GetInventoryConfiguration and, for destination checks, %v", st.where(), a, destinationActions)
+			case !destinations:
+				t.Errorf("%s: grants %s with DestinationChecks false", st.where(), a)
+			case strings.HasPrefix(a, "s3:"):
+				only(a, buckets)
+			default:
+				only(a, keys)
+			}
+			if len(st.resources) == 0 {
+				t.Errorf("%s: %s on no resource", st.where(), a)
+			}
+		}
+	}
+	want := []string{"s3:GetInventoryConfiguration", "s3:ListAllMyBuckets"}
+	if destinations {
+		want = append(want, destinationActions...)
+		slices.Sort(want)
+	}
+	if got := r.granted(""); !slices.Equal(got, want) {
+		t.Errorf("%s: grants %v; want %v", name, got, want)
 	}
 }
