@@ -19,13 +19,13 @@ import (
 
 // wire loads the SDK's standard configuration and builds what a run needs
 // from it: the Organizations client and the connector that assumes the
-// member role in each account (in the returned settings), and the findings
-// table when cfg.Table is set, with the log of the changes it writes
-// (Settings.Transitions) and, when cfg.EventBus is set too, the publisher
-// of those changes (Settings.Publisher). The member role's ARNs take the partition
-// of the caller's own ARN (GetCallerIdentity), which also proves the
-// credentials work before anything is scanned. opts add to the SDK
-// configuration's (the Lambda function counts its calls).
+// member role in each account (in the returned settings), and the
+// findings table when cfg.Table is set, with the log of the changes it
+// writes (Settings.Transitions) and, when cfg.EventBus is set too, the
+// publisher of those changes (Settings.Publisher). The member role's ARNs
+// take the partition of the caller's own ARN (GetCallerIdentity), which
+// also proves the credentials work before anything is scanned. opts add
+// to the SDK configuration's (the Lambda function counts its calls).
 func wire(ctx context.Context, cfg config.Config, opts ...awsclient.Option) (pipeline.Settings, *dynamo.Store, error) {
 	awsCfg, err := loadAWS(ctx, cfg, opts...)
 	if err != nil {
