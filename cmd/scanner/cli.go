@@ -20,6 +20,7 @@ import (
 	"github.com/s3inv/scanner/internal/console"
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/rules"
 )
 
@@ -257,6 +258,31 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(exitFindings, fmt.Errorf("%s at or above %s", console.Count(n, "open finding", ""), failOn))
 	}
 	return exitOK
+}
+
+// openTable opens the findings table of a command that reads it
+// (--table or SCANNER_TABLE), after checking the configuration; on error
+// it returns the exit code too.
+func openTable(ctx context.Context, fs *flag.FlagSet, cfg config.Config) (*dynamo.Store, int, error) {
+	if cfg.Table == "" {
+		return nil, exitUsage, errors.New("no table; set --table or SCANNER_TABLE")
+	}
+	names, err := flagNames(fs)
+	if err != nil {
+		return nil, exitUsage, err
+	}
+	if err := cfg.ValidateAs(names); err != nil {
+		return nil, exitUsage, err
+	}
+	awsCfg, err := loadAWS(ctx, cfg)
+	if err != nil {
+		return nil, exitCode(err), err
+	}
+	store, err := newStore(awsCfg, cfg, nil)
+	if err != nil {
+		return nil, exitUsage, err
+	}
+	return store, exitOK, nil
 }
 
 // exitCode is the exit code for an error that stopped a run: a usage

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -47,23 +46,9 @@ func runDashboard(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := checkPort(*port); err != nil {
 		return fail(exitUsage, err)
 	}
-	if cfg.Table == "" {
-		return fail(exitUsage, errors.New("no table; set --table or SCANNER_TABLE"))
-	}
-	names, err := flagNames(fs)
+	store, code, err := openTable(ctx, fs, cfg)
 	if err != nil {
-		return fail(exitUsage, err)
-	}
-	if err := cfg.ValidateAs(names); err != nil {
-		return fail(exitUsage, err)
-	}
-	awsCfg, err := loadAWS(ctx, cfg)
-	if err != nil {
-		return fail(exitCode(err), err)
-	}
-	store, err := newStore(awsCfg, cfg, nil)
-	if err != nil {
-		return fail(exitUsage, err)
+		return fail(code, err)
 	}
 	// Read the table once before serving it: a wrong name, endpoint or
 	// credentials is an error now, not a page later.

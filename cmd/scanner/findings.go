@@ -92,23 +92,9 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	case *format != "table" && *format != "json" && *format != "ocsf":
 		return fail(exitUsage, fmt.Errorf("--format %q: want table, json or ocsf", *format))
 	}
-	if cfg.Table == "" {
-		return fail(exitUsage, errors.New("no table; set --table or SCANNER_TABLE"))
-	}
-	names, err := flagNames(fs)
+	store, code, err := openTable(ctx, fs, cfg)
 	if err != nil {
-		return fail(exitUsage, err)
-	}
-	if err := cfg.ValidateAs(names); err != nil {
-		return fail(exitUsage, err)
-	}
-	awsCfg, err := loadAWS(ctx, cfg)
-	if err != nil {
-		return fail(exitCode(err), err)
-	}
-	store, err := newStore(awsCfg, cfg, nil)
-	if err != nil {
-		return fail(exitUsage, err)
+		return fail(code, err)
 	}
 	if *format == "ocsf" {
 		recs, err := q.records(ctx, store)
