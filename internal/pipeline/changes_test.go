@@ -5,14 +5,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-
-	"github.com/s3inv/scanner/internal/awssim"
-	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
-	"github.com/s3inv/scanner/rules"
 )
 
 // recordingPublisher keeps what each run handed it and fails the number
@@ -42,26 +37,14 @@ func (p *recordingPublisher) Publish(_ context.Context, ts []report.Transition, 
 // nothing: zero counts, and the publisher gets the summary alone.
 func TestRunCountsAndPublishesChanges(t *testing.T) {
 	ctx := context.Background()
-	fx, err := awssim.LoadFixture("testdata/golden-org.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, awsCfg := awssim.ForTest(t, fx)
-	policy, err := rules.LoadPolicyFile("testdata/golden-policy.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, settings := golden(t)
 	log := &report.TransitionLog{}
 	store := report.NewMemory(report.StoreOptions{OnTransition: log.Record})
 	pub := &recordingPublisher{fail: 2}
-	cfg := config.Default()
-	cfg.RoleName, cfg.ExternalID = "S3InventoryScannerMember", "golden-external-id"
+	settings.Sink, settings.Transitions, settings.Publisher = store, log, pub
 	run := func() summary.Summary {
 		t.Helper()
-		sum, err := pipeline.Run(ctx, pipeline.Settings{
-			Config: cfg, Policy: policy, Sink: store, Trigger: "cli", Transitions: log, Publisher: pub,
-			Organizations: organizations.NewFromConfig(awsCfg), Connector: connector(awsCfg, cfg),
-		})
+		sum, err := pipeline.Run(ctx, settings)
 		if err != nil {
 			t.Fatal(err)
 		}

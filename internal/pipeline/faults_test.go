@@ -8,11 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/organizations"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
-
 	"github.com/s3inv/scanner/internal/awssim"
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/dynalite"
@@ -84,15 +79,7 @@ func TestFaultMatrixLosesNothing(t *testing.T) {
 
 func (tc faultCase) run(t *testing.T) {
 	ctx := context.Background()
-	fx, err := awssim.LoadFixture("testdata/golden-org.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, awsCfg := awssim.ForTest(t, fx, tc.sim...)
-	policy, err := rules.LoadPolicyFile("testdata/golden-policy.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, settings := golden(t, tc.sim...)
 	var (
 		store report.Store
 		proxy *dynalite.FaultProxy
@@ -112,15 +99,8 @@ func (tc faultCase) run(t *testing.T) {
 	} else {
 		store = report.NewMemory(report.StoreOptions{})
 	}
-	scanWith := func(ctx context.Context) (summary.Summary, error) {
-		cfg := config.Default()
-		cfg.RoleName, cfg.ExternalID, cfg.DeadlineMargin = "S3InventoryScannerMember", "golden-external-id", time.Second
-		return pipeline.Run(ctx, pipeline.Settings{
-			Config: cfg, Policy: policy, Sink: store, Trigger: "cli",
-			Organizations: organizations.NewFromConfig(awsCfg),
-			Connector:     connector(awsCfg, cfg),
-		})
-	}
+	settings.Sink, settings.Config.DeadlineMargin = store, time.Second
+	scanWith := func(ctx context.Context) (summary.Summary, error) { return pipeline.Run(ctx, settings) }
 
 	clean, err := scanWith(ctx)
 	if err != nil {
@@ -199,12 +179,6 @@ func (tc faultCase) run(t *testing.T) {
 	}
 }
 
-// connector opens the member accounts of the simulated organization.
-func connector(awsCfg aws.Config, cfg config.Config) scan.Connector {
-	return &scan.RoleConnector{STS: sts.NewFromConfig(awsCfg), Base: awsCfg, Role: cfg.Role("aws"),
-		S3Options: []func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = true }}}
-}
-
 // openFindings returns the open and waived findings of the accounts of a
 // scan, by finding ID.
 func openFindings(t *testing.T, q report.Querier, sum summary.Summary) map[string]report.Record {
@@ -249,21 +223,14 @@ func accountIDs(rs []inventory.AccountResult) []string {
 // of selected accounts, or of a static list, closes nothing.
 func TestOutOfScopeAccountsClosed(t *testing.T) {
 	ctx := context.Background()
-	fx, err := awssim.LoadFixture("testdata/golden-org.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, awsCfg := awssim.ForTest(t, fx)
-	policy, err := rules.LoadPolicyFile("testdata/golden-policy.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, base := golden(t)
 	store := report.NewMemory(report.StoreOptions{})
-	cfg := config.Default()
-	cfg.RoleName, cfg.ExternalID = "S3InventoryScannerMember", "golden-external-id"
+	base.Sink = store
+	cfg := base.Config
 	settings := func(c config.Config, only ...string) pipeline.Settings {
-		return pipeline.Settings{Config: c, Policy: policy, Sink: store, Trigger: "cli", OnlyAccounts: only,
-			Organizations: organizations.NewFromConfig(awsCfg), Connector: connector(awsCfg, c)}
+		s := base
+		s.Config, s.OnlyAccounts = c, only
+		return s
 	}
 	const payments = "222222222222"
 	if _, err := pipeline.Run(ctx, settings(cfg)); err != nil {

@@ -36,25 +36,9 @@ var goldenNow = time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)
 // adds the account-scan-incomplete finding.
 func TestGolden(t *testing.T) {
 	ctx := context.Background()
-	fx, err := awssim.LoadFixture("testdata/golden-org.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, awsCfg := awssim.ForTest(t, fx)
-	cfg := config.Default()
-	cfg.RoleName, cfg.ExternalID = "S3InventoryScannerMember", "golden-external-id"
-	policy, err := rules.LoadPolicyFile("testdata/golden-policy.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-
+	_, settings := golden(t)
 	var out bytes.Buffer
-	settings := pipeline.Settings{
-		Config: cfg, Policy: policy, Sink: report.NewJSON(&out), Trigger: "cli", Now: func() time.Time { return goldenNow },
-		Organizations: organizations.NewFromConfig(awsCfg),
-		Connector: &scan.RoleConnector{STS: sts.NewFromConfig(awsCfg), Base: awsCfg, Role: cfg.Role("aws"),
-			S3Options: []func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = true }}},
-	}
+	settings.Sink, settings.Now = report.NewJSON(&out), func() time.Time { return goldenNow }
 	sum, err := pipeline.Run(ctx, settings)
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +81,31 @@ func TestGolden(t *testing.T) {
 	}
 	if got != string(want) {
 		t.Errorf("findings differ from %s (run with -update to accept):\n%s", path, lineDiff(string(want), got))
+	}
+}
+
+// golden starts the golden organization (testdata/golden-org.yaml) in the
+// simulator and returns it with the settings of a run of it: the golden
+// policy, the organization's member role, clients that reach the
+// simulator through the real SDK, and no sink.
+func golden(t *testing.T, opts ...awssim.Option) (*awssim.Server, pipeline.Settings) {
+	t.Helper()
+	fx, err := awssim.LoadFixture("testdata/golden-org.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim, awsCfg := awssim.ForTest(t, fx, opts...)
+	policy, err := rules.LoadPolicyFile("testdata/golden-policy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.RoleName, cfg.ExternalID = "S3InventoryScannerMember", "golden-external-id"
+	return sim, pipeline.Settings{
+		Config: cfg, Policy: policy, Trigger: "cli",
+		Organizations: organizations.NewFromConfig(awsCfg),
+		Connector: &scan.RoleConnector{STS: sts.NewFromConfig(awsCfg), Base: awsCfg, Role: cfg.Role("aws"),
+			S3Options: []func(*s3.Options){func(o *s3.Options) { o.UsePathStyle = true }}},
 	}
 }
 
