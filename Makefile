@@ -45,6 +45,16 @@ build: ## Build the Lambda bootstrap (linux/arm64) into bin/, print its size, fa
 build-ScannerFunction: ## Target `sam build` calls (BuildMethod: makefile).
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_ARGS) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/scanner
 
+# The dashboard's custom-widget function (DashboardFunction in
+# template.yaml): the same command built with the tag widget, which serves
+# internal/webui's views over the findings table instead of scanning
+# (docs/dashboards.md, "Custom widgets").
+WIDGET_TAGS := lambda,lambda.norpc,widget
+
+.PHONY: build-DashboardFunction
+build-DashboardFunction: ## Target `sam build` calls for the dashboard's custom-widget function.
+	$(LAMBDA_ENV) $(GO) build -tags $(WIDGET_TAGS) -trimpath -ldflags "$(LDFLAGS)" -o $(ARTIFACTS_DIR)/bootstrap ./cmd/scanner
+
 .PHONY: scanner
 scanner: ## Build the command line tool for this machine into bin/scanner.
 	@# The flags that change how packages compile are the ones `go run` (make

@@ -1,3 +1,5 @@
+//go:build !widget
+
 package main
 
 import (

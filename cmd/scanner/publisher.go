@@ -1,4 +1,4 @@
-//go:build !lambda || events
+//go:build (!lambda || events) && !widget
 
 package main
 

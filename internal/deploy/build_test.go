@@ -83,17 +83,7 @@ func TestLambdaBuildLinksOnlyWhatItRuns(t *testing.T) {
 	if tags == nil {
 		t.Fatal("Makefile: LAMBDA_ARGS has no -tags")
 	}
-	cmd := exec.Command("go", "list", "-deps", "-tags", tags[1], "./cmd/scanner")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("go list -deps: %v", err)
-	}
-	deps := strings.Fields(string(out))
-	if !slices.Contains(deps, "github.com/aws/aws-lambda-go/lambda") {
-		t.Fatalf("go list -deps -tags %s ./cmd/scanner: no aws-lambda-go; not the function's build?", tags[1])
-	}
+	deps := lambdaDeps(t, root, tags[1])
 	for _, banned := range []string{
 		"testing",
 		"text/template",
@@ -111,6 +101,72 @@ func TestLambdaBuildLinksOnlyWhatItRuns(t *testing.T) {
 	} {
 		if slices.Contains(deps, banned) {
 			t.Errorf("the Lambda build (-tags %s) links %s, which the function never runs", tags[1], banned)
+		}
+	}
+}
+
+// lambdaDeps lists the packages of ./cmd/scanner built for linux/arm64
+// with the tags, and checks it is a Lambda build.
+func lambdaDeps(t *testing.T, root, tags string) []string {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-deps", "-tags", tags, "./cmd/scanner")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list -deps -tags %s: %v", tags, err)
+	}
+	deps := strings.Fields(string(out))
+	if !slices.Contains(deps, "github.com/aws/aws-lambda-go/lambda") {
+		t.Fatalf("go list -deps -tags %s ./cmd/scanner: no aws-lambda-go; not a function's build?", tags)
+	}
+	return deps
+}
+
+// TestWidgetBuildLinksOnlyWhatItRuns lists the packages of the
+// custom-widget function's build (the Makefile's build-DashboardFunction
+// tags): it links the views and the table's store, and none of the
+// scanner (scan, the pipeline, the member-role connector), the command
+// line, the demo or the simulated organization.
+func TestWidgetBuildLinksOnlyWhatItRuns(t *testing.T) {
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tags := regexp.MustCompile(`-tags (\S+)`).FindStringSubmatch(expandMakeVars(string(mk), makeRecipe(string(mk), "build-DashboardFunction")))
+	if tags == nil {
+		t.Fatal("Makefile: build-DashboardFunction has no -tags")
+	}
+	deps := lambdaDeps(t, root, tags[1])
+	for _, want := range []string{"github.com/s3inv/scanner/internal/webui", "github.com/s3inv/scanner/report/dynamo"} {
+		if !slices.Contains(deps, want) {
+			t.Errorf("the widget build (-tags %s) does not link %s; not the widget?", tags[1], want)
+		}
+	}
+	for _, banned := range []string{
+		"testing",
+		"golang.org/x/term",
+		"github.com/s3inv/scanner/scan",
+		"github.com/s3inv/scanner/internal/pipeline",
+		"github.com/s3inv/scanner/internal/config",
+		"github.com/s3inv/scanner/internal/awssim",
+		"github.com/s3inv/scanner/internal/demo",
+		"github.com/s3inv/scanner/internal/dynalite",
+		"github.com/s3inv/scanner/internal/moto",
+		"github.com/s3inv/scanner/internal/localserver",
+		"github.com/s3inv/scanner/internal/console",
+		"github.com/s3inv/scanner/report/events",
+		"github.com/s3inv/scanner/report/sinktest",
+		"github.com/aws/aws-sdk-go-v2/service/s3",
+		"github.com/aws/aws-sdk-go-v2/service/organizations",
+		"github.com/chromedp/chromedp",
+	} {
+		if slices.Contains(deps, banned) {
+			t.Errorf("the widget build (-tags %s) links %s, which the widget never runs", tags[1], banned)
 		}
 	}
 }

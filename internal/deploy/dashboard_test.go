@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/s3inv/scanner/internal/emf"
+	"github.com/s3inv/scanner/internal/webui"
 	"github.com/s3inv/scanner/rules"
 )
 
@@ -188,6 +190,52 @@ func TestDashboardPlotsOnlyEmittedMetrics(t *testing.T) {
 	}
 	if types["alarm"] != 1 || types["log"] != 1 {
 		t.Errorf("widgets by type %v; want one alarm widget and one Logs Insights widget", types)
+	}
+}
+
+// TestDashboardCustomWidgets: every custom widget calls the template's
+// DashboardFunction with params webui.ParseQuery accepts, refreshes with
+// the dashboard, and the widgets show every view.
+func TestDashboardCustomWidgets(t *testing.T) {
+	body := dashboardBody(t, loadTemplate(t, "template.yaml"))
+	views := map[webui.View]bool{}
+	widgets, _ := body["widgets"].([]any)
+	for _, w := range widgets {
+		if raw(w, "type") != "custom" {
+			continue
+		}
+		title, _ := raw(w, "properties", "title").(string)
+		if ep := raw(w, "properties", "endpoint"); ep != "getatt:DashboardFunction.Arn" {
+			t.Errorf("custom widget %q: endpoint %v; want ${DashboardFunction.Arn}", title, ep)
+		}
+		if got := fmt.Sprint(raw(w, "properties", "updateOn")); got != "map[refresh:true resize:false timeRange:false]" {
+			t.Errorf("custom widget %q: updateOn %s; want refresh only (the views do not depend on the size or the time range)", title, got)
+		}
+		params, _ := raw(w, "properties", "params").(map[string]any)
+		v := url.Values{}
+		for k, p := range params {
+			s, ok := p.(string)
+			if !ok {
+				t.Errorf("custom widget %q: param %s = %v; want a string", title, k, p)
+			}
+			v.Set(k, s)
+		}
+		q, err := webui.ParseQuery(v)
+		if err != nil || len(params) == 0 {
+			t.Errorf("custom widget %q: params %v: %v; want the params of a view", title, params, err)
+			continue
+		}
+		for k := range params {
+			if !v.Has(k) || !slices.Contains([]string{"view", "account", "rule", "severity", "page"}, k) {
+				t.Errorf("custom widget %q: param %s is not one the widget reads", title, k)
+			}
+		}
+		views[q.View] = true
+	}
+	for _, v := range webui.Views() {
+		if !views[v] {
+			t.Errorf("no custom widget shows the view %s (%s)", v, v.Title())
+		}
 	}
 }
 

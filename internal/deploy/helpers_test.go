@@ -1,9 +1,11 @@
 package deploy
 
 import (
+	"context"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -14,6 +16,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/s3inv/scanner/internal/webui"
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/dynamo"
+	"github.com/s3inv/scanner/rules"
 )
 
 // templates holds, by file name, the loading of each template of the
@@ -183,6 +190,83 @@ func dynamoActions(t *testing.T) []string {
 	sort.Strings(out)
 	if len(out) == 0 {
 		t.Fatalf("report/dynamo: found no DynamoDB operation in its source")
+	}
+	return out
+}
+
+// recordingTable is a DynamoDB API that answers every call empty and
+// records which operations were called.
+type recordingTable struct {
+	mu  sync.Mutex
+	ops map[string]bool
+}
+
+func (r *recordingTable) record(op string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ops[op] = true
+}
+
+func (r *recordingTable) BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	r.record("BatchWriteItem")
+	return &dynamodb.BatchWriteItemOutput{}, nil
+}
+
+func (r *recordingTable) PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	r.record("PutItem")
+	return &dynamodb.PutItemOutput{}, nil
+}
+
+func (r *recordingTable) UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	r.record("UpdateItem")
+	return &dynamodb.UpdateItemOutput{}, nil
+}
+
+func (r *recordingTable) GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	r.record("GetItem")
+	return &dynamodb.GetItemOutput{}, nil
+}
+
+func (r *recordingTable) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	r.record("Query")
+	return &dynamodb.QueryOutput{}, nil
+}
+
+func (r *recordingTable) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
+	r.record("DescribeTable")
+	return &dynamodb.DescribeTableOutput{}, nil
+}
+
+func (r *recordingTable) CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	r.record("CreateTable")
+	return &dynamodb.CreateTableOutput{}, nil
+}
+
+// widgetReads returns the DynamoDB operations the dashboard's views make
+// (every view, unfiltered and with each filter) through report/dynamo,
+// sorted.
+func widgetReads(t *testing.T) []string {
+	t.Helper()
+	rec := &recordingTable{ops: map[string]bool{}}
+	store, err := dynamo.New(rec, "findings", report.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &webui.Dashboard{Store: store, Endpoint: "arn:aws:lambda:eu-west-1:111122223333:function:dash"}
+	for _, v := range webui.Views() {
+		for _, q := range []webui.Query{{View: v}, {View: v, Account: "111111111111"}, {View: v, Rule: "INV-101"}, {View: v, Severity: rules.SeverityHigh}} {
+			if err := d.Render(context.Background(), io.Discard, q); err != nil {
+				t.Fatalf("view %+v over an empty table: %v", q, err)
+			}
+		}
+	}
+	var out []string
+	for op := range rec.ops {
+		out = append(out, op)
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		t.Fatal("the views made no DynamoDB call")
 	}
 	return out
 }

@@ -268,6 +268,7 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 			}
 			rs := roles(t, s)
 			fnRole := functionRole(t, s)
+			dashRole := roleOf(t, s, "DashboardFunction")
 			fromOrgs := s.params["AccountSource"] == "organizations"
 			withOUs := s.params["IncludeOUs"]+s.params["ExcludeOUs"] != ""
 			memberPattern := scan.Role{Name: s.params["MemberRoleName"], Partition: "aws"}.ARN("*")
@@ -291,6 +292,12 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 					for _, a := range st.actions {
 						if strings.ContainsAny(a, "*?") {
 							t.Errorf("%s: action %q has a wildcard; name each action", st.where(), a)
+							continue
+						}
+						if r.name == dashRole {
+							if msg := checkDashboardAction(a, st); msg != "" {
+								t.Errorf("%s: %s", st.where(), msg)
+							}
 							continue
 						}
 						if msg := checkAction(a, st, r.name == fnRole, services, memberPattern, busARN, storeActions); msg != "" {
@@ -336,6 +343,30 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkDashboardAction says what is wrong with granting action a to the
+// custom-widget function's role, or "": read the findings table and its
+// indexes (Query, GetItem), write its own logs.
+func checkDashboardAction(a string, st statement) string {
+	var want []string
+	switch a {
+	case "dynamodb:Query", "dynamodb:GetItem":
+		want = []string{"getatt:FindingsTable.Arn", "getatt:FindingsTable.Arn/index/*"}
+	case "logs:CreateLogStream", "logs:PutLogEvents":
+		want = []string{"getatt:DashboardLogGroup.Arn"}
+	default:
+		return fmt.Sprintf("action %s: the dashboard widget function reads the findings table (dynamodb:Query, dynamodb:GetItem) and writes its logs, nothing else", a)
+	}
+	if len(st.resources) == 0 {
+		return fmt.Sprintf("%s on no resource; want %v", a, want)
+	}
+	for _, res := range st.resources {
+		if !slices.Contains(want, res) {
+			return fmt.Sprintf("%s on %q; want it only on %v", a, res, want)
+		}
+	}
+	return ""
 }
 
 // checkAction says what is wrong with granting action a in st, or "".
@@ -403,20 +434,66 @@ func checkAction(a string, st statement, isFunctionRole bool, services []string,
 // functionRole returns the logical ID of the scanner function's role.
 func functionRole(t *testing.T, s *stack) string {
 	t.Helper()
-	_, props, err := s.t.Resource("ScannerFunction")
+	return roleOf(t, s, "ScannerFunction")
+}
+
+// roleOf returns the logical ID of a function's role.
+func roleOf(t *testing.T, s *stack, function string) string {
+	t.Helper()
+	_, props, err := s.t.Resource(function)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r, err := s.eval(props["Role"])
 	if err != nil {
-		t.Fatalf("ScannerFunction.Role: %v", err)
+		t.Fatalf("%s.Role: %v", function, err)
 	}
 	name, ok := strings.CutPrefix(fmt.Sprint(r), "getatt:")
 	name, isArn := strings.CutSuffix(name, ".Arn")
 	if !ok || !isArn {
-		t.Fatalf("ScannerFunction.Role = %v; want !GetAtt <role of the template>.Arn", props["Role"])
+		t.Fatalf("%s.Role = %v; want !GetAtt <role of the template>.Arn", function, props["Role"])
 	}
 	return name
+}
+
+// TestDashboardFunctionIsReadOnly: the custom-widget function's role is
+// trusted by Lambda only and grants exactly Query and GetItem on the
+// findings table and its indexes, and its own logs; every DynamoDB
+// operation the widget's views make (every view of internal/webui over
+// report/dynamo, recorded) is among those.
+func TestDashboardFunctionIsReadOnly(t *testing.T) {
+	tpl := loadTemplate(t, "template.yaml")
+	s, err := newStack(tpl, scenarios[0].params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := roleOf(t, s, "DashboardFunction")
+	if name == functionRole(t, s) {
+		t.Fatalf("DashboardFunction runs with the scanner's role %s; want a read-only role of its own", name)
+	}
+	r := roles(t, s)[name]
+	if r == nil {
+		t.Fatalf("DashboardFunction.Role names %s, not a role of the template", name)
+	}
+	if got := r.trustedServices(); !slices.Equal(got, []string{"lambda.amazonaws.com"}) {
+		t.Errorf("%s: trusted by %v; want lambda.amazonaws.com only", name, got)
+	}
+	want := []string{"dynamodb:GetItem", "dynamodb:Query", "logs:CreateLogStream", "logs:PutLogEvents"}
+	if got := r.granted(""); !slices.Equal(got, want) {
+		t.Errorf("%s: grants %v; want %v", name, got, want)
+	}
+	for _, st := range r.statements {
+		for _, a := range st.actions {
+			if msg := checkDashboardAction(a, st); msg != "" && st.effect == "Allow" {
+				t.Errorf("%s: %s", st.where(), msg)
+			}
+		}
+	}
+	for _, op := range widgetReads(t) {
+		if !slices.Contains(r.granted("dynamodb:"), "dynamodb:"+op) {
+			t.Errorf("the widget's views call dynamodb:%s, which %s does not grant", op, name)
+		}
+	}
 }
 
 // TestSchedulerRole checks the role EventBridge Scheduler uses: trusted by

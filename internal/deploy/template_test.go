@@ -21,8 +21,8 @@ import (
 func TestFunction(t *testing.T) {
 	tpl := loadTemplate(t, "template.yaml")
 	fns := tpl.Typed.GetAllServerlessFunctionResources()
-	if len(fns) != 1 {
-		t.Fatalf("template.yaml: %d AWS::Serverless::Function resources; want exactly one, ScannerFunction", len(fns))
+	if len(fns) != 2 {
+		t.Fatalf("template.yaml: %d AWS::Serverless::Function resources; want two, ScannerFunction and DashboardFunction", len(fns))
 	}
 	fn, ok := fns["ScannerFunction"]
 	if !ok {
@@ -74,6 +74,52 @@ func TestFunction(t *testing.T) {
 	// does, and the alarm reports the failure.
 	if got := raw(props, "EventInvokeConfig", "MaximumRetryAttempts"); got != float64(0) {
 		t.Errorf("ScannerFunction.EventInvokeConfig.MaximumRetryAttempts = %v; want 0", got)
+	}
+}
+
+// TestDashboardFunction checks how the custom-widget function is built
+// and run: the Makefile's build-DashboardFunction, the findings table as
+// its only setting.
+func TestDashboardFunction(t *testing.T) {
+	tpl := loadTemplate(t, "template.yaml")
+	fn, ok := tpl.Typed.GetAllServerlessFunctionResources()["DashboardFunction"]
+	if !ok {
+		t.Fatal("template.yaml: no DashboardFunction (the Makefile's build-DashboardFunction target is named after it)")
+	}
+	if fn.Runtime == nil || *fn.Runtime != "provided.al2023" || !slices.Equal(fn.Architectures, []string{"arm64"}) || fn.Handler == nil || *fn.Handler != "bootstrap" {
+		t.Errorf("DashboardFunction: runtime %v, architectures %v, handler %v; want provided.al2023, [arm64], bootstrap", deref(fn.Runtime), fn.Architectures, deref(fn.Handler))
+	}
+	if bm := fn.AWSCloudFormationMetadata["BuildMethod"]; bm != "makefile" {
+		t.Errorf("DashboardFunction Metadata.BuildMethod = %v; want makefile", bm)
+	}
+	_, props, err := tpl.Resource("DashboardFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cu := props["CodeUri"]; cu != "." {
+		t.Errorf("DashboardFunction.CodeUri = %v; want .", cu)
+	}
+	vars, _ := raw(props, "Environment", "Variables").(map[string]any)
+	if len(vars) != 1 || refName(vars["SCANNER_TABLE"]) != "FindingsTable" {
+		t.Errorf("DashboardFunction environment %v; want only SCANNER_TABLE: !Ref FindingsTable", vars)
+	}
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recipe := makeRecipe(string(data), "build-DashboardFunction")
+	if recipe == "" {
+		t.Fatal("Makefile: no build-DashboardFunction target; sam build (BuildMethod: makefile) calls build-<LogicalId>")
+	}
+	expanded := expandMakeVars(string(data), recipe)
+	for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "-tags lambda,lambda.norpc,widget", "-o $(ARTIFACTS_DIR)/bootstrap", "./cmd/scanner"} {
+		if !strings.Contains(expanded, want) {
+			t.Errorf("Makefile build-DashboardFunction: recipe %q lacks %q", expanded, want)
+		}
 	}
 }
 

@@ -1,10 +1,20 @@
 // Package webui renders the findings table as HTML views: the open
 // findings (CRITICAL and HIGH first), the worst accounts, what was not
 // fully scanned and why, and the scan history. `scanner dashboard` serves
-// them on 127.0.0.1 (Dashboard is an http.Handler); a CloudWatch
-// custom-widget function can serve the same views, since Render writes a
-// view as an HTML fragment for a Query and Dashboard.Link decides what
-// its links point to.
+// them on 127.0.0.1 (Dashboard is an http.Handler); the CloudWatch
+// custom-widget function (cmd/scanner, build tag widget) serves the same
+// views, since Render writes a view as an HTML fragment for a Query.
+//
+// # Links
+//
+// Every link of a view is the Query it leads to. Dashboard.Link decides
+// what address it points to ("?" and the query's URL form by default).
+// With Dashboard.Endpoint set (a function's ARN), links have no address:
+// each is followed by a <cwdb-action action="call" display="widget">
+// whose content is the query's params as JSON (Query.Params), so that
+// CloudWatch calls the function again with them; the filter form does not
+// submit, and its Apply button is an action with the params view and
+// "apply": true, the form's fields arriving as widgetContext.forms.all.
 //
 // # Reads
 //

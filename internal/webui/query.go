@@ -115,6 +115,19 @@ func (q Query) Values() url.Values {
 	return v
 }
 
+// Params returns the query as a custom widget's params: the view always,
+// then the URL form's values (ParseQuery reads either).
+func (q Query) Params() map[string]string {
+	p := map[string]string{"view": string(ViewFindings)}
+	if q.View != "" {
+		p["view"] = string(q.View)
+	}
+	for k, v := range q.Values() {
+		p[k] = v[0]
+	}
+	return p
+}
+
 // Filtered reports whether any filter is set.
 func (q Query) Filtered() bool { return q.Account != "" || q.Rule != "" || q.Severity != 0 }
 

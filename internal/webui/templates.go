@@ -54,19 +54,19 @@ var templates = template.Must(template.New("webui").Parse(`
 {{define "sev"}}<span class="sev sev-{{.}}">{{.}}</span>{{end}}
 
 {{define "view"}}<div class="dashboard">
-<nav class="views">{{range $v := .Views}}<a href="{{$.ViewLink $v}}"{{if eq $v $.Query.View}} aria-current="page"{{end}}>{{$v.Title}}</a>{{end}}</nav>
-<form class="filters" method="get" action="">
+<nav class="views">{{range $v := .Views}}{{$q := $.ViewLink $v}}<a{{with $.Href $q}} href="{{.}}"{{end}}{{if eq $v $.Query.View}} aria-current="page"{{end}}>{{$v.Title}}</a>{{$.Action $q}}{{end}}</nav>
+<form class="filters"{{if not .Endpoint}} method="get" action=""{{end}}>
 <input type="hidden" name="view" value="{{.Query.View}}">
 <label>Account<input name="account" value="{{.Query.Account}}" placeholder="12-digit account ID" inputmode="numeric" maxlength="12"></label>
 <label>Rule<select name="rule"><option value="">every rule</option>{{range .Rules}}<option value="{{.ID}}"{{if eq .ID $.Query.Rule}} selected{{end}}>{{.ID}} {{.Name}}</option>{{end}}</select></label>
 <label>Severity<select name="severity"><option value="">every severity</option>{{range .Severities}}<option{{if eq . $.Query.Severity}} selected{{end}}>{{.}}</option>{{end}}</select></label>
-<button type="submit">Apply</button>{{if .Query.Filtered}} <a href="{{.ClearLink}}">Clear filters</a>{{end}}
+{{if .Endpoint}}<a class="btn btn-primary" id="apply">Apply</a>{{.ApplyAction .Query.View}}{{else}}<button type="submit">Apply</button>{{end}}{{if .Query.Filtered}} <a{{with .Href .ClearLink}} href="{{.}}"{{end}}>Clear filters</a>{{.Action .ClearLink}}{{end}}
 </form>
 {{with .Latest}}<div class="strip" id="latest">
 <span>Last scan <b>{{.ScanID}}</b> ({{.Trigger}}){{with .Age}}, finished {{.}} ago{{end}}</span>
 <span>Accounts: {{.Complete}} complete, {{.Failed}} failed, {{.Incomplete}} incomplete</span>
 <span>{{.Buckets}} buckets, {{.Configs}} configurations</span>
-<span>Findings: {{range .BySeverity}}<a href="{{$.SeverityLink .Severity}}" data-severity="{{.Severity}}" data-count="{{.N}}">{{template "sev" .Severity}} {{.N}}</a> {{end}}</span>
+<span>Findings: {{range .BySeverity}}<a{{with $.Href ($.SeverityLink .Severity)}} href="{{.}}"{{end}} data-severity="{{.Severity}}" data-count="{{.N}}">{{template "sev" .Severity}} {{.N}}</a>{{$.Action ($.SeverityLink .Severity)}} {{end}}</span>
 </div>{{end}}
 {{with .Err}}<div class="error" role="alert">{{.}}</div>{{end}}
 <section class="panel" id="view" data-view="{{.Query.View}}">
@@ -74,16 +74,16 @@ var templates = template.Must(template.New("webui").Parse(`
 {{range .Page.Notes}}<p class="note">{{.}}</p>{{end}}
 {{if not .Err}}<div class="scroll">{{if or (eq .Query.View "findings") (eq .Query.View "coverage")}}{{template "findings" .}}{{else if eq .Query.View "accounts"}}{{template "accounts" .}}{{else}}{{template "runs" .}}{{end}}</div>
 <div class="pager">{{if .Page.First}}<span id="position">Showing {{.Page.First}}–{{.Page.Last}}{{if ge .Page.Total 0}} of {{.Page.Total}}{{end}}</span>{{end}}
-{{with .PrevLink}}<a href="{{.}}" rel="prev">← Previous</a>{{end}}{{with .MoreLink}}<a href="{{.}}" rel="next" id="more">More →</a>{{end}}</div>{{end}}
+{{with .PrevLink}}<a{{with $.Href .}} href="{{.}}"{{end}} rel="prev">← Previous</a>{{$.Action .}}{{end}}{{with .MoreLink}}<a{{with $.Href .}} href="{{.}}"{{end}} rel="next" id="more">More →</a>{{$.Action .}}{{end}}</div>{{end}}
 </section></div>{{end}}
 
 {{define "findings"}}{{if .Page.Findings}}<table id="findings"><thead><tr>
 <th>Severity</th><th>Account</th><th>Account name</th><th>OU</th><th>Bucket</th><th>Configuration</th><th>Rule</th><th>Status</th><th class="num">Age</th><th>Message</th>
 </tr></thead><tbody>{{range .Page.Findings}}
 <tr data-finding="{{.ID}}" data-severity="{{.Severity}}" data-account="{{.Account}}" data-rule="{{.Rule}}">
-<td>{{template "sev" .Severity}}</td><td class="id"><a href="{{$.AccountLink .Account}}">{{.Account}}</a></td><td>{{template "name" .AccountName}}</td><td class="id">{{.OU}}</td>
+<td>{{template "sev" .Severity}}</td><td class="id"><a{{with $.Href ($.AccountLink .Account)}} href="{{.}}"{{end}}>{{.Account}}</a>{{$.Action ($.AccountLink .Account)}}</td><td>{{template "name" .AccountName}}</td><td class="id">{{.OU}}</td>
 <td>{{template "name" .Bucket}}{{with .Region}} <span class="more">{{.}}</span>{{end}}</td><td>{{template "name" .Config}}</td>
-<td class="id"><a href="{{$.RuleLink .Rule}}" title="{{.RuleTitle}}">{{.Rule}}</a></td>
+<td class="id"><a{{with $.Href ($.RuleLink .Rule)}} href="{{.}}"{{end}} title="{{.RuleTitle}}">{{.Rule}}</a>{{$.Action ($.RuleLink .Rule)}}</td>
 <td>{{if eq .Status "WAIVED"}}<span class="waived">WAIVED</span>{{if .Waiver.Full}} {{template "text" .Waiver}}{{end}}{{else}}{{.Status}}{{end}}</td>
 <td class="num"{{with .FirstSeen}} title="first seen {{.}}"{{end}}>{{.Age}}</td><td class="message">{{template "text" .Message}}</td></tr>{{end}}
 </tbody></table>{{else}}<p class="empty">No {{if eq .Query.View "coverage"}}account or bucket that could not be read{{else}}open finding{{end}} matches.</p>{{end}}{{end}}
@@ -91,7 +91,7 @@ var templates = template.Must(template.New("webui").Parse(`
 {{define "accounts"}}{{if .Page.Accounts}}<table id="accounts"><thead><tr>
 <th>Account</th><th>Account name</th><th class="num">Open</th><th class="num">Waived</th><th class="num">Unreadable buckets</th><th class="num">Buckets</th><th class="num">Configurations</th><th>Last complete scan</th>
 </tr></thead><tbody>{{range .Page.Accounts}}
-<tr data-account="{{.Account}}" data-open="{{.Open}}"><td class="id"><a href="{{$.AccountLink .Account}}">{{.Account}}</a></td><td>{{template "name" .Name}}</td>
+<tr data-account="{{.Account}}" data-open="{{.Open}}"><td class="id"><a{{with $.Href ($.AccountLink .Account)}} href="{{.}}"{{end}}>{{.Account}}</a>{{$.Action ($.AccountLink .Account)}}</td><td>{{template "name" .Name}}</td>
 <td class="num">{{.Open}}</td><td class="num">{{.Waived}}</td>
 {{if .Scanned}}<td class="num">{{.Unreadable}}</td><td class="num">{{.Buckets}}</td><td class="num">{{.Confs}}</td><td title="{{.LastScan}} ({{.ScanID}})">{{.Age}} ago</td>{{else}}<td colspan="4" class="more">no complete scan</td>{{end}}</tr>{{end}}
 </tbody></table>{{else}}<p class="empty">No account matches.</p>{{end}}{{end}}

@@ -3,6 +3,7 @@ package webui
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
@@ -24,6 +25,14 @@ type Dashboard struct {
 	// Link returns the address of a query's page; "?" and the query's
 	// URL form when nil.
 	Link func(Query) string
+	// Endpoint, when set, is the ARN of the CloudWatch custom-widget
+	// function that serves the views: every link is then an element
+	// without an address followed by a <cwdb-action> that calls Endpoint
+	// again with the query's params (Query.Params), and the filter form's
+	// Apply button is such an action with the params view and apply
+	// (the form's fields arrive as the event's widgetContext.forms.all).
+	// Link is not used.
+	Endpoint string
 }
 
 func (d *Dashboard) now() time.Time {
@@ -33,11 +42,42 @@ func (d *Dashboard) now() time.Time {
 	return time.Now()
 }
 
-func (d *Dashboard) link(q Query) string {
-	if d.Link != nil {
+// Href is the address of q's page, "" when links are widget actions.
+func (d *Dashboard) Href(q Query) string {
+	switch {
+	case d.Endpoint != "":
+		return ""
+	case d.Link != nil:
 		return d.Link(q)
 	}
 	return "?" + q.Values().Encode()
+}
+
+// Action is the <cwdb-action> element that makes the element before it
+// call Endpoint with q's params; "" when Endpoint is not set.
+func (d *Dashboard) Action(q Query) (template.HTML, error) {
+	return d.action(q.Params())
+}
+
+// ApplyAction is the action of the filter form's Apply button: the view
+// and "apply": the function reads the filters from the form.
+func (d *Dashboard) ApplyAction(v View) (template.HTML, error) {
+	return d.action(map[string]any{"view": string(v), "apply": true})
+}
+
+func (d *Dashboard) action(params any) (template.HTML, error) {
+	if d.Endpoint == "" {
+		return "", nil
+	}
+	// encoding/json writes <, > and & as \u escapes, so the params are
+	// safe as the element's text; the endpoint is escaped as an
+	// attribute.
+	b, err := json.Marshal(params)
+	if err != nil {
+		return "", err
+	}
+	return template.HTML(`<cwdb-action action="call" display="widget" endpoint="` +
+		template.HTMLEscapeString(d.Endpoint) + `">` + string(b) + `</cwdb-action>`), nil
 }
 
 // latest is the strip above every view: the last run's figures.
@@ -63,6 +103,16 @@ func (d *Dashboard) Render(ctx context.Context, w io.Writer, q Query) error {
 	return err
 }
 
+// RenderInvalid writes the fragment for a query that was refused (err,
+// from ParseQuery): the navigation and the filter form of q's view, and
+// the message, without reading the store.
+func (d *Dashboard) RenderInvalid(w io.Writer, q Query, err error) error {
+	if q.View == "" || !validView(q.View) {
+		q.View = ViewFindings
+	}
+	return templates.ExecuteTemplate(w, "view", viewModel{Dashboard: d, Query: q, Err: err.Error(), Rules: rules.All(), Severities: rules.Severities()})
+}
+
 // ServeHTTP serves the dashboard page for GET and HEAD of any path:
 // 400 with the form and a message naming a bad query value, 502 when the
 // store cannot be read. The page carries no script, and its
@@ -85,7 +135,7 @@ func (d *Dashboard) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	q, err := ParseQuery(r.URL.Query())
 	if err != nil {
 		status = http.StatusBadRequest
-		templates.ExecuteTemplate(&body, "view", viewModel{Dashboard: d, Query: q, Err: err.Error(), Rules: rules.All(), Severities: rules.Severities()})
+		d.RenderInvalid(&body, q, err)
 	} else if err := d.Render(r.Context(), &body, q); err != nil {
 		status = http.StatusBadGateway
 	}
@@ -146,53 +196,50 @@ func (d *Dashboard) viewModel(ctx context.Context, q Query) (viewModel, error) {
 // Views lists the views for the navigation.
 func (viewModel) Views() []View { return Views() }
 
-// With returns the link to q changed by f, from its first page.
-func (v viewModel) With(f func(*Query)) string {
-	q := v.Query
-	q.Page = 1
-	f(&q)
-	return v.link(q)
-}
+// The links of a view are the queries they lead to; the templates write
+// each as an address (Href) or a widget action (Action).
 
-// ViewLink is the link to view v with the current filters.
-func (v viewModel) ViewLink(view View) string {
-	return v.With(func(q *Query) { q.View = view })
+// ViewLink is view v with the current filters, from its first page.
+func (v viewModel) ViewLink(view View) Query {
+	q := v.Query
+	q.Page, q.View = 1, view
+	return q
 }
 
 // AccountLink is the findings of one account.
-func (v viewModel) AccountLink(account string) string {
-	return v.link(Query{View: ViewFindings, Account: account})
+func (v viewModel) AccountLink(account string) Query {
+	return Query{View: ViewFindings, Account: account}
 }
 
 // RuleLink is the findings of one rule.
-func (v viewModel) RuleLink(rule string) string {
-	return v.link(Query{View: ViewFindings, Rule: rule})
+func (v viewModel) RuleLink(rule string) Query {
+	return Query{View: ViewFindings, Rule: rule}
 }
 
 // SeverityLink is the open findings of one severity.
-func (v viewModel) SeverityLink(sev rules.Severity) string {
-	return v.link(Query{View: ViewFindings, Severity: sev})
+func (v viewModel) SeverityLink(sev rules.Severity) Query {
+	return Query{View: ViewFindings, Severity: sev}
 }
 
-// MoreLink is the next page, "" on the last one.
-func (v viewModel) MoreLink() string {
+// MoreLink is the next page, nil on the last one.
+func (v viewModel) MoreLink() *Query {
 	if !v.Page.More() || v.Query.Page >= MaxPages {
-		return ""
+		return nil
 	}
 	q := v.Query
 	q.Page = max(q.Page, 1) + 1
-	return v.link(q)
+	return &q
 }
 
-// PrevLink is the previous page, "" on the first one.
-func (v viewModel) PrevLink() string {
+// PrevLink is the previous page, nil on the first one.
+func (v viewModel) PrevLink() *Query {
 	if v.Query.Page <= 1 {
-		return ""
+		return nil
 	}
 	q := v.Query
 	q.Page--
-	return v.link(q)
+	return &q
 }
 
 // ClearLink is the view without filters.
-func (v viewModel) ClearLink() string { return v.link(Query{View: v.Query.View}) }
+func (v viewModel) ClearLink() Query { return Query{View: v.Query.View} }

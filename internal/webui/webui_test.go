@@ -3,6 +3,7 @@ package webui
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html"
@@ -480,6 +481,64 @@ func BenchmarkRenderFindings(b *testing.B) {
 		var w bytes.Buffer
 		if err := d.Render(ctx, &w, Query{View: ViewFindings, Page: 1}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// TestWidgetLinksAreActions: with Endpoint set, no link has an address;
+// each is followed by a <cwdb-action> calling the endpoint with the
+// params of the query it leads to (ParseQuery reads them back), and the
+// filter form neither submits nor navigates: its Apply button is an
+// action with "apply".
+func TestWidgetLinksAreActions(t *testing.T) {
+	d, _, _ := newDashboard(t)
+	d.Endpoint = `arn:aws:lambda:eu-west-1:111122223333:function:dash"><script>`
+	var b bytes.Buffer
+	must(t, d.Render(context.Background(), &b, Query{View: ViewFindings, Severity: rules.SeverityCritical, Page: 1}))
+	body := b.String()
+	if strings.Contains(body, "href=") || strings.Contains(body, `method="get"`) || strings.Contains(body, `type="submit"`) {
+		t.Errorf("widget fragment has an address, a GET form or a submit button:\n%s", body)
+	}
+	if strings.Contains(body, `dash"><script>`) {
+		t.Error("the endpoint is not escaped")
+	}
+	actionRe := regexp.MustCompile(`<a([^>]*)>([^<]*)</a><cwdb-action action="call" display="widget" endpoint="([^"]*)">([^<]*)</cwdb-action>`)
+	byLabel := map[string]Query{}
+	for _, m := range actionRe.FindAllStringSubmatch(body, -1) {
+		if got := html.UnescapeString(m[3]); got != d.Endpoint {
+			t.Errorf("action of %q calls %q; want %q", m[2], got, d.Endpoint)
+		}
+		var params map[string]any
+		if err := json.Unmarshal([]byte(m[4]), &params); err != nil {
+			t.Fatalf("action of %q: params %s: %v", m[2], m[4], err)
+		}
+		if params["apply"] == true {
+			byLabel[m[2]] = Query{View: View(fmt.Sprint(params["view"]))}
+			continue
+		}
+		v := url.Values{}
+		for k, x := range params {
+			v.Set(k, fmt.Sprint(x))
+		}
+		q, err := ParseQuery(v)
+		if err != nil {
+			t.Errorf("action of %q: params %s: %v", m[2], m[4], err)
+		}
+		byLabel[m[2]] = q
+	}
+	want := map[string]Query{
+		"Apply":             {View: ViewFindings},
+		"More →":            {View: ViewFindings, Severity: rules.SeverityCritical, Page: 2},
+		"Worst accounts":    {View: ViewAccounts, Severity: rules.SeverityCritical, Page: 1},
+		"Clear filters":     {View: ViewFindings, Page: 1},
+		"111111111111":      {View: ViewFindings, Account: "111111111111", Page: 1},
+		"INV-104":           {View: ViewFindings, Rule: "INV-104", Page: 1},
+		"Scan history":      {View: ViewRuns, Severity: rules.SeverityCritical, Page: 1},
+		"Not fully scanned": {View: ViewCoverage, Severity: rules.SeverityCritical, Page: 1},
+	}
+	for label, q := range want {
+		if got, ok := byLabel[label]; !ok || got != q {
+			t.Errorf("action %q: %+v (found %v); want %+v", label, got, ok, q)
 		}
 	}
 }
