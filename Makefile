@@ -87,6 +87,8 @@ bench: deps ## Run the benchmarks and print their figures: API calls against the
 fuzz: ## Fuzz the parsers of untrusted input for 30 s each.
 	$(GO) test -run '^$$' -fuzz FuzzParseEvent -fuzztime 30s ./cmd/scanner
 	$(GO) test -run '^$$' -fuzz FuzzLoadPolicy -fuzztime 30s ./rules
+	$(GO) test -run '^$$' -fuzz FuzzParseWidgetEvent -fuzztime 30s ./cmd/scanner
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/iampolicy
 
 .PHONY: clean
 clean: ## Remove build output.

@@ -48,9 +48,6 @@ type scheduledEvent struct {
 
 const eventHelp = `want an EventBridge scheduled event, or {"trigger": "schedule"|"manual", "accounts": ["123456789012", ...], "dry_run": true|false}`
 
-// maxEcho is the longest value an error message repeats from an event.
-const maxEcho = 40
-
 // parseEvent reads a Lambda payload. Anything it does not recognise (an
 // unknown field, a key given twice, a value of the wrong type) is rejected
 // with a one-line error, before anything is scanned or written; values
@@ -161,12 +158,4 @@ func checkKeys(raw []byte) error {
 		}
 		afterKey = false
 	}
-}
-
-// echo shortens a value from the event for an error message.
-func echo(s string) string {
-	if r := []rune(s); len(r) > maxEcho {
-		return string(r[:maxEcho-1]) + "…"
-	}
-	return s
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -64,31 +65,25 @@ func parseWidgetEvent(raw []byte) (widgetRequest, error) {
 	var req widgetRequest
 	req.values = url.Values{}
 	var apply bool
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range members {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(members)) {
 		v := members[k]
 		switch {
 		case k == "widgetContext":
 		case k == "describe" || k == "apply":
 			var b bool
 			if err := json.Unmarshal(v, &b); err != nil {
-				return req, fmt.Errorf("widget param %s %s: want true or false", k, v)
+				return req, fmt.Errorf("widget param %s %q: want true or false", k, echo(string(v)))
 			}
 			req.describe = req.describe || (k == "describe" && b)
 			apply = apply || (k == "apply" && b)
 		case slices.Contains(widgetParams, k):
 			s, err := paramString(v)
 			if err != nil {
-				return req, fmt.Errorf("widget param %s %s: %w", k, v, err)
+				return req, fmt.Errorf("widget param %s %q: %w", k, echo(string(v)), err)
 			}
 			req.values.Set(k, s)
 		default:
-			return req, fmt.Errorf("widget param %q: no such param; want %s, apply or describe", k, strings.Join(widgetParams, ", "))
+			return req, fmt.Errorf("widget param %q: no such param; want %s, apply or describe", echo(k), strings.Join(widgetParams, ", "))
 		}
 	}
 	if !apply || req.describe {
@@ -113,7 +108,7 @@ func parseWidgetEvent(raw []byte) (widgetRequest, error) {
 		}
 		s, err := paramString(v)
 		if err != nil {
-			return req, fmt.Errorf("form field %s %s: %w", k, v, err)
+			return req, fmt.Errorf("form field %s %q: %w", k, echo(string(v)), err)
 		}
 		if s = strings.TrimSpace(s); s != "" {
 			req.values.Set(k, s)

@@ -324,3 +324,37 @@ func TestWidgetIsReadOnly(t *testing.T) {
 		t.Error("Put: nil error; want a refusal")
 	}
 }
+
+// FuzzParseWidgetEvent: whatever CloudWatch (or anyone able to invoke
+// the function) sends, the parser never panics, and refuses with one
+// short line; what it accepts is a query the views accept or refuse with
+// one line too.
+func FuzzParseWidgetEvent(f *testing.F) {
+	files, err := filepath.Glob("testdata/widget/*.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	for _, s := range []string{`{}`, `[]`, `null`, `{"view":1}`, `{"apply":true,"widgetContext":{"forms":{"all":{"account":["x"]}}}}`,
+		`{"` + strings.Repeat("k", 5000) + `":"v"}`, `{"rule":"` + strings.Repeat("<script>", 1000) + `"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, err := parseWidgetEvent(b)
+		if err != nil {
+			if msg := err.Error(); strings.Contains(msg, "\n") || len(msg) > 400 {
+				t.Errorf("error spans lines or is long (%d bytes): %q", len(msg), msg)
+			}
+			return
+		}
+		if _, err := webui.ParseQuery(req.values); err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("query error spans lines: %q", err)
+		}
+	})
+}
