@@ -273,7 +273,7 @@ func TestWidgetBadEvents(t *testing.T) {
 	for ev, want := range map[string]string{
 		`[1]`:                                "want a JSON object",
 		`{"view":"findings","colour":"red"}`: `widget param "colour": no such param`,
-		`{"page":2.5}`:                       "widget param page 2.5: want a string",
+		`{"page":2.5}`:                       `widget param page "2.5": want a string`,
 		`{"apply":true,"widgetContext":{"forms":{"all":{"severity":["HIGH"]}}}}`: "form field severity",
 	} {
 		if _, err := invokeWidget(t, w, []byte(ev)); err == nil || !strings.Contains(err.Error(), want) {
