@@ -68,39 +68,65 @@ const maxBootstrapMiB = 12
 // packages, the demo, the simulated organization, the dynalite launcher or
 // package testing may be among them.
 func TestLambdaBuildLinksOnlyWhatItRuns(t *testing.T) {
+	root, mk := makefile(t)
+	tags, deps := functionBuild(t, root, mk, "$(LAMBDA_ARGS)")
+	if !strings.Contains(mk, fmt.Sprintf("LAMBDA_MAX_MIB ?= %d\n", maxBootstrapMiB)) {
+		t.Errorf("Makefile: LAMBDA_MAX_MIB is not %d, the bound this test package checks", maxBootstrapMiB)
+	}
+	checkBanned(t, "the Lambda build (-tags "+tags+")", deps, slices.Concat(neverInAFunction, []string{
+		"text/template",
+		"html/template",
+		"github.com/s3inv/scanner/internal/webui",
+	}))
+}
+
+// neverInAFunction are the packages no Lambda build may link: tests,
+// the command line's terminal, the simulators and the local servers.
+var neverInAFunction = []string{
+	"testing",
+	"golang.org/x/term",
+	"github.com/s3inv/scanner/internal/awssim",
+	"github.com/s3inv/scanner/internal/demo",
+	"github.com/s3inv/scanner/internal/dynalite",
+	"github.com/s3inv/scanner/internal/moto",
+	"github.com/s3inv/scanner/internal/localserver",
+	"github.com/s3inv/scanner/internal/console",
+	"github.com/s3inv/scanner/report/sinktest",
+	"github.com/chromedp/chromedp",
+}
+
+// makefile returns the repository's root and its Makefile.
+func makefile(t *testing.T) (root, mk string) {
+	t.Helper()
 	root, err := RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	b, err := os.ReadFile(filepath.Join(root, "Makefile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(mk), fmt.Sprintf("LAMBDA_MAX_MIB ?= %d\n", maxBootstrapMiB)) {
-		t.Errorf("Makefile: LAMBDA_MAX_MIB is not %d, the bound this test package checks", maxBootstrapMiB)
+	return root, string(b)
+}
+
+// functionBuild reads the -tags of a Makefile expression (a variable or a
+// recipe) and lists the packages of ./cmd/scanner built with them for
+// linux/arm64.
+func functionBuild(t *testing.T, root, mk, expr string) (tags string, deps []string) {
+	t.Helper()
+	m := regexp.MustCompile(`-tags (\S+)`).FindStringSubmatch(expandMakeVars(mk, expr))
+	if m == nil {
+		t.Fatalf("Makefile: %.60s has no -tags", expr)
 	}
-	tags := regexp.MustCompile(`-tags (\S+)`).FindStringSubmatch(expandMakeVars(string(mk), "$(LAMBDA_ARGS)"))
-	if tags == nil {
-		t.Fatal("Makefile: LAMBDA_ARGS has no -tags")
-	}
-	deps := lambdaDeps(t, root, tags[1])
-	for _, banned := range []string{
-		"testing",
-		"text/template",
-		"golang.org/x/term",
-		"github.com/s3inv/scanner/internal/awssim",
-		"github.com/s3inv/scanner/internal/demo",
-		"github.com/s3inv/scanner/internal/dynalite",
-		"github.com/s3inv/scanner/internal/moto",
-		"github.com/s3inv/scanner/internal/localserver",
-		"github.com/s3inv/scanner/internal/console",
-		"github.com/s3inv/scanner/report/sinktest",
-		"github.com/s3inv/scanner/internal/webui",
-		"html/template",
-		"github.com/chromedp/chromedp",
-	} {
-		if slices.Contains(deps, banned) {
-			t.Errorf("the Lambda build (-tags %s) links %s, which the function never runs", tags[1], banned)
+	return m[1], lambdaDeps(t, root, m[1])
+}
+
+// checkBanned fails for each banned package among deps.
+func checkBanned(t *testing.T, build string, deps, banned []string) {
+	t.Helper()
+	for _, b := range banned {
+		if slices.Contains(deps, b) {
+			t.Errorf("%s links %s, which it never runs", build, b)
 		}
 	}
 }
@@ -129,46 +155,21 @@ func lambdaDeps(t *testing.T, root, tags string) []string {
 // scanner (scan, the pipeline, the member-role connector), the command
 // line, the demo or the simulated organization.
 func TestWidgetBuildLinksOnlyWhatItRuns(t *testing.T) {
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tags := regexp.MustCompile(`-tags (\S+)`).FindStringSubmatch(expandMakeVars(string(mk), makeRecipe(string(mk), "build-DashboardFunction")))
-	if tags == nil {
-		t.Fatal("Makefile: build-DashboardFunction has no -tags")
-	}
-	deps := lambdaDeps(t, root, tags[1])
+	root, mk := makefile(t)
+	tags, deps := functionBuild(t, root, mk, makeRecipe(mk, "build-DashboardFunction"))
 	for _, want := range []string{"github.com/s3inv/scanner/internal/webui", "github.com/s3inv/scanner/report/dynamo"} {
 		if !slices.Contains(deps, want) {
-			t.Errorf("the widget build (-tags %s) does not link %s; not the widget?", tags[1], want)
+			t.Errorf("the widget build (-tags %s) does not link %s; not the widget?", tags, want)
 		}
 	}
-	for _, banned := range []string{
-		"testing",
-		"golang.org/x/term",
+	checkBanned(t, "the widget build (-tags "+tags+")", deps, slices.Concat(neverInAFunction, []string{
 		"github.com/s3inv/scanner/scan",
 		"github.com/s3inv/scanner/internal/pipeline",
 		"github.com/s3inv/scanner/internal/config",
-		"github.com/s3inv/scanner/internal/awssim",
-		"github.com/s3inv/scanner/internal/demo",
-		"github.com/s3inv/scanner/internal/dynalite",
-		"github.com/s3inv/scanner/internal/moto",
-		"github.com/s3inv/scanner/internal/localserver",
-		"github.com/s3inv/scanner/internal/console",
 		"github.com/s3inv/scanner/report/events",
-		"github.com/s3inv/scanner/report/sinktest",
 		"github.com/aws/aws-sdk-go-v2/service/s3",
 		"github.com/aws/aws-sdk-go-v2/service/organizations",
-		"github.com/chromedp/chromedp",
-	} {
-		if slices.Contains(deps, banned) {
-			t.Errorf("the widget build (-tags %s) links %s, which the widget never runs", tags[1], banned)
-		}
-	}
+	}))
 }
 
 // TestMakeHelpIsPlainOffATerminal: `make help` piped (not a terminal)
