@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -103,47 +102,32 @@ func TestDashboardFunction(t *testing.T) {
 	if len(vars) != 1 || refName(vars["SCANNER_TABLE"]) != "FindingsTable" {
 		t.Errorf("DashboardFunction environment %v; want only SCANNER_TABLE: !Ref FindingsTable", vars)
 	}
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recipe := makeRecipe(string(data), "build-DashboardFunction")
-	if recipe == "" {
-		t.Fatal("Makefile: no build-DashboardFunction target; sam build (BuildMethod: makefile) calls build-<LogicalId>")
-	}
-	expanded := expandMakeVars(string(data), recipe)
-	for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "-tags lambda,lambda.norpc,widget", "-o $(ARTIFACTS_DIR)/bootstrap", "./cmd/scanner"} {
-		if !strings.Contains(expanded, want) {
-			t.Errorf("Makefile build-DashboardFunction: recipe %q lacks %q", expanded, want)
-		}
-	}
+	_, mk := makefile(t)
+	checkSAMBuildTarget(t, mk, "build-DashboardFunction", "lambda,lambda.norpc,widget")
 }
 
 // TestMakefileBuildTarget checks that the Makefile has the target `sam
 // build` calls for BuildMethod makefile, and that it writes bootstrap into
 // ARTIFACTS_DIR for linux/arm64 without cgo.
 func TestMakefileBuildTarget(t *testing.T) {
-	root, err := RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "Makefile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mk := string(data)
-	recipe := makeRecipe(mk, "build-ScannerFunction")
+	_, mk := makefile(t)
+	checkSAMBuildTarget(t, mk, "build-ScannerFunction", "lambda,lambda.norpc")
+}
+
+// checkSAMBuildTarget checks that the Makefile has target, which `sam
+// build` calls for BuildMethod makefile, and that it builds ./cmd/scanner
+// with exactly these tags for linux/arm64 without cgo into
+// ARTIFACTS_DIR/bootstrap.
+func checkSAMBuildTarget(t *testing.T, mk, target, tags string) {
+	t.Helper()
+	recipe := makeRecipe(mk, target)
 	if recipe == "" {
-		t.Fatalf("Makefile: no build-ScannerFunction target; sam build (BuildMethod: makefile) calls build-<LogicalId>")
+		t.Fatalf("Makefile: no %s target; sam build (BuildMethod: makefile) calls build-<LogicalId>", target)
 	}
 	expanded := expandMakeVars(mk, recipe)
-	for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "-tags lambda,lambda.norpc", "-o $(ARTIFACTS_DIR)/bootstrap", "./cmd/scanner"} {
+	for _, want := range []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0", "-tags " + tags + " ", "-o $(ARTIFACTS_DIR)/bootstrap", "./cmd/scanner"} {
 		if !strings.Contains(expanded, want) {
-			t.Errorf("Makefile build-ScannerFunction: recipe %q lacks %q", expanded, want)
+			t.Errorf("Makefile %s: recipe %q lacks %q", target, expanded, want)
 		}
 	}
 }
