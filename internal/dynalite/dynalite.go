@@ -3,7 +3,6 @@ package dynalite
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -73,27 +72,10 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The port is chosen here and handed to dynalite, so another process
-	// may take it in between: retry a few times with a new port.
-	var errs []error
-	for range 3 {
-		s, err := start(ctx, node, script)
-		if err == nil {
-			return s, nil
-		}
-		errs = append(errs, err)
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, errors.Join(errs...)
+	return localserver.WithFreePort(ctx, func(port int) (*Server, error) { return start(ctx, node, script, port) })
 }
 
-func start(ctx context.Context, node, script string) (*Server, error) {
-	port, err := localserver.FreePort()
-	if err != nil {
-		return nil, fmt.Errorf("start dynalite: %w", err)
-	}
+func start(ctx context.Context, node, script string, port int) (*Server, error) {
 	cmd := exec.Command(node, script,
 		"--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0")

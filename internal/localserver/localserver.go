@@ -1,6 +1,7 @@
 package localserver
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -76,6 +77,31 @@ func (p *Process) Close() error {
 		}
 	})
 	return p.closeErr
+}
+
+// WithFreePort calls start with a free loopback port, and again with a new
+// one (three times at most) when it fails: the port is chosen before the
+// server listens on it, so another process may take it in between. The
+// errors of every attempt are joined.
+func WithFreePort[S any](ctx context.Context, start func(port int) (S, error)) (S, error) {
+	var errs []error
+	for range 3 {
+		port, err := FreePort()
+		if err != nil {
+			errs = append(errs, err)
+			break
+		}
+		s, err := start(port)
+		if err == nil {
+			return s, nil
+		}
+		errs = append(errs, err)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	var zero S
+	return zero, errors.Join(errs...)
 }
 
 // FreePort returns a TCP port on the loopback interface that was free a

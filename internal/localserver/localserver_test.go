@@ -1,7 +1,9 @@
 package localserver
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -48,5 +50,27 @@ func TestFreePort(t *testing.T) {
 	port, err := FreePort()
 	if err != nil || port <= 0 || port > 65535 {
 		t.Errorf("FreePort() = %d, %v", port, err)
+	}
+}
+
+// TestWithFreePortTriesNewPorts: a start that fails is tried again with a
+// new port, three times at most, and every failure is reported.
+func TestWithFreePortTriesNewPorts(t *testing.T) {
+	var ports []int
+	_, err := WithFreePort(context.Background(), func(port int) (int, error) {
+		ports = append(ports, port)
+		return 0, fmt.Errorf("attempt %d: port taken", len(ports))
+	})
+	if len(ports) != 3 || err == nil || !strings.Contains(err.Error(), "attempt 1") || !strings.Contains(err.Error(), "attempt 3") {
+		t.Errorf("ports %v, error %v; want three attempts, all reported", ports, err)
+	}
+	got, err := WithFreePort(context.Background(), func(port int) (int, error) {
+		if port <= 0 {
+			return 0, errors.New("no port")
+		}
+		return port, nil
+	})
+	if err != nil || got <= 0 {
+		t.Errorf("WithFreePort = %d, %v; want the port", got, err)
 	}
 }

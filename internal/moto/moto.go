@@ -2,7 +2,6 @@ package moto
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -38,27 +37,10 @@ func Start(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	// The port is chosen here and handed to the server, so another
-	// process may take it in between: retry a few times with a new port.
-	var errs []error
-	for range 3 {
-		s, err := start(ctx, path)
-		if err == nil {
-			return s, nil
-		}
-		errs = append(errs, err)
-		if ctx.Err() != nil {
-			break
-		}
-	}
-	return nil, errors.Join(errs...)
+	return localserver.WithFreePort(ctx, func(port int) (*Server, error) { return start(ctx, path, port) })
 }
 
-func start(ctx context.Context, path string) (*Server, error) {
-	port, err := localserver.FreePort()
-	if err != nil {
-		return nil, fmt.Errorf("start moto_server: %w", err)
-	}
+func start(ctx context.Context, path string, port int) (*Server, error) {
 	proc, err := localserver.Start("moto_server", exec.Command(path, "-H", "127.0.0.1", "-p", strconv.Itoa(port)))
 	if err != nil {
 		return nil, err
