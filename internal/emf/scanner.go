@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"regexp"
 	"slices"
 	"sync"
 	"time"
@@ -209,6 +210,55 @@ func Lines(output []byte) [][]byte {
 	}
 	return out
 }
+
+// Read parses the EMF lines of a function's output and checks each against
+// the specification (Parse) and against the scanner's own contract: every
+// metric is one of Definitions, in its unit, in namespace, and no
+// dimension names an account or a bucket (each would be a billed metric
+// per account or bucket). It returns the documents that pass, and one
+// error per line or metric that does not.
+func Read(output []byte, namespace string) ([]Document, []error) {
+	defs := map[string]Definition{}
+	for _, d := range Definitions() {
+		defs[d.Key()] = d
+	}
+	var (
+		docs []Document
+		errs []error
+	)
+	for _, l := range Lines(output) {
+		doc, err := Parse(l)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w: %s", err, l))
+			continue
+		}
+		ok := true
+		for _, p := range doc.Metrics {
+			d, defined := defs[p.Metric.Key()]
+			switch {
+			case p.Namespace != namespace:
+				errs, ok = append(errs, fmt.Errorf("%s in namespace %q; want %q", p.Metric.Key(), p.Namespace, namespace)), false
+			case !defined:
+				errs, ok = append(errs, fmt.Errorf("%s is not among the scanner's metrics (Definitions)", p.Metric.Key())), false
+			case p.Metric.Unit != d.Unit:
+				errs, ok = append(errs, fmt.Errorf("%s in %s; defined in %s", p.Metric.Key(), p.Metric.Unit, d.Unit)), false
+			}
+			for _, dim := range p.Metric.Dimensions {
+				if perAccount.MatchString(dim) {
+					errs, ok = append(errs, fmt.Errorf("%s: dimension %s would make a billed metric per account or bucket", p.Metric.Key(), dim)), false
+				}
+			}
+		}
+		if ok {
+			docs = append(docs, doc)
+		}
+	}
+	return docs, errs
+}
+
+// perAccount matches a dimension name that would split a metric by
+// account or bucket.
+var perAccount = regexp.MustCompile(`(?i)account|bucket`)
 
 // Tally is a report.Sink that counts the open findings of a run by rule
 // and severity; it writes nothing. Fan it out beside the findings store

@@ -3,8 +3,10 @@ package emf
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,5 +187,41 @@ func TestTallyCountsOpenFindings(t *testing.T) {
 	got := tally.Open()
 	if len(got) != 2 || got[RuleSeverity{"INV-001", rules.SeverityHigh}] != 2 || got[RuleSeverity{"INV-002", rules.SeverityLow}] != 2 {
 		t.Errorf("Open() = %v; want INV-001/HIGH 2 and INV-002/LOW 2 (waived not counted)", got)
+	}
+}
+
+// TestReadChecksTheContract: Read passes the scanner's own lines and
+// names each line or metric that breaks the specification or the
+// scanner's contract.
+func TestReadChecksTheContract(t *testing.T) {
+	var out bytes.Buffer
+	if _, err := Write(&out, "S3InventoryScanner/test", sampleRun()); err != nil {
+		t.Fatal(err)
+	}
+	docs, errs := Read(out.Bytes(), "S3InventoryScanner/test")
+	if len(errs) != 0 || len(docs) == 0 {
+		t.Fatalf("the scanner's own lines: %d documents, errors %v", len(docs), errs)
+	}
+	bad := func(ns string, m Metric, dims map[string]string) []byte {
+		lines, err := Encode(ns, time.Now(), nil, []Value{{Metric: m, Dims: dims, Value: 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return append(lines[0], '\n')
+	}
+	for _, tc := range []struct {
+		line []byte
+		want string
+	}{
+		{bad("Other", ScansFinished, nil), `in namespace "Other"`},
+		{bad("S3InventoryScanner/test", Metric{Name: "Invented", Unit: Count}, nil), "Invented is not among the scanner's metrics"},
+		{bad("S3InventoryScanner/test", Metric{Name: ScansFinished.Name, Unit: Seconds}, nil), "defined in Count"},
+		{bad("S3InventoryScanner/test", Metric{Name: "PerAccount", Unit: Count, Dimensions: []string{"AccountId"}}, map[string]string{"AccountId": "1"}), "dimension AccountId would make"},
+		{[]byte(`{"_aws":{}}` + "\n"), "_aws"},
+	} {
+		docs, errs := Read(tc.line, "S3InventoryScanner/test")
+		if len(docs) != 0 || len(errs) == 0 || !strings.Contains(fmt.Sprint(errs), tc.want) {
+			t.Errorf("Read(%s) = %d documents, %v; want an error with %q", tc.line, len(docs), errs, tc.want)
+		}
 	}
 }
