@@ -1,4 +1,4 @@
-//go:build (!lambda || events) && !widget
+//go:build !widget
 
 package main
 

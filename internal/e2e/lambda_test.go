@@ -262,20 +262,6 @@ func TestLambdaEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("an event bus without the events build refuses to start", func(t *testing.T) {
-		e := env(fast, "120", "5s")
-		e["SCANNER_EVENT_BUS"] = "default"
-		refusing := startFunction(t, rie, bootstrap, e)
-		before := itemCount(t, ddb)
-		var le lambdaError
-		if body := refusing.invoke(t, scheduledEvent()); json.Unmarshal(body, &le) != nil || !strings.Contains(le.ErrorMessage, "SCANNER_EVENT_BUS") {
-			t.Errorf("response %s; want the cold-start error naming SCANNER_EVENT_BUS (this build has no EventBridge client)", body)
-		}
-		if after := itemCount(t, ddb); after != before {
-			t.Errorf("the table has %d items after a refused start; want %d", after, before)
-		}
-	})
-
 	t.Run("every call is granted", func(t *testing.T) {
 		checkGrants(t, root, rec.Calls(), []*awssim.Server{fast, slow})
 	})
