@@ -225,7 +225,7 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "scanner scan: warning: %s\n", n)
 	}
 
-	s, store, err := wire(ctx, cfg)
+	s, store, _, err := wire(ctx, cfg)
 	if err != nil {
 		return fail(exitCode(err), err)
 	}

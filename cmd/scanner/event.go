@@ -5,10 +5,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 
+	"github.com/s3inv/scanner/internal/strictjson"
 	"github.com/s3inv/scanner/scan"
 )
 
@@ -57,7 +56,7 @@ func parseEvent(raw []byte) (invocation, error) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return invocation{}, fmt.Errorf("event: not a JSON object; %s", eventHelp)
 	}
-	if err := checkKeys(raw); err != nil {
+	if err := strictjson.CheckKeys(raw); err != nil {
 		return invocation{}, fmt.Errorf("event: %v; %s", err, eventHelp)
 	}
 	var probe struct {
@@ -69,7 +68,7 @@ func parseEvent(raw []byte) (invocation, error) {
 	}
 	if probe.Source != nil || probe.DetailType != nil {
 		var sched scheduledEvent
-		if err := decodeStrict(raw, &sched); err != nil {
+		if err := strictjson.Decode(raw, &sched); err != nil {
 			return invocation{}, fmt.Errorf("event: %v; %s", err, eventHelp)
 		}
 		if sched.Source != "aws.events" || sched.DetailType != "Scheduled Event" {
@@ -79,7 +78,7 @@ func parseEvent(raw []byte) (invocation, error) {
 	}
 
 	var m manualEvent
-	if err := decodeStrict(raw, &m); err != nil {
+	if err := strictjson.Decode(raw, &m); err != nil {
 		return invocation{}, fmt.Errorf("event: %v; %s", err, eventHelp)
 	}
 	switch m.Trigger {
@@ -98,64 +97,4 @@ func parseEvent(raw []byte) (invocation, error) {
 		}
 	}
 	return invocation(m), nil
-}
-
-// decodeStrict decodes one JSON value into v, refusing unknown fields and
-// anything after the value.
-func decodeStrict(raw []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return errors.New(echo(err.Error()))
-	}
-	if dec.InputOffset() != int64(len(raw)) {
-		return errors.New("data after the JSON object")
-	}
-	return nil
-}
-
-// checkKeys walks the JSON text and refuses an object that names a key
-// twice (encoding/json would keep the last one silently) and data after
-// the first value.
-func checkKeys(raw []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	// One set of keys per open object; nil for an open array.
-	var open []map[string]bool
-	expectKey := func() bool { return len(open) > 0 && open[len(open)-1] != nil }
-	for afterKey := false; ; {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return errors.New(echo(err.Error()))
-		}
-		switch t := tok.(type) {
-		case json.Delim:
-			switch t {
-			case '{':
-				open = append(open, map[string]bool{})
-			case '[':
-				open = append(open, nil)
-			default:
-				open = open[:len(open)-1]
-				if len(open) == 0 && dec.More() {
-					return errors.New("data after the JSON object")
-				}
-			}
-			afterKey = false
-			continue
-		case string:
-			if expectKey() && !afterKey {
-				keys := open[len(open)-1]
-				if keys[t] {
-					return fmt.Errorf("key %q given twice", echo(t))
-				}
-				keys[t] = true
-				afterKey = true
-				continue
-			}
-		}
-		afterKey = false
-	}
 }

@@ -41,7 +41,7 @@ func lambdaMain() {
 	// CloudWatch Logs turns the EMF lines the function prints into
 	// metrics; Lambda sends standard output to the log group.
 	fn.metrics = os.Stdout
-	lambda.Start(fn.handle)
+	lambda.Start(fn.invoke)
 }
 
 // function is the Lambda function's state between invocations.
@@ -57,6 +57,9 @@ type function struct {
 	// (standard output in Lambda); nil prints none (the demo).
 	metrics   io.Writer
 	namespace string
+	// fanout is what fan-out runs need (the queue, the ledger); its
+	// Ledger is nil without a findings table.
+	fanout pipeline.Fanout
 }
 
 func newFunction(ctx context.Context, getenv func(string) string, log *slog.Logger) (*function, error) {
@@ -79,7 +82,7 @@ func buildFunction(ctx context.Context, cfg config.Config, log *slog.Logger, ext
 		return nil, err
 	}
 	calls := awsclient.NewCallStats()
-	s, store, err := wire(ctx, cfg, awsclient.WithCallStats(calls))
+	s, store, fan, err := wire(ctx, cfg, awsclient.WithCallStats(calls))
 	if err != nil {
 		return nil, err
 	}
@@ -91,16 +94,26 @@ func buildFunction(ctx context.Context, cfg config.Config, log *slog.Logger, ext
 	if sinks = append(sinks, extra...); len(sinks) > 0 {
 		s.Sink = report.Fanout(sinks...)
 	}
-	return &function{run: s, store: store, calls: calls, namespace: cfg.MetricsNamespace}, nil
+	fn := &function{run: s, store: store, calls: calls, namespace: cfg.MetricsNamespace, fanout: fan}
+	fn.fanout.Finished = fn.finished
+	return fn, nil
 }
 
-// handle runs one invocation and returns the scan summary.
+// handle runs one invocation and returns the scan summary (empty for
+// a fan-out coordinator: see scheduled).
 func (f *function) handle(ctx context.Context, raw json.RawMessage) (summary.Summary, error) {
+	sum, _, err := f.scheduled(ctx, raw)
+	return sum, err
+}
+
+// scheduled runs one scheduled or manual invocation in the configured mode and
+// returns the scan summary, or the coordination of a fan-out run.
+func (f *function) scheduled(ctx context.Context, raw json.RawMessage) (summary.Summary, *pipeline.Coordination, error) {
 	log := f.run.Logger
 	inv, err := parseEvent(raw)
 	if err != nil {
 		log.ErrorContext(ctx, "rejected event", "error", err.Error())
-		return summary.Summary{}, err
+		return summary.Summary{}, nil, err
 	}
 	for _, n := range f.run.Policy.Notices(time.Now()) {
 		log.WarnContext(ctx, "policy", "notice", n)
@@ -118,7 +131,14 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (summary.Sum
 		s.Sink = report.Fanout(s.Sink, tally)
 	}
 	callsBefore := f.calls.Snapshot()
-	sum, err := pipeline.Run(ctx, s)
+	sum, coord, err := pipeline.Schedule(ctx, s, f.fanout)
+	if coord != nil {
+		if err != nil {
+			log.ErrorContext(ctx, "fan-out incomplete", "scan_id", coord.ScanID, "error", err.Error())
+			return sum, coord, fmt.Errorf("scan %s: %w", coord.ScanID, err)
+		}
+		return sum, coord, nil
+	}
 	if tally != nil && sum.ScanID != "" {
 		run := emf.Run{Summary: sum, Open: tally.Open(), WholeScope: len(inv.Accounts) == 0,
 			Calls: awsclient.Since(f.calls.Snapshot(), callsBefore)}
@@ -133,7 +153,7 @@ func (f *function) handle(ctx context.Context, raw json.RawMessage) (summary.Sum
 	}
 	if err != nil {
 		log.ErrorContext(ctx, "scan failed", "scan_id", sum.ScanID, "error", err.Error())
-		return sum, fmt.Errorf("scan %s: %w", sum.ScanID, err)
+		return sum, nil, fmt.Errorf("scan %s: %w", sum.ScanID, err)
 	}
-	return sum, nil
+	return sum, nil, nil
 }

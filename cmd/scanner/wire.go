@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/s3inv/scanner/internal/awsclient"
@@ -28,15 +29,15 @@ import (
 // take the partition of the caller's own ARN (GetCallerIdentity), which
 // also proves the credentials work before anything is scanned. opts add
 // to the SDK configuration's (the Lambda function counts its calls).
-func wire(ctx context.Context, cfg config.Config, opts ...awsclient.Option) (pipeline.Settings, *dynamo.Store, error) {
+func wire(ctx context.Context, cfg config.Config, opts ...awsclient.Option) (pipeline.Settings, *dynamo.Store, pipeline.Fanout, error) {
 	awsCfg, err := loadAWS(ctx, cfg, opts...)
 	if err != nil {
-		return pipeline.Settings{}, nil, err
+		return pipeline.Settings{}, nil, pipeline.Fanout{}, err
 	}
 	stsAPI := sts.NewFromConfig(awsCfg)
 	partition, err := awsclient.Partition(ctx, stsAPI)
 	if err != nil {
-		return pipeline.Settings{}, nil, err
+		return pipeline.Settings{}, nil, pipeline.Fanout{}, err
 	}
 	s := pipeline.Settings{
 		Config:        cfg,
@@ -49,19 +50,30 @@ func wire(ctx context.Context, cfg config.Config, opts ...awsclient.Option) (pip
 		},
 	}
 	if cfg.Table == "" {
-		return s, nil, nil
+		return s, nil, pipeline.Fanout{}, nil
 	}
 	s.Transitions = &report.TransitionLog{}
 	store, err := newStore(awsCfg, cfg, s.Transitions.Record)
 	if err != nil {
-		return s, nil, err
+		return s, nil, pipeline.Fanout{}, err
 	}
 	if cfg.EventBus != "" {
 		if s.Publisher, err = newPublisher(awsCfg, cfg); err != nil {
-			return s, nil, err
+			return s, nil, pipeline.Fanout{}, err
 		}
 	}
-	return s, store, nil
+	return s, store, newFanout(awsCfg, cfg, store), nil
+}
+
+// newFanout returns what fan-out runs need: the ledger on the findings
+// table (a worker needs it whatever the mode), and the SQS client when
+// cfg.QueueURL is set.
+func newFanout(awsCfg aws.Config, cfg config.Config, store *dynamo.Store) pipeline.Fanout {
+	f := pipeline.Fanout{Ledger: dynamo.NewLedger(store), QueueURL: cfg.QueueURL}
+	if cfg.QueueURL != "" {
+		f.Queue = sqs.NewFromConfig(awsCfg)
+	}
+	return f
 }
 
 // loadAWS loads the SDK's standard configuration (credentials, region,

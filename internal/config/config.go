@@ -80,6 +80,40 @@ type Config struct {
 	// Lambda function prints after each run (package emf).
 	// SCANNER_METRICS_NAMESPACE.
 	MetricsNamespace string
+
+	// Mode says whether a scheduled run scans every account itself
+	// (ModeSingle), hands the accounts to workers over SQS (ModeFanout),
+	// or fans out above FanoutThreshold accounts (ModeAuto); see
+	// docs/scale.md. SCANNER_MODE.
+	Mode string
+	// QueueURL is the SQS queue of the fan-out's messages; needed by
+	// ModeFanout and ModeAuto. SCANNER_QUEUE_URL.
+	QueueURL string
+	// FanoutThreshold is the number of accounts above which ModeAuto fans
+	// out. SCANNER_FANOUT_THRESHOLD.
+	FanoutThreshold int
+	// FanoutDeadline is how long a fan-out run may take before the next
+	// coordinator closes it, its missing accounts INCOMPLETE.
+	// SCANNER_FANOUT_DEADLINE (a Go duration).
+	FanoutDeadline time.Duration
+}
+
+// The modes of a scheduled run (Config.Mode).
+const (
+	ModeSingle = "single"
+	ModeFanout = "fanout"
+	ModeAuto   = "auto"
+)
+
+// FansOut reports whether a run of n accounts in scope fans out.
+func (c Config) FansOut(n int) bool {
+	switch c.Mode {
+	case ModeFanout:
+		return true
+	case ModeAuto:
+		return n > c.FanoutThreshold
+	}
+	return false
 }
 
 // Env lists every environment variable the scanner reads, with its
@@ -103,6 +137,10 @@ var Env = []struct{ Name, Default, Doc string }{
 	{"SCANNER_POLICY", "", "inline policy document (YAML or JSON)"},
 	{"SCANNER_POLICY_FILE", "", "policy file path"},
 	{"SCANNER_METRICS_NAMESPACE", DefaultMetricsNamespace, "CloudWatch namespace of the run's metrics (Lambda only; EMF lines on stdout)"},
+	{"SCANNER_MODE", ModeSingle, "scheduled runs: single (one invocation), fanout (one SQS message per account, docs/scale.md) or auto (fanout above SCANNER_FANOUT_THRESHOLD accounts); Lambda only"},
+	{"SCANNER_QUEUE_URL", "", "SQS queue URL of the fan-out's messages (fanout and auto)"},
+	{"SCANNER_FANOUT_THRESHOLD", "1000", "accounts in scope above which auto fans out (1-100000)"},
+	{"SCANNER_FANOUT_DEADLINE", "1h", "how long a fan-out run may take before the next run closes it, its missing accounts INCOMPLETE (5m-24h)"},
 }
 
 // DefaultMetricsNamespace is the CloudWatch namespace of the metrics when
@@ -137,6 +175,9 @@ func Default() Config {
 		DeadlineMargin:     30 * time.Second,
 		Retention:          90 * 24 * time.Hour,
 		MetricsNamespace:   DefaultMetricsNamespace,
+		Mode:               ModeSingle,
+		FanoutThreshold:    1000,
+		FanoutDeadline:     time.Hour,
 	}
 }
 
@@ -195,6 +236,16 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.Policy = getenv("SCANNER_POLICY") // verbatim: YAML cares about white space
 	c.PolicyFile = get("SCANNER_POLICY_FILE")
 	c.MetricsNamespace = get("SCANNER_METRICS_NAMESPACE")
+	c.Mode = strings.ToLower(get("SCANNER_MODE"))
+	c.QueueURL = get("SCANNER_QUEUE_URL")
+	c.FanoutThreshold = num("SCANNER_FANOUT_THRESHOLD", minFanoutThreshold, maxFanoutThreshold)
+	if v := get("SCANNER_FANOUT_DEADLINE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("SCANNER_FANOUT_DEADLINE=%q: want a duration such as 1h", shorten(v)))
+		}
+		c.FanoutDeadline = d
+	}
 	if len(errs) > 0 {
 		return Config{}, errs[0]
 	}
@@ -203,9 +254,11 @@ func FromEnv(getenv func(string) string) (Config, error) {
 
 // The ranges of the numeric settings.
 const (
-	minConcurrency, maxConcurrency     = 1, 256
-	minRetentionDays, maxRetentionDays = 1, 3650
-	maxDeadlineMargin                  = 10 * time.Minute
+	minConcurrency, maxConcurrency         = 1, 256
+	minRetentionDays, maxRetentionDays     = 1, 3650
+	maxDeadlineMargin                      = 10 * time.Minute
+	minFanoutThreshold, maxFanoutThreshold = 1, 100000
+	minFanoutDeadline, maxFanoutDeadline   = 5 * time.Minute, 24 * time.Hour
 )
 
 // Names says how the user gave each setting, so that an error names what
@@ -288,8 +341,37 @@ func (c Config) ValidateAs(n Names) error {
 		return fmt.Errorf("%s: want a CloudWatch namespace (1-255 of letters, digits and . - _ / # : space, not starting with AWS/)",
 			n.is("SCANNER_METRICS_NAMESPACE", strconv.Quote(shorten(c.MetricsNamespace))))
 	}
+	return c.validateFanout(n)
+}
+
+// validateFanout checks the fan-out settings.
+func (c Config) validateFanout(n Names) error {
+	switch c.Mode {
+	case ModeSingle, ModeFanout, ModeAuto:
+	default:
+		return fmt.Errorf("%s: want single, fanout or auto", n.is("SCANNER_MODE", strconv.Quote(shorten(c.Mode))))
+	}
+	if c.Mode != ModeSingle && c.QueueURL == "" {
+		return fmt.Errorf("%s needs %s: the SQS queue of the fan-out's messages", n.is("SCANNER_MODE", c.Mode), n.name("SCANNER_QUEUE_URL"))
+	}
+	if c.QueueURL != "" && !validQueueURL(c.QueueURL) {
+		return fmt.Errorf("%s: want an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)", n.is("SCANNER_QUEUE_URL", strconv.Quote(shorten(c.QueueURL))))
+	}
+	if c.FanoutThreshold < minFanoutThreshold || c.FanoutThreshold > maxFanoutThreshold {
+		return fmt.Errorf("%s: want %d to %d", n.is("SCANNER_FANOUT_THRESHOLD", strconv.Itoa(c.FanoutThreshold)), minFanoutThreshold, maxFanoutThreshold)
+	}
+	if c.FanoutDeadline < minFanoutDeadline || c.FanoutDeadline > maxFanoutDeadline {
+		return fmt.Errorf("%s: want %s to %s", n.is("SCANNER_FANOUT_DEADLINE", c.FanoutDeadline.String()), minFanoutDeadline, maxFanoutDeadline)
+	}
 	return nil
 }
+
+// queueURL is the form of an SQS queue URL: http(s), a host, and the path
+// /ACCOUNT/NAME (a local SQS-compatible server is http).
+var queueURL = regexp.MustCompile(`^https?://[A-Za-z0-9.:-]+/\d{12}/[A-Za-z0-9_-]{1,75}(\.fifo)?$`)
+
+// validQueueURL reports whether s is an SQS queue URL.
+func validQueueURL(s string) bool { return queueURL.MatchString(s) }
 
 // shorten keeps an echoed value short: a long bad value is cut, so an
 // error stays one readable line.

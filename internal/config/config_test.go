@@ -83,6 +83,12 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"SCANNER_EVENT_BUS": "my bus"}, `SCANNER_EVENT_BUS="my bus": want an EventBridge bus name`},
 		{map[string]string{"SCANNER_EVENT_BUS": "arn:aws:sqs:eu-west-1:111111111111:q"}, `SCANNER_EVENT_BUS="arn:aws:sqs:`},
 		{map[string]string{"SCANNER_EVENT_BUS": strings.Repeat("b", 257)}, `SCANNER_EVENT_BUS="bbb`},
+		{map[string]string{"SCANNER_MODE": "many"}, `SCANNER_MODE="many": want single, fanout or auto`},
+		{map[string]string{"SCANNER_MODE": "fanout"}, `SCANNER_MODE=fanout needs SCANNER_QUEUE_URL`},
+		{map[string]string{"SCANNER_QUEUE_URL": "sqs://queue"}, `SCANNER_QUEUE_URL="sqs://queue": want an SQS queue URL`},
+		{map[string]string{"SCANNER_FANOUT_THRESHOLD": "0"}, `SCANNER_FANOUT_THRESHOLD="0": want a whole number from 1 to 100000`},
+		{map[string]string{"SCANNER_FANOUT_DEADLINE": "soon"}, `SCANNER_FANOUT_DEADLINE="soon": want a duration`},
+		{map[string]string{"SCANNER_FANOUT_DEADLINE": "48h"}, `SCANNER_FANOUT_DEADLINE=48h0m0s: want 5m0s to 24h0m0s`},
 	}
 	for _, tt := range tests {
 		_, err := FromEnv(env(tt.env))
@@ -128,5 +134,32 @@ func TestEventBusNamesAccepted(t *testing.T) {
 	}
 	if c, err := FromEnv(env(nil)); err != nil || c.EventBus != "" {
 		t.Errorf("SCANNER_EVENT_BUS unset: %q, %v; want no events", c.EventBus, err)
+	}
+}
+
+func TestFanoutSettings(t *testing.T) {
+	const q = "https://sqs.eu-west-1.amazonaws.com/111111111111/scanner-accounts"
+	c, err := FromEnv(env(map[string]string{"SCANNER_MODE": "Auto", "SCANNER_QUEUE_URL": q, "SCANNER_FANOUT_THRESHOLD": "50", "SCANNER_FANOUT_DEADLINE": "2h"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Mode != ModeAuto || c.QueueURL != q || c.FanoutThreshold != 50 || c.FanoutDeadline != 2*time.Hour {
+		t.Errorf("config = %+v", c)
+	}
+	for n, want := range map[int]bool{1: false, 50: false, 51: true} {
+		if got := c.FansOut(n); got != want {
+			t.Errorf("auto, threshold 50: FansOut(%d) = %v; want %v", n, got, want)
+		}
+	}
+	c.Mode = ModeSingle
+	if c.FansOut(100000) {
+		t.Error("single: FansOut = true")
+	}
+	c.Mode = ModeFanout
+	if !c.FansOut(1) {
+		t.Error("fanout: FansOut(1) = false")
+	}
+	if _, err := FromEnv(env(map[string]string{"SCANNER_QUEUE_URL": "http://127.0.0.1:5000/123456789012/accounts"})); err != nil {
+		t.Errorf("a local server's queue URL: %v", err)
 	}
 }

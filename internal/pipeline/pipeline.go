@@ -69,6 +69,10 @@ type Settings struct {
 	Progress func(summary.Progress)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	// discovered, when set, are the accounts already discovered (a
+	// scheduled run that decided not to fan out, fanout.go).
+	discovered *inventory.Org
 }
 
 // Publisher publishes what a run changed and its summary. It reports how
@@ -226,6 +230,9 @@ func noAccountScanned(n int, sum summary.Summary) error {
 
 // discover returns the accounts to scan.
 func discover(ctx context.Context, s Settings) (inventory.Org, error) {
+	if s.discovered != nil {
+		return *s.discovered, nil
+	}
 	var (
 		org inventory.Org
 		err error

@@ -136,6 +136,17 @@ type event struct {
 // scan (its summary, last). It returns how many events could not be sent
 // once every attempt was spent (or ctx ended), and why.
 func (p *Publisher) Publish(ctx context.Context, ts []report.Transition, sum summary.Summary) (failed int, err error) {
+	return p.publish(ctx, ts, &sum)
+}
+
+// PublishChanges sends an event for each transition alone (a fan-out
+// worker's account; the run's summary is published once, by the worker
+// that finalizes the run).
+func (p *Publisher) PublishChanges(ctx context.Context, ts []report.Transition) (failed int, err error) {
+	return p.publish(ctx, ts, nil)
+}
+
+func (p *Publisher) publish(ctx context.Context, ts []report.Transition, sum *summary.Summary) (failed int, err error) {
 	evs := make([]event, 0, len(ts)+1)
 	var errs []error
 	for _, t := range ts {
@@ -148,13 +159,15 @@ func (p *Publisher) Publish(ctx context.Context, ts []report.Transition, sum sum
 		}
 		evs = append(evs, ev)
 	}
-	ev, err := p.scanEvent(sum)
-	if err != nil {
-		failed++
-		errs = append(errs, err)
-		p.opts.Logger.ErrorContext(ctx, "event not sent", "detail_type", DetailScanFinished, "scan_id", sum.ScanID, "error", err)
-	} else {
-		evs = append(evs, ev)
+	if sum != nil {
+		ev, err := p.scanEvent(*sum)
+		if err != nil {
+			failed++
+			errs = append(errs, err)
+			p.opts.Logger.ErrorContext(ctx, "event not sent", "detail_type", DetailScanFinished, "scan_id", sum.ScanID, "error", err)
+		} else {
+			evs = append(evs, ev)
+		}
 	}
 	for _, batch := range batches(evs) {
 		n, err := p.send(ctx, batch)

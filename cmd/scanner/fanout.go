@@ -1,0 +1,75 @@
+//go:build !widget
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/s3inv/scanner/internal/emf"
+	"github.com/s3inv/scanner/internal/pipeline"
+)
+
+// invoke is the Lambda handler: an SQS batch is fan-out work
+// (pipeline.HandleBatch, answered with the messages to try again); any
+// other event is a scheduled or manual run, answered with its summary or,
+// for a fan-out coordinator, with what it queued.
+func (f *function) invoke(ctx context.Context, raw json.RawMessage) (any, error) {
+	if ev, ok, err := sqsEvent(raw); ok {
+		if err != nil {
+			f.run.Logger.ErrorContext(ctx, "rejected event", "error", err.Error())
+			return nil, err
+		}
+		if f.fanout.Ledger == nil {
+			return nil, fmt.Errorf("event: an SQS batch needs the findings table (SCANNER_TABLE)")
+		}
+		return pipeline.HandleBatch(ctx, f.run, f.fanout, ev), nil
+	}
+	sum, coord, err := f.scheduled(ctx, raw)
+	if coord != nil {
+		return coord, err
+	}
+	return sum, err
+}
+
+// sqsEvent reports whether raw is an SQS batch ({"Records": [...]}) and
+// decodes it; the bodies are parsed one by one (pipeline.ParseMessage),
+// so that a malformed message fails alone.
+func sqsEvent(raw json.RawMessage) (events.SQSEvent, bool, error) {
+	var probe struct {
+		Records json.RawMessage `json:"Records"`
+	}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '{' || json.Unmarshal(raw, &probe) != nil || probe.Records == nil {
+		return events.SQSEvent{}, false, nil
+	}
+	var ev events.SQSEvent
+	if err := json.Unmarshal(raw, &ev); err != nil {
+		return ev, true, fmt.Errorf("event: SQS batch: %s", echo(err.Error()))
+	}
+	for _, r := range ev.Records {
+		if r.EventSource != "aws:sqs" || r.MessageId == "" {
+			return ev, true, fmt.Errorf("event: Records: eventSource %q, messageId %q; want SQS messages", echo(r.EventSource), echo(r.MessageId))
+		}
+	}
+	return ev, true, nil
+}
+
+// finished prints the metrics of a fan-out run this invocation finalized.
+func (f *function) finished(ctx context.Context, r pipeline.Finished) {
+	if f.metrics == nil {
+		return
+	}
+	open := make(map[emf.RuleSeverity]int, len(r.Open))
+	for k, n := range r.Open {
+		open[emf.RuleSeverity{Rule: k.Rule, Severity: k.Severity}] += n
+	}
+	run := emf.Run{Summary: r.Summary, Open: open, WholeScope: true}
+	if _, err := emf.Write(f.metrics, f.namespace, run); err != nil {
+		f.run.Logger.ErrorContext(ctx, "metrics not written", "scan_id", r.Summary.ScanID, "error", err.Error())
+	}
+}
