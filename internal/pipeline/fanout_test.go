@@ -1,0 +1,484 @@
+package pipeline_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/s3inv/scanner/internal/config"
+	"github.com/s3inv/scanner/internal/dynalite"
+	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/moto"
+	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/internal/summary"
+	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/dynamo"
+	"github.com/s3inv/scanner/rules"
+)
+
+// fanoutEnv is a fan-out deployment in the test: the golden organization
+// in the simulator, dynalite, and moto's SQS with a queue and its
+// dead-letter queue (maxReceiveCount 5, as template.yaml).
+type fanoutEnv struct {
+	t        *testing.T
+	settings pipeline.Settings
+	dynamo   string
+	sqs      *sqs.Client
+	queue    string
+	dlq      string
+}
+
+func newFanoutEnv(t *testing.T) *fanoutEnv {
+	t.Helper()
+	ctx := context.Background()
+	_, settings := golden(t)
+	settings.Config.Mode, settings.Config.FanoutThreshold = config.ModeFanout, 1
+	e := &fanoutEnv{t: t, settings: settings, dynamo: dynalite.ForTest(t)}
+	e.sqs = sqs.NewFromConfig(moto.Config(moto.ForTest(t)))
+	dlq, err := e.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("accounts-dlq")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	attrs, err := e.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: dlq.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	redrive := fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":"5"}`, attrs.Attributes["QueueArn"])
+	q, err := e.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("accounts"),
+		Attributes: map[string]string{"RedrivePolicy": redrive, "VisibilityTimeout": "60"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.queue, e.dlq = *q.QueueUrl, *dlq.QueueUrl
+	return e
+}
+
+// store returns a new store on the named table (one per process: the
+// coordinator and each worker have their own), with its change log.
+func (e *fanoutEnv) store(table string, api ...dynamo.API) (*dynamo.Store, *report.TransitionLog) {
+	e.t.Helper()
+	var client dynamo.API = dynalite.Client(e.dynamo)
+	if len(api) > 0 {
+		client = api[0]
+	}
+	log := &report.TransitionLog{}
+	s, err := dynamo.New(client, table, report.StoreOptions{OnTransition: log.Record})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := s.EnsureTable(context.Background()); err != nil {
+		e.t.Fatal(err)
+	}
+	return s, log
+}
+
+// process is one invocation's state: settings with its own store, and
+// the fan-out parts.
+func (e *fanoutEnv) process(table string, finished func(pipeline.Finished), api ...dynamo.API) (pipeline.Settings, pipeline.Fanout) {
+	store, log := e.store(table, api...)
+	s := e.settings
+	s.Sink, s.Transitions = store, log
+	f := pipeline.Fanout{Queue: e.sqs, QueueURL: e.queue, Ledger: dynamo.NewLedger(store),
+		Finished: func(_ context.Context, r pipeline.Finished) { finished(r) }}
+	return s, f
+}
+
+// finishes collects the runs finalized.
+type finishes struct {
+	mu   sync.Mutex
+	runs []pipeline.Finished
+}
+
+func (f *finishes) add(r pipeline.Finished) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.runs = append(f.runs, r)
+}
+
+func (f *finishes) get() []pipeline.Finished {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.runs)
+}
+
+// receive takes at most one message from url, hidden for visibility.
+func (e *fanoutEnv) receive(ctx context.Context, url string, visibility int32) []sqstypes.Message {
+	out, err := e.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 1,
+		VisibilityTimeout: visibility, MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{"All"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return out.Messages
+}
+
+// deliver hands messages to the worker as Lambda's event source mapping
+// does, and deletes those the worker did not report as failures.
+func (e *fanoutEnv) deliver(ctx context.Context, s pipeline.Settings, f pipeline.Fanout, ms []sqstypes.Message) events.SQSEventResponse {
+	var ev events.SQSEvent
+	for _, m := range ms {
+		ev.Records = append(ev.Records, events.SQSMessage{MessageId: *m.MessageId, ReceiptHandle: *m.ReceiptHandle,
+			Body: *m.Body, EventSource: "aws:sqs"})
+	}
+	resp := pipeline.HandleBatch(ctx, s, f, ev)
+	failed := map[string]bool{}
+	for _, x := range resp.BatchItemFailures {
+		failed[x.ItemIdentifier] = true
+	}
+	for _, m := range ms {
+		if failed[*m.MessageId] {
+			continue
+		}
+		if _, err := e.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(e.queue), ReceiptHandle: m.ReceiptHandle}); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return resp
+}
+
+// work runs n workers on table until the queue has stayed empty for
+// quiet (visibility: how long a received message stays hidden).
+func (e *fanoutEnv) work(table string, n int, visibility int32, quiet time.Duration, done *finishes) {
+	e.t.Helper()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range n {
+		s, f := e.process(table, done.add)
+		wg.Go(func() {
+			for last := time.Now(); time.Since(last) < quiet; {
+				ms := e.receive(ctx, e.queue, visibility)
+				if len(ms) == 0 {
+					time.Sleep(200 * time.Millisecond)
+					continue
+				}
+				e.deliver(ctx, s, f, ms)
+				last = time.Now()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// coordinate runs the scheduled invocation in fan-out mode.
+func (e *fanoutEnv) coordinate(table string, done *finishes, queue ...pipeline.QueueAPI) *pipeline.Coordination {
+	e.t.Helper()
+	s, f := e.process(table, done.add)
+	if len(queue) > 0 {
+		f.Queue = queue[0]
+	}
+	sum, c, err := pipeline.Schedule(context.Background(), s, f)
+	if err != nil {
+		e.t.Fatalf("coordinator: %v", err)
+	}
+	if c == nil {
+		e.t.Fatalf("coordinator: ran a single invocation (%d accounts); want a fan-out", sum.AccountsComplete)
+	}
+	return c
+}
+
+// single runs one invocation of the whole organization on table.
+func (e *fanoutEnv) single(table string) summary.Summary {
+	e.t.Helper()
+	s, _ := e.process(table, nil)
+	s.Config.Mode = config.ModeSingle
+	sum, err := pipeline.Run(context.Background(), s)
+	if err != nil {
+		e.t.Fatalf("single invocation: %v", err)
+	}
+	return sum
+}
+
+// figures are the parts of a summary that fan-out and single invocation
+// must agree on.
+func figures(s summary.Summary) string {
+	return fmt.Sprintf("complete %d failed %d incomplete %d buckets %d configs %d waived %d by severity %v by rule %v changes %+v failed accounts %v worst accounts %v",
+		s.AccountsComplete, s.AccountsFailed, s.AccountsIncomplete, s.Buckets, s.Configs, s.Waived,
+		s.BySeverity, s.ByRule, s.Changes, accountsOf(s.Failed), tallies(s.WorstAccounts))
+}
+
+func accountsOf(rs []inventory.AccountResult) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Account.ID+":"+string(r.Status))
+	}
+	return out
+}
+
+func tallies(ts []summary.Tally) []string {
+	var out []string
+	for _, t := range ts {
+		out = append(out, fmt.Sprintf("%s/%s:%d", t.AccountID, t.Bucket, t.Open))
+	}
+	return out
+}
+
+// tableState is every finding record of the organization's accounts,
+// without the times and scan IDs: what the lifecycle decided.
+func tableState(t *testing.T, q report.Querier, accounts []string) []string {
+	t.Helper()
+	var out []string
+	for _, a := range accounts {
+		rs, err := q.Findings(context.Background(), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			out = append(out, strings.Join([]string{r.AccountID, r.Bucket, r.FindingID, r.RuleID, string(r.Status), r.Resolution, fmt.Sprint(r.History)}, " "))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+var goldenAccounts = []string{"111111111111", "222222222222", "333333333333", "444444444444", "555555555555", "666666666666", "777777777777"}
+
+// TestFanoutEqualsSingleInvocation runs the golden organization twice in
+// one invocation on one table, and twice fanned out (a coordinator, then
+// three workers taking messages from moto's SQS) on another: each run's
+// summary and the findings table after it are the same, and each fan-out
+// run is finalized exactly once.
+func TestFanoutEqualsSingleInvocation(t *testing.T) {
+	e := newFanoutEnv(t)
+	singleStore, _ := e.store("single")
+	fanStore, _ := e.store("fanout")
+	for round := 1; round <= 2; round++ {
+		want := e.single("single")
+		done := &finishes{}
+		c := e.coordinate("fanout", done)
+		if c.Accounts != want.AccountsComplete+want.AccountsFailed+want.AccountsIncomplete || c.Queued != c.Accounts {
+			t.Fatalf("round %d: coordinator queued %d of %d accounts; want all %d", round, c.Queued, c.Accounts,
+				want.AccountsComplete+want.AccountsFailed+want.AccountsIncomplete)
+		}
+		e.work("fanout", 3, 30, time.Second, done)
+		runs := done.get()
+		if len(runs) != 1 {
+			t.Fatalf("round %d: %d runs finalized; want exactly 1", round, len(runs))
+		}
+		got := runs[0].Summary
+		if got.ScanID != c.ScanID || got.FinishedAt.IsZero() || runs[0].Swept {
+			t.Errorf("round %d: finalized %s (finished %v, swept %v); want %s finished by a worker", round, got.ScanID, got.FinishedAt, runs[0].Swept, c.ScanID)
+		}
+		if figures(got) != figures(want) {
+			t.Errorf("round %d: fan-out summary\n%s\nsingle invocation\n%s", round, figures(got), figures(want))
+		}
+		if g, w := tableState(t, fanStore, goldenAccounts), tableState(t, singleStore, goldenAccounts); !slices.Equal(g, w) || len(w) == 0 {
+			t.Errorf("round %d: fan-out table differs from the single invocation's:\n%s", round, lineDiff(strings.Join(w, "\n"), strings.Join(g, "\n")))
+		}
+		stored, err := fanStore.Runs(context.Background(), 1)
+		if err != nil || len(stored) != 1 || stored[0].ScanID != c.ScanID || stored[0].FinishedAt.IsZero() || stored[0].AccountsComplete != want.AccountsComplete {
+			t.Errorf("round %d: latest run record %+v, %v; want %s finished with %d accounts complete", round, stored, err, c.ScanID, want.AccountsComplete)
+		}
+	}
+}
+
+// killingAPI is a DynamoDB client that dies: after its first
+// BatchWriteItem was written, every call fails, as if the process had
+// been killed mid-account (nothing after that point reaches the table).
+type killingAPI struct {
+	dynamo.API
+	killed atomic.Bool
+	wrote  chan struct{}
+	once   sync.Once
+}
+
+var errKilled = errors.New("worker killed")
+
+func (k *killingAPI) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	if k.killed.Load() {
+		return nil, errKilled
+	}
+	out, err := k.API.BatchWriteItem(ctx, in, o...)
+	k.killed.Store(true)
+	k.once.Do(func() { close(k.wrote) })
+	return out, err
+}
+
+func (k *killingAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if k.killed.Load() {
+		return nil, errKilled
+	}
+	return k.API.UpdateItem(ctx, in, o...)
+}
+
+func (k *killingAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if k.killed.Load() {
+		return nil, errKilled
+	}
+	return k.API.PutItem(ctx, in, o...)
+}
+
+func (k *killingAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	if k.killed.Load() {
+		return nil, errKilled
+	}
+	return k.API.GetItem(ctx, in, o...)
+}
+
+func (k *killingAPI) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	if k.killed.Load() {
+		return nil, errKilled
+	}
+	return k.API.Query(ctx, in, o...)
+}
+
+// TestFanoutWorkerKilledMidAccount: after a first scan, a fan-out run's
+// worker dies after the first batch of its account reached the table:
+// its message is not deleted, comes back once its visibility timeout
+// has passed, and another worker scans the account again. The table ends
+// as a single invocation's: no finding lost, none duplicated, nothing
+// resolved (the organization did not change), and the run is finalized
+// once.
+func TestFanoutWorkerKilledMidAccount(t *testing.T) {
+	e := newFanoutEnv(t)
+	ctx := context.Background()
+	singleStore, _ := e.store("single")
+	fanStore, _ := e.store("fanout")
+	e.single("single")
+	e.single("single")
+	e.single("fanout")
+
+	done := &finishes{}
+	e.coordinate("fanout", done)
+	killer := &killingAPI{API: dynalite.Client(e.dynamo), wrote: make(chan struct{})}
+	ks, kf := e.process("fanout", done.add, killer)
+	var victim string
+	for victim == "" {
+		ms := e.receive(ctx, e.queue, 2)
+		if len(ms) == 0 {
+			t.Fatal("queue empty before the worker was killed")
+		}
+		m, err := pipeline.ParseMessage(*ms[0].Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := pipeline.HandleBatch(ctx, ks, kf, events.SQSEvent{Records: []events.SQSMessage{{MessageId: *ms[0].MessageId, Body: *ms[0].Body, EventSource: "aws:sqs"}}})
+		if !killer.killed.Load() {
+			// An account without findings to write: it was finished normally.
+			if _, err := e.sqs.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(e.queue), ReceiptHandle: ms[0].ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if len(resp.BatchItemFailures) != 1 {
+			t.Fatalf("killed worker reported %+v; want its message failed (not deleted)", resp.BatchItemFailures)
+		}
+		victim = m.Account.ID
+	}
+	e.work("fanout", 2, 2, 4*time.Second, done)
+
+	runs := done.get()
+	if len(runs) != 1 || runs[0].Swept {
+		t.Fatalf("%d runs finalized (%+v); want 1, by a worker", len(runs), runs)
+	}
+	sum := runs[0].Summary
+	if sum.Changes.Resolved != 0 || sum.Changes.Opened != 0 {
+		t.Errorf("changes %+v; want none: the organization did not change", sum.Changes)
+	}
+	if g, w := tableState(t, fanStore, goldenAccounts), tableState(t, singleStore, goldenAccounts); !slices.Equal(g, w) {
+		t.Errorf("after the worker scanning %s was killed, the table differs from a single invocation's:\n%s", victim, lineDiff(strings.Join(w, "\n"), strings.Join(g, "\n")))
+	}
+	want := e.single("single")
+	if sum.AccountsComplete != want.AccountsComplete || sum.Findings() != want.Findings() {
+		t.Errorf("fan-out run: %d accounts complete, %d findings; single invocation: %d, %d", sum.AccountsComplete, sum.Findings(), want.AccountsComplete, want.Findings())
+	}
+}
+
+// poisoningQueue sends the message of one account with a body no worker
+// accepts.
+type poisoningQueue struct {
+	pipeline.QueueAPI
+	account string
+}
+
+func (p poisoningQueue) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, o ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	for i, e := range in.Entries {
+		if strings.Contains(*e.MessageBody, `"id":"`+p.account+`"`) {
+			in.Entries[i].MessageBody = aws.String(strings.Replace(*e.MessageBody, `"shard"`, `"shard":0,"shard"`, 1))
+		}
+	}
+	return p.QueueAPI.SendMessageBatch(ctx, in, o...)
+}
+
+// TestFanoutPoisonedMessage: one account's message is malformed (a key
+// given twice). Workers refuse it each time without scanning anything;
+// after five receives it is in the dead-letter queue, the other accounts
+// are recorded, and the run stays open until its deadline: then the next
+// coordinator closes it with that account INCOMPLETE (its coverage
+// finding written) and the others as scanned.
+func TestFanoutPoisonedMessage(t *testing.T) {
+	const poisoned = "333333333333"
+	e := newFanoutEnv(t)
+	ctx := context.Background()
+	done := &finishes{}
+	c := e.coordinate("fanout", done, poisoningQueue{QueueAPI: e.sqs, account: poisoned})
+	e.work("fanout", 2, 1, 3*time.Second, done)
+	if runs := done.get(); len(runs) != 0 {
+		t.Fatalf("run finalized with a poisoned account missing: %+v", runs[0].Summary)
+	}
+	var dead []sqstypes.Message
+	for range 3 {
+		if dead = e.receive(ctx, e.dlq, 30); len(dead) > 0 {
+			break
+		}
+	}
+	if len(dead) != 1 || !strings.Contains(*dead[0].Body, poisoned) {
+		t.Fatalf("dead-letter queue holds %d messages; want the poisoned one", len(dead))
+	}
+	store, _ := e.store("fanout")
+	if rs, err := store.Findings(ctx, poisoned); err != nil || len(rs) != 0 {
+		t.Fatalf("poisoned account: %d findings, %v; want nothing scanned", len(rs), err)
+	}
+
+	// Before the deadline the next coordinator leaves the run open.
+	s, f := e.process("fanout", done.add)
+	if swept, err := pipeline.Sweep(ctx, s, f); err != nil || len(swept) != 0 {
+		t.Fatalf("sweep before the deadline: %v, %v; want nothing closed", swept, err)
+	}
+	s.Now = func() time.Time { return c.Deadline.Add(time.Minute) }
+	swept, err := pipeline.Sweep(ctx, s, f)
+	if err != nil || !slices.Equal(swept, []string{c.ScanID}) {
+		t.Fatalf("sweep past the deadline: %v, %v; want %s closed", swept, err, c.ScanID)
+	}
+	runs := done.get()
+	if len(runs) != 1 || !runs[0].Swept {
+		t.Fatalf("%d runs finalized; want 1, swept", len(runs))
+	}
+	sum := runs[0].Summary
+	if sum.AccountsIncomplete != 1 || sum.AccountsComplete+sum.AccountsFailed+1 != c.Accounts ||
+		!slices.Contains(accountsOf(sum.Failed), poisoned+":INCOMPLETE") {
+		t.Errorf("swept run: %d complete, %d failed, %d incomplete (%v); want %s alone INCOMPLETE of %d", sum.AccountsComplete,
+			sum.AccountsFailed, sum.AccountsIncomplete, accountsOf(sum.Failed), poisoned, c.Accounts)
+	}
+	rs, err := store.Findings(ctx, poisoned)
+	if err != nil || len(rs) != 1 || !rules.IsCoverage(rs[0].RuleID) || !strings.Contains(fmt.Sprint(rs[0].Evidence, rs[0].Message), "NotReported") {
+		t.Errorf("poisoned account after the sweep: %+v, %v; want its one coverage finding (NotReported)", rs, err)
+	}
+	stored, err := store.Runs(ctx, 1)
+	if err != nil || len(stored) != 1 || stored[0].FinishedAt.IsZero() || stored[0].AccountsIncomplete != 1 {
+		t.Errorf("run record %+v, %v; want it finished with 1 account incomplete", stored, err)
+	}
+	// A sweep again, or the message of the closed run, changes nothing.
+	if swept, err := pipeline.Sweep(ctx, s, f); err != nil || len(swept) != 0 {
+		t.Errorf("second sweep: %v, %v; want nothing", swept, err)
+	}
+	body := fmt.Sprintf(`{"scan_id":%q,"shard":0,"account":{"id":%q}}`, c.ScanID, poisoned)
+	resp := pipeline.HandleBatch(ctx, s, f, events.SQSEvent{Records: []events.SQSMessage{{MessageId: "late", Body: body, EventSource: "aws:sqs"}}})
+	if len(resp.BatchItemFailures) != 0 || len(done.get()) != 1 {
+		t.Errorf("late message of a closed run: failures %+v, %d runs finalized; want it dropped", resp.BatchItemFailures, len(done.get()))
+	}
+	if rs, err := store.Findings(ctx, poisoned); err != nil || len(rs) != 1 {
+		t.Errorf("late message of a closed run scanned the account: %d findings, %v", len(rs), err)
+	}
+}
