@@ -1,0 +1,104 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/s3inv/scanner/report"
+)
+
+// TestLedgerRecordsEachAccountOnceAndClosesOnce records the 250 accounts
+// of a run (three shards) from eight goroutines, each account twice, and
+// checks that every account is recorded exactly once, that the run is
+// pending until the last account, that the callers told to check see no
+// account pending at least once, and that exactly one Close succeeds.
+func TestLedgerRecordsEachAccountOnceAndClosesOnce(t *testing.T) {
+	ctx := context.Background()
+	l := NewLedger(newTestStore(t, report.StoreOptions{}, nil))
+	const n = 250
+	accounts := make([]string, n)
+	for i := range accounts {
+		accounts[i] = fmt.Sprintf("%012d", 100000000000+i)
+	}
+	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	run := report.FanoutRun{ScanID: "20261125T000000.000Z-abcdef", Trigger: "schedule", StartedAt: start,
+		Deadline: start.Add(time.Hour), Accounts: accounts, Members: accounts[:3], FromOrganizations: true, WholeScope: true}
+	if err := l.OpenRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.OpenRun(ctx, run); err == nil {
+		t.Error("second OpenRun of the same scan: no error")
+	}
+	got, ok, err := l.FanoutRun(ctx, run.ScanID)
+	if err != nil || !ok || got.Expected != n || !got.Deadline.Equal(run.Deadline) || !slices.Equal(got.Members, accounts[:3]) || !got.Open(start) || got.Open(run.Deadline) {
+		t.Fatalf("FanoutRun = %+v, %v, %v", got, ok, err)
+	}
+	if pending, err := l.Pending(ctx, run.ScanID); err != nil || !slices.Equal(pending, accounts) {
+		t.Fatalf("Pending before any record: %d accounts, %v; want all %d", len(pending), err, n)
+	}
+
+	var (
+		recorded, sawDone, closes atomic.Int64
+		wg                        sync.WaitGroup
+		work                      = make(chan int)
+	)
+	for range 8 {
+		wg.Go(func() {
+			for i := range work {
+				ok, check, err := l.Record(ctx, run.ScanID, report.Shard(i), accounts[i], []byte(accounts[i]))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok {
+					recorded.Add(1)
+				}
+				if !check {
+					continue
+				}
+				pending, err := l.Pending(ctx, run.ScanID)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(pending) == 0 {
+					sawDone.Add(1)
+					if closed, err := l.Close(ctx, run.ScanID, start.Add(time.Minute)); err != nil {
+						t.Error(err)
+					} else if closed {
+						closes.Add(1)
+					}
+				}
+			}
+		})
+	}
+	for round := range 2 {
+		for i := range n {
+			work <- (i*7 + round) % n
+		}
+	}
+	close(work)
+	wg.Wait()
+	if recorded.Load() != n || sawDone.Load() == 0 || closes.Load() != 1 {
+		t.Errorf("recorded %d, saw the run done %d times, closed %d times; want %d, at least once, once", recorded.Load(), sawDone.Load(), closes.Load(), n)
+	}
+	parts, err := l.Parts(ctx, run.ScanID)
+	if err != nil || len(parts) != n || string(parts[accounts[123]]) != accounts[123] {
+		t.Errorf("Parts: %d, %v; want %d, each its account", len(parts), err, n)
+	}
+	got, _, _ = l.FanoutRun(ctx, run.ScanID)
+	if got.ClosedAt.IsZero() || got.Open(start) {
+		t.Errorf("closed run = %+v; want closed_at set and not open", got)
+	}
+	if closed, err := l.Close(ctx, run.ScanID, start); err != nil || closed {
+		t.Errorf("Close again = %v, %v; want false", closed, err)
+	}
+	if closed, err := l.Close(ctx, "20261125T000000.000Z-000000", start); err != nil || closed {
+		t.Errorf("Close of an unknown run = %v, %v; want false", closed, err)
+	}
+}
