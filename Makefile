@@ -44,6 +44,10 @@ build: ## Build the Lambda bootstrap (linux/arm64) into bin/, print its size, fa
 build-ScannerFunction: ## Target `sam build` calls (BuildMethod: makefile).
 	$(LAMBDA_ENV) $(GO) build $(LAMBDA_ARGS) -o $(ARTIFACTS_DIR)/bootstrap ./cmd/scanner
 
+# The fan-out workers (WorkerFunction in template.yaml) run the same build.
+.PHONY: build-WorkerFunction
+build-WorkerFunction: build-ScannerFunction
+
 # The dashboard's custom-widget function (DashboardFunction in
 # template.yaml): the same command built with the tag widget, which serves
 # internal/webui's views over the findings table instead of scanning

@@ -268,6 +268,7 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 			}
 			rs := roles(t, s)
 			fnRole := functionRole(t, s)
+			workerRole := roleOf(t, s, "WorkerFunction")
 			dashRole := roleOf(t, s, "DashboardFunction")
 			fromOrgs := s.params["AccountSource"] == "organizations"
 			withOUs := s.params["IncludeOUs"]+s.params["ExcludeOUs"] != ""
@@ -300,7 +301,7 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 							}
 							continue
 						}
-						if msg := checkAction(a, st, r.name == fnRole, services, memberPattern, busARN, storeActions); msg != "" {
+						if msg := checkAction(a, st, roleKind(r.name, fnRole, workerRole), services, memberPattern, busARN, storeActions); msg != "" {
 							t.Errorf("%s: %s", st.where(), msg)
 						}
 					}
@@ -341,6 +342,29 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 				t.Errorf("%s: grants %v with AccountSource=%s, IncludeOUs=%q, ExcludeOUs=%q; scan.OrganizationAccounts calls %v then: grant exactly those (a Condition on the parameters)",
 					fnRole, got, s.params["AccountSource"], s.params["IncludeOUs"], s.params["ExcludeOUs"], wantOrgs)
 			}
+			if got := r.granted("sqs:"); !slices.Equal(got, []string{"sqs:SendMessage"}) {
+				t.Errorf("%s: grants %v on SQS; the coordinator sends the fan-out's messages (sqs:SendMessage) only", fnRole, got)
+			}
+
+			// The fan-out workers: the member role, the table, the queue
+			// the event source reads, the bus; no Organizations, no
+			// sending.
+			w := rs[workerRole]
+			if w == nil || workerRole == fnRole {
+				t.Fatalf("template.yaml: WorkerFunction's role %q; want a role of its own", workerRole)
+			}
+			if got := w.granted("dynamodb:"); !slices.Equal(got, storeActions) {
+				t.Errorf("%s: grants %v on the table; report/dynamo calls %v: grant exactly those", workerRole, got, storeActions)
+			}
+			if got := w.granted("sqs:"); !slices.Equal(got, []string{"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}) {
+				t.Errorf("%s: grants %v on SQS; the event source mapping needs ReceiveMessage, DeleteMessage, GetQueueAttributes", workerRole, got)
+			}
+			if got := w.granted("organizations:"); len(got) > 0 {
+				t.Errorf("%s: grants %v; a worker never lists accounts", workerRole, got)
+			}
+			if got := w.granted("events:"); !slices.Equal(got, wantEvents) {
+				t.Errorf("%s: grants %v with EventBusName=%q; want %v", workerRole, got, s.params["EventBusName"], wantEvents)
+			}
 		})
 	}
 }
@@ -369,8 +393,28 @@ func checkDashboardAction(a string, st statement) string {
 	return ""
 }
 
+// The roles checkAction tells apart.
+const (
+	otherRole = iota
+	scannerRole
+	workerRole
+)
+
+// roleKind says whether name is the scanner function's role, the
+// workers', or another.
+func roleKind(name, fn, worker string) int {
+	switch name {
+	case fn:
+		return scannerRole
+	case worker:
+		return workerRole
+	}
+	return otherRole
+}
+
 // checkAction says what is wrong with granting action a in st, or "".
-func checkAction(a string, st statement, isFunctionRole bool, services []string, memberPattern, busARN string, storeActions []string) string {
+func checkAction(a string, st statement, kind int, services []string, memberPattern, busARN string, storeActions []string) string {
+	isFunctionRole := kind == scannerRole || kind == workerRole
 	only := func(want ...string) string {
 		for _, res := range st.resources {
 			if !slices.Contains(want, res) {
@@ -393,6 +437,9 @@ func checkAction(a string, st statement, isFunctionRole bool, services []string,
 		if !isFunctionRole {
 			return a + " granted to a role other than the function's"
 		}
+		if kind == workerRole {
+			return only("getatt:WorkerLogGroup.Arn")
+		}
 		return only("getatt:ScannerLogGroup.Arn")
 	case strings.HasPrefix(a, "dynamodb:"):
 		if !isFunctionRole {
@@ -405,7 +452,7 @@ func checkAction(a string, st statement, isFunctionRole bool, services []string,
 			"getatt:FindingsTable.Arn/index/"+dynamo.IndexOpenBySeverity, "getatt:FindingsTable.Arn/index/"+dynamo.IndexOpenByRule,
 			"getatt:FindingsTable.Arn/index/"+dynamo.IndexRuns, "getatt:FindingsTable.Arn/index/"+dynamo.IndexAccountsScanned)
 	case slices.Contains([]string{"organizations:ListAccounts", "organizations:ListRoots", "organizations:ListOrganizationalUnitsForParent", "organizations:ListAccountsForParent"}, a):
-		if !isFunctionRole {
+		if kind != scannerRole {
 			return a + " granted to a role other than the function's"
 		}
 		return only("*")
@@ -422,6 +469,13 @@ func checkAction(a string, st statement, isFunctionRole bool, services []string,
 			return fmt.Sprintf("lambda:InvokeFunction granted to a role trusted by %v; want only the scheduler's role", services)
 		}
 		return only("getatt:ScannerFunction.Arn")
+	case a == "sqs:SendMessage" && kind == scannerRole:
+		return only("getatt:AccountQueue.Arn") // the coordinator's messages
+	case a == "sqs:ReceiveMessage" || a == "sqs:DeleteMessage" || a == "sqs:GetQueueAttributes":
+		if kind != workerRole {
+			return a + " granted to a role other than the workers'"
+		}
+		return only("getatt:AccountQueue.Arn") // the SQS event source mapping
 	case a == "sqs:SendMessage":
 		if !byScheduler {
 			return fmt.Sprintf("sqs:SendMessage granted to a role trusted by %v; want only the scheduler's role", services)

@@ -20,8 +20,8 @@ import (
 func TestFunction(t *testing.T) {
 	tpl := loadTemplate(t, "template.yaml")
 	fns := tpl.Typed.GetAllServerlessFunctionResources()
-	if len(fns) != 2 {
-		t.Fatalf("template.yaml: %d AWS::Serverless::Function resources; want two, ScannerFunction and DashboardFunction", len(fns))
+	if len(fns) != 3 {
+		t.Fatalf("template.yaml: %d AWS::Serverless::Function resources; want three, ScannerFunction, WorkerFunction and DashboardFunction", len(fns))
 	}
 	fn, ok := fns["ScannerFunction"]
 	if !ok {
@@ -234,6 +234,9 @@ func TestEnvironment(t *testing.T) {
 			v := fmt.Sprint(env[name])
 			if env[name] == nil {
 				return ""
+			}
+			if v == "ref:AccountQueue" {
+				return "https://sqs.eu-west-1.amazonaws.com/111122223333/scanner-AccountQueue-1A2B3C" // a queue's URL
 			}
 			if strings.HasPrefix(v, "ref:") {
 				return "scanner-FindingsTable-1A2B3C" // a generated table name

@@ -1,0 +1,84 @@
+package deploy
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"testing"
+)
+
+// TestWorkerFunction checks the fan-out's workers (docs/scale.md): the
+// same build and environment as ScannerFunction, fed by the accounts'
+// queue through an event source mapping that reports batch item
+// failures, bounded by a parameter; the queue's visibility timeout at
+// least 6 times the longest function timeout, and its redrive to a
+// dead-letter queue after 5 receives, watched by an alarm.
+func TestWorkerFunction(t *testing.T) {
+	tpl := loadTemplate(t, "template.yaml")
+	_, scanner, err := tpl.Resource("ScannerFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, worker, err := tpl.Resource("WorkerFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"CodeUri", "Handler", "Runtime", "Architectures", "MemorySize", "Timeout"} {
+		if !reflect.DeepEqual(worker[p], scanner[p]) {
+			t.Errorf("WorkerFunction.%s = %v; want ScannerFunction's %v (the same build)", p, worker[p], scanner[p])
+		}
+	}
+	if got, want := raw(worker, "Environment", "Variables"), raw(scanner, "Environment", "Variables"); !reflect.DeepEqual(got, want) {
+		t.Errorf("WorkerFunction's environment differs from ScannerFunction's:\n%v\n%v", got, want)
+	}
+	if worker["ReservedConcurrentExecutions"] != nil {
+		t.Errorf("WorkerFunction.ReservedConcurrentExecutions = %v; want none (the event source's MaximumConcurrency bounds the workers)", worker["ReservedConcurrentExecutions"])
+	}
+	events, _ := worker["Events"].(map[string]any)
+	if len(events) != 1 {
+		t.Fatalf("WorkerFunction.Events = %v; want one SQS event source", events)
+	}
+	for name, ev := range events {
+		props, _ := raw(ev, "Properties").(map[string]any)
+		if raw(ev, "Type") != "SQS" || fmt.Sprint(props["Queue"]) != fmt.Sprint(map[string]any{"Fn::GetAtt": "AccountQueue.Arn"}) {
+			t.Errorf("WorkerFunction.Events.%s = %v; want Type SQS on !GetAtt AccountQueue.Arn", name, ev)
+		}
+		if fmt.Sprint(props["FunctionResponseTypes"]) != "[ReportBatchItemFailures]" {
+			t.Errorf("WorkerFunction.Events.%s.FunctionResponseTypes = %v; want [ReportBatchItemFailures]", name, props["FunctionResponseTypes"])
+		}
+		if props["BatchSize"] != float64(1) {
+			t.Errorf("WorkerFunction.Events.%s.BatchSize = %v; want 1 (one account per invocation)", name, props["BatchSize"])
+		}
+		if refName(raw(props, "ScalingConfig", "MaximumConcurrency")) != "WorkerMaximumConcurrency" {
+			t.Errorf("WorkerFunction.Events.%s.ScalingConfig.MaximumConcurrency = %v; want !Ref WorkerMaximumConcurrency", name, raw(props, "ScalingConfig", "MaximumConcurrency"))
+		}
+	}
+	mc, _ := raw(tpl.Raw, "Parameters", "WorkerMaximumConcurrency").(map[string]any)
+	if mc["MinValue"] != float64(2) || mc["MaxValue"] != float64(1000) {
+		t.Errorf("WorkerMaximumConcurrency: MinValue %v, MaxValue %v; want 2 and 1000 (the event source's limits)", mc["MinValue"], mc["MaxValue"])
+	}
+
+	_, queue, err := tpl.Resource("AccountQueue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxTimeout := raw(tpl.Raw, "Parameters", "Timeout", "MaxValue")
+	vt, _ := strconv.ParseFloat(fmt.Sprint(queue["VisibilityTimeout"]), 64)
+	if mt, ok := maxTimeout.(float64); !ok || vt < 6*mt {
+		t.Errorf("AccountQueue.VisibilityTimeout = %v; want at least 6 x the longest Timeout (%v)", queue["VisibilityTimeout"], maxTimeout)
+	}
+	if got := raw(queue, "RedrivePolicy", "maxReceiveCount"); got != float64(5) {
+		t.Errorf("AccountQueue.RedrivePolicy.maxReceiveCount = %v; want 5", got)
+	}
+	if got := fmt.Sprint(raw(queue, "RedrivePolicy", "deadLetterTargetArn")); got != fmt.Sprint(map[string]any{"Fn::GetAtt": "AccountDeadLetterQueue.Arn"}) {
+		t.Errorf("AccountQueue.RedrivePolicy.deadLetterTargetArn = %v; want !GetAtt AccountDeadLetterQueue.Arn", got)
+	}
+	_, alarm, err := tpl.Resource("AccountDeadLetterAlarm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alarm["MetricName"] != "ApproximateNumberOfMessagesVisible" || alarm["Threshold"] != float64(0) || alarm["ComparisonOperator"] != "GreaterThanThreshold" ||
+		fmt.Sprint(raw(alarm, "Dimensions")) != fmt.Sprint([]any{map[string]any{"Name": "QueueName", "Value": map[string]any{"Fn::GetAtt": "AccountDeadLetterQueue.QueueName"}}}) {
+		t.Errorf("AccountDeadLetterAlarm = %v; want any message visible in AccountDeadLetterQueue", alarm)
+	}
+}
