@@ -37,11 +37,8 @@ const (
 	maxFieldValue    = 2048
 )
 
-// The ProductFields keys.
-const (
-	fieldPrefix   = "s3-inventory-scanner/"
-	fieldEvidence = fieldPrefix + "evidence/"
-)
+// fieldPrefix begins every ProductFields key.
+const fieldPrefix = "s3-inventory-scanner/"
 
 // timeFormat is ASFF's timestamp: RFC 3339 in UTC with milliseconds.
 const timeFormat = "2006-01-02T15:04:05.000Z"
@@ -173,15 +170,6 @@ func productFields(r report.Record, ruleName string) map[string]string {
 		set("evidence/"+k, r.Evidence[k])
 	}
 	return m
-}
-
-// withoutEvidence removes the evidence from a finding's ProductFields.
-func withoutEvidence(f types.AwsSecurityFinding) types.AwsSecurityFinding {
-	m := maps.Clone(f.ProductFields)
-	maps.DeleteFunc(m, func(k, _ string) bool { return len(k) > len(fieldEvidence) && k[:len(fieldEvidence)] == fieldEvidence })
-	m[fieldPrefix+"evidence_omitted"] = "true"
-	f.ProductFields = m
-	return f
 }
 
 // Severity is the ASFF label of a severity.

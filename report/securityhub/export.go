@@ -175,15 +175,11 @@ func (e *Exporter) Export(ctx context.Context, ts []report.Transition) (summary.
 	return total.SecurityHub, errors.Join(total.errs...)
 }
 
-// item maps a record and checks its size, dropping the evidence of a
-// finding too large to import.
+// item maps a record and checks its size (the caps on ProductFields and
+// texts keep every finding far below the limit; the check guards them).
 func (e *Exporter) item(r report.Record) (item, error) {
 	f := Finding(r, e.opts.Partition, e.opts.HomeRegion)
 	size, err := Size(f)
-	if err == nil && size > MaxFindingSize {
-		f = withoutEvidence(f)
-		size, err = Size(f)
-	}
 	if err == nil && size > MaxFindingSize {
 		err = fmt.Errorf("finding %s: %d bytes; Security Hub takes at most %d", r.FindingID, size, MaxFindingSize)
 	}
