@@ -68,9 +68,9 @@ func TestFindingRequiredFields(t *testing.T) {
 			t.Errorf("type %q: want namespace/category[/classifier] under Software and Configuration Checks", typ)
 		}
 	}
-	if f.Workflow != nil || f.WorkflowState != "" || f.Note != nil || f.UserDefinedFields != nil || f.VerificationState != "" {
-		t.Errorf("Workflow %v, WorkflowState %q, Note %v, UserDefinedFields %v, VerificationState %q; a provider sets none of them",
-			f.Workflow, f.WorkflowState, f.Note, f.UserDefinedFields, f.VerificationState)
+	if f.Workflow != nil || f.Note != nil || f.UserDefinedFields != nil || f.VerificationState != "" {
+		t.Errorf("Workflow %v, Note %v, UserDefinedFields %v, VerificationState %q; a provider sets none of them",
+			f.Workflow, f.Note, f.UserDefinedFields, f.VerificationState)
 	}
 	if size, err := Size(f); err != nil || size > MaxFindingSize {
 		t.Errorf("Size = %d, %v", size, err)
