@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -95,14 +96,44 @@ type RoleConnector struct {
 	// S3Options adjust every S3 client (path-style addressing for custom
 	// endpoints, for example).
 	S3Options []func(*s3.Options)
+
+	mu    sync.Mutex
+	creds map[string]*aws.CredentialsCache // by account, the last Connect's
 }
 
 // Connect assumes the member role of acct and returns an S3 client using
 // it. The credentials are fetched here, so a missing or denied role fails
 // now rather than on the first bucket; they are cached and refreshed by
-// aws.CredentialsCache.
+// aws.CredentialsCache, and kept for Credentials.
 func (c *RoleConnector) Connect(ctx context.Context, acct inventory.Account) (S3API, error) {
-	roleARN := c.Role.ARN(acct.ID)
+	creds, err := c.assume(ctx, acct.ID)
+	if err != nil {
+		return nil, err
+	}
+	cfg := c.Base.Copy()
+	cfg.Credentials = creds
+	return s3.NewFromConfig(cfg, c.S3Options...), nil
+}
+
+// Credentials returns the member role's credentials of an account: those
+// the last Connect of the account assumed (refreshed when they expire),
+// or, for an account not connected yet, credentials assumed now. The
+// outputs of a run (Security Hub) use them, so that they assume no role
+// the scan already did.
+func (c *RoleConnector) Credentials(ctx context.Context, accountID string) (aws.CredentialsProvider, error) {
+	c.mu.Lock()
+	creds := c.creds[accountID]
+	c.mu.Unlock()
+	if creds != nil {
+		return creds, nil
+	}
+	return c.assume(ctx, accountID)
+}
+
+// assume assumes the member role of an account, checks that it can, and
+// keeps the credentials' cache for Credentials.
+func (c *RoleConnector) assume(ctx context.Context, accountID string) (*aws.CredentialsCache, error) {
+	roleARN := c.Role.ARN(accountID)
 	provider := stscreds.NewAssumeRoleProvider(c.STS, roleARN, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = c.Role.SessionName
 		if c.Role.ExternalID != "" {
@@ -113,10 +144,16 @@ func (c *RoleConnector) Connect(ctx context.Context, acct inventory.Account) (S3
 		}
 	})
 	creds := aws.NewCredentialsCache(provider)
-	if _, err := creds.Retrieve(ctx); err != nil {
+	_, err := creds.Retrieve(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		delete(c.creds, accountID) // the role is gone or denied now: forget what it was
 		return nil, fmt.Errorf("assume role %s: %w", roleARN, err)
 	}
-	cfg := c.Base.Copy()
-	cfg.Credentials = creds
-	return s3.NewFromConfig(cfg, c.S3Options...), nil
+	if c.creds == nil {
+		c.creds = map[string]*aws.CredentialsCache{}
+	}
+	c.creds[accountID] = creds
+	return creds, nil
 }

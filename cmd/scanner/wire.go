@@ -25,7 +25,10 @@ import (
 // member role in each account (in the returned settings), and the
 // findings table when cfg.Table is set, with the log of the changes it
 // writes (Settings.Transitions) and, when cfg.EventBus is set too, the
-// publisher of those changes (Settings.Publisher). The member role's ARNs
+// publisher of those changes (Settings.Publisher), and when
+// cfg.SecurityHub is, their exporter to the member accounts' Security
+// Hub (Settings.Exporter), which imports with the credentials the
+// connector assumed for the scan. The member role's ARNs
 // take the partition of the caller's own ARN (GetCallerIdentity), which
 // also proves the credentials work before anything is scanned. opts add
 // to the SDK configuration's (the Lambda function counts its calls).
@@ -39,15 +42,16 @@ func wire(ctx context.Context, cfg config.Config, opts ...awsclient.Option) (pip
 	if err != nil {
 		return pipeline.Settings{}, nil, pipeline.Fanout{}, err
 	}
+	connector := &scan.RoleConnector{
+		STS:       stsAPI,
+		Base:      awsCfg,
+		Role:      cfg.Role(partition),
+		S3Options: []func(*s3.Options){awsclient.S3PathStyle},
+	}
 	s := pipeline.Settings{
 		Config:        cfg,
 		Organizations: organizations.NewFromConfig(awsCfg),
-		Connector: &scan.RoleConnector{
-			STS:       stsAPI,
-			Base:      awsCfg,
-			Role:      cfg.Role(partition),
-			S3Options: []func(*s3.Options){awsclient.S3PathStyle},
-		},
+		Connector:     connector,
 	}
 	if cfg.Table == "" {
 		return s, nil, pipeline.Fanout{}, nil
@@ -59,6 +63,11 @@ func wire(ctx context.Context, cfg config.Config, opts ...awsclient.Option) (pip
 	}
 	if cfg.EventBus != "" {
 		if s.Publisher, err = newPublisher(awsCfg, cfg); err != nil {
+			return s, nil, pipeline.Fanout{}, err
+		}
+	}
+	if cfg.SecurityHub {
+		if s.Exporter, err = newExporter(awsCfg, partition, connector); err != nil {
 			return s, nil, pipeline.Fanout{}, err
 		}
 	}

@@ -261,6 +261,17 @@ func TestAssumeRole(t *testing.T) {
 	if aws.ToString(a.Credentials.AccessKeyId) == aws.ToString(b.Credentials.AccessKeyId) {
 		t.Error("two accounts got the same access key ID")
 	}
+	for key, want := range map[string]string{aws.ToString(a.Credentials.AccessKeyId): "222222222222", aws.ToString(b.Credentials.AccessKeyId): "111111111111"} {
+		if got, ok := srv.AccountOf(key); !ok || got != want {
+			t.Errorf("AccountOf(%s) = %q, %v; want %s", key, got, ok, want)
+		}
+	}
+	if mgmt, _ := srv.ManagementCredentials(); func() bool { got, ok := srv.AccountOf(mgmt); return !ok || got != srv.ManagementAccount() }() {
+		t.Errorf("AccountOf(the management key) is not the management account %s", srv.ManagementAccount())
+	}
+	if _, ok := srv.AccountOf("AKIANEVERISSUED0000"); ok {
+		t.Error("AccountOf(a key never issued) = true")
+	}
 	if !strings.HasSuffix(aws.ToString(a.AssumedRoleUser.Arn), ":assumed-role/InventoryScanner/test-session") {
 		t.Errorf("assumed role ARN %q", aws.ToString(a.AssumedRoleUser.Arn))
 	}

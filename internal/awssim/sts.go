@@ -190,3 +190,18 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 	}
 	writeXML(w, http.StatusOK, body)
 }
+
+// AccountOf returns the account that credentials with the access key ID
+// act in: the role's account for keys AssumeRole issued, the management
+// account for the management key; false for a key the simulator never
+// issued. Tests use it to tell another server (moto_server) which
+// account a request of the simulated organization's credentials is for.
+func (s *Server) AccountOf(accessKeyID string) (string, bool) {
+	if id, _ := s.ManagementCredentials(); accessKeyID == id {
+		return s.mgmtAccount, true
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	is, ok := s.creds[accessKeyID]
+	return is.account, ok
+}

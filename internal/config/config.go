@@ -69,6 +69,11 @@ type Config struct {
 	// account's default bus) that receives the findings' changes and
 	// each scan's summary; empty sends no events. SCANNER_EVENT_BUS.
 	EventBus string
+	// SecurityHub imports the findings' changes into each member
+	// account's Security Hub, through the member role (which must grant
+	// securityhub:BatchImportFindings); only with Table, whose store
+	// says what changed. SCANNER_SECURITY_HUB (true or false).
+	SecurityHub bool
 
 	// Policy is an inline policy document (YAML or JSON). SCANNER_POLICY.
 	Policy string
@@ -134,6 +139,7 @@ var Env = []struct{ Name, Default, Doc string }{
 	{"SCANNER_TABLE", "", "DynamoDB findings table name"},
 	{"SCANNER_RETENTION_DAYS", "90", "days resolved findings are kept (DynamoDB TTL)"},
 	{"SCANNER_EVENT_BUS", "", "EventBridge bus (name or ARN; \"default\" is the account's default bus) for the findings' changes and scan summaries; empty sends no events"},
+	{"SCANNER_SECURITY_HUB", "false", "true imports the findings' changes into each member account's Security Hub (ASFF) through the member role (only with SCANNER_TABLE)"},
 	{"SCANNER_POLICY", "", "inline policy document (YAML or JSON)"},
 	{"SCANNER_POLICY_FILE", "", "policy file path"},
 	{"SCANNER_METRICS_NAMESPACE", DefaultMetricsNamespace, "CloudWatch namespace of the run's metrics (Lambda only; EMF lines on stdout)"},
@@ -233,6 +239,13 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.Table = get("SCANNER_TABLE")
 	c.Retention = time.Duration(num("SCANNER_RETENTION_DAYS", minRetentionDays, maxRetentionDays)) * 24 * time.Hour
 	c.EventBus = get("SCANNER_EVENT_BUS")
+	switch v := get("SCANNER_SECURITY_HUB"); strings.ToLower(v) {
+	case "true":
+		c.SecurityHub = true
+	case "false":
+	default:
+		errs = append(errs, fmt.Errorf("SCANNER_SECURITY_HUB=%q: want true or false", shorten(v)))
+	}
 	c.Policy = getenv("SCANNER_POLICY") // verbatim: YAML cares about white space
 	c.PolicyFile = get("SCANNER_POLICY_FILE")
 	c.MetricsNamespace = get("SCANNER_METRICS_NAMESPACE")

@@ -43,6 +43,7 @@ func TestFromEnv(t *testing.T) {
 		"SCANNER_RETENTION_DAYS":      "30",
 		"SCANNER_METRICS_NAMESPACE":   "S3InventoryScanner/prod-scanner",
 		"SCANNER_EVENT_BUS":           "arn:aws:events:eu-west-1:111111111111:event-bus/security",
+		"SCANNER_SECURITY_HUB":        "True",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +51,7 @@ func TestFromEnv(t *testing.T) {
 	if c.AccountSource != SourceStatic || len(c.Accounts) != 2 || c.RoleName != "audit/InventoryReader" ||
 		c.AccountConcurrency != 4 || c.BucketConcurrency != 16 || c.DeadlineMargin != 45*time.Second ||
 		c.Table != "inventory-findings" || c.Retention != 30*24*time.Hour || c.MetricsNamespace != "S3InventoryScanner/prod-scanner" ||
-		c.EventBus != "arn:aws:events:eu-west-1:111111111111:event-bus/security" {
+		c.EventBus != "arn:aws:events:eu-west-1:111111111111:event-bus/security" || !c.SecurityHub {
 		t.Errorf("config = %+v", c)
 	}
 }
@@ -89,6 +90,8 @@ func TestFromEnvErrorsNameTheVariable(t *testing.T) {
 		{map[string]string{"SCANNER_FANOUT_THRESHOLD": "0"}, `SCANNER_FANOUT_THRESHOLD="0": want a whole number from 1 to 100000`},
 		{map[string]string{"SCANNER_FANOUT_DEADLINE": "soon"}, `SCANNER_FANOUT_DEADLINE="soon": want a duration`},
 		{map[string]string{"SCANNER_FANOUT_DEADLINE": "48h"}, `SCANNER_FANOUT_DEADLINE=48h0m0s: want 5m0s to 24h0m0s`},
+		{map[string]string{"SCANNER_SECURITY_HUB": "yes"}, `SCANNER_SECURITY_HUB="yes": want true or false`},
+		{map[string]string{"SCANNER_SECURITY_HUB": "1"}, `SCANNER_SECURITY_HUB="1": want true or false`},
 	}
 	for _, tt := range tests {
 		_, err := FromEnv(env(tt.env))

@@ -252,6 +252,9 @@ var scenarios = []struct {
 	{"no events", map[string]string{"ExternalId": "ext-0123", "EventBusName": "", "NotificationEmail": "sec@example.com"}},
 	{"default bus", map[string]string{"ExternalId": "ext-0123", "EventBusName": "default"}},
 	{"custom bus, e-mail", map[string]string{"ExternalId": "ext-0123", "EventBusName": "security-findings", "NotificationEmail": "sec@example.com"}},
+	// The export imports through the member role: the function's own
+	// role gains nothing (no securityhub action passes checkAction).
+	{"security hub export", map[string]string{"ExternalId": "ext-0123", "SecurityHubExport": "true"}},
 }
 
 // TestScannerIAMLeastPrivilege walks every statement of every role of

@@ -62,15 +62,18 @@ func TestMemberRole(t *testing.T) {
 
 	// Permissions: the two S3 actions, and the destination checks' four
 	// under their parameter.
-	checkMemberPermissions(t, name, r, true, "arn:aws:s3:::*")
+	checkMemberPermissions(t, name, r, true, "arn:aws:s3:::*", false)
 	for _, sc := range []struct {
 		name    string
 		params  map[string]string
 		on      bool
 		buckets string
+		hub     bool
 	}{
-		{"destination checks off", map[string]string{"DestinationChecks": "false"}, false, ""},
-		{"destination bucket pattern", map[string]string{"DestinationBucketPattern": "org-inventory-*"}, true, "arn:aws:s3:::org-inventory-*"},
+		{"destination checks off", map[string]string{"DestinationChecks": "false"}, false, "", false},
+		{"destination bucket pattern", map[string]string{"DestinationBucketPattern": "org-inventory-*"}, true, "arn:aws:s3:::org-inventory-*", false},
+		{"security hub export", map[string]string{"SecurityHubExport": "true"}, true, "arn:aws:s3:::*", true},
+		{"security hub export, no destination checks", map[string]string{"SecurityHubExport": "true", "DestinationChecks": "false"}, false, "", true},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
 			p := maps.Clone(memberParams)
@@ -79,7 +82,7 @@ func TestMemberRole(t *testing.T) {
 			if err != nil {
 				t.Fatalf("member-role.yaml: %v", err)
 			}
-			checkMemberPermissions(t, name, roles(t, ss)[name], sc.on, sc.buckets)
+			checkMemberPermissions(t, name, roles(t, ss)[name], sc.on, sc.buckets, sc.hub)
 		})
 	}
 
@@ -155,11 +158,17 @@ func TestMemberRole(t *testing.T) {
 // checks, allowed only with DestinationChecks "true".
 var destinationActions = []string{"kms:DescribeKey", "kms:GetKeyPolicy", "s3:GetBucketPolicy", "s3:ListBucket"}
 
+// securityHubAction is the member role's grant for the Security Hub
+// export (report/securityhub calls nothing else), allowed only with
+// SecurityHubExport "true", on the account's default product only.
+const securityHubAction = "securityhub:BatchImportFindings"
+
 // checkMemberPermissions checks the member role's Allow statements: the
 // two S3 actions on every bucket, and, when destinations is set, exactly
 // destinationActions, the S3 ones on buckets only and the KMS ones on the
-// stack account's keys only.
-func checkMemberPermissions(t *testing.T, name string, r *role, destinations bool, buckets string) {
+// stack account's keys only; when securityHub is set, securityHubAction
+// on the stack account's default product, in any Region.
+func checkMemberPermissions(t *testing.T, name string, r *role, destinations bool, buckets string, securityHub bool) {
 	t.Helper()
 	if r == nil {
 		t.Fatalf("member-role.yaml: no role %s", name)
@@ -187,6 +196,11 @@ func checkMemberPermissions(t *testing.T, name string, r *role, destinations boo
 			case a == "s3:ListAllMyBuckets":
 			case a == "s3:GetInventoryConfiguration":
 				only(a, "arn:aws:s3:::*", "*")
+			case a == securityHubAction:
+				if !securityHub {
+					t.Errorf("%s: grants %s with SecurityHubExport false", st.where(), a)
+				}
+				only(a, "arn:aws:securityhub:*:111122223333:product/111122223333/default")
 			case !slices.Contains(destinationActions, a):
 				t.Errorf("%s: grants %s; the member role may only grant s3:ListAllMyBuckets, s3:GetInventoryConfiguration and, for destination checks, %v", st.where(), a, destinationActions)
 			case !destinations:
@@ -204,8 +218,11 @@ func checkMemberPermissions(t *testing.T, name string, r *role, destinations boo
 	want := []string{"s3:GetInventoryConfiguration", "s3:ListAllMyBuckets"}
 	if destinations {
 		want = append(want, destinationActions...)
-		slices.Sort(want)
 	}
+	if securityHub {
+		want = append(want, securityHubAction)
+	}
+	slices.Sort(want)
 	if got := r.granted(""); !slices.Equal(got, want) {
 		t.Errorf("%s: grants %v; want %v", name, got, want)
 	}

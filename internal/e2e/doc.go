@@ -16,6 +16,18 @@
 // AWS call the function made is granted by template.yaml and
 // member-role.yaml.
 //
-// The test needs node and `npm ci` (dynalite): without them it is skipped,
-// unless the environment variable CI is set, in which case it fails.
+// The function publishes its events to EventBridge and imports into
+// Security Hub on moto_server (AWS_ENDPOINT_URL_EVENTBRIDGE and
+// AWS_ENDPOINT_URL_SECURITYHUB), behind a proxy that tells moto which
+// account each request's credentials act in (awssim.AccountOf: the member
+// credentials come from the simulator's STS, which moto does not know) and
+// answers as Security Hub does where it is not enabled. A rule on moto's
+// default bus sends the events to an SQS queue the test reads; the test
+// reads each account's Security Hub with GetFindings. It checks both after
+// a first run, a run that changed nothing, and a run after the test fixed
+// a configuration.
+//
+// The test needs node and `npm ci` (dynalite) and moto_server: without
+// them it is skipped, unless the environment variable CI is set, in which
+// case it fails.
 package e2e

@@ -22,6 +22,7 @@ import (
 	"github.com/s3inv/scanner/internal/deploy"
 	"github.com/s3inv/scanner/internal/dynalite"
 	"github.com/s3inv/scanner/internal/emf"
+	"github.com/s3inv/scanner/internal/moto"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/rules"
@@ -42,6 +43,16 @@ type summary struct {
 	AccountsIncomplete int            `json:"accounts_incomplete"`
 	Buckets            int            `json:"buckets"`
 	ByRule             map[string]int `json:"by_rule"`
+	EventsFailed       int            `json:"events_failed"`
+	SecurityHub        *hubCounts     `json:"security_hub"`
+}
+
+// hubCounts is the summary's security_hub.
+type hubCounts struct {
+	Imported   int `json:"imported"`
+	Failed     int `json:"failed"`
+	NotEnabled int `json:"not_enabled"`
+	Skipped    int `json:"skipped"`
 }
 
 // lambdaError is what the runtime returns for a handler error.
@@ -87,9 +98,19 @@ func TestLambdaEndToEnd(t *testing.T) {
 	fast := startSim(t)
 	slow := startSim(t, awssim.WithLatency(400*time.Millisecond, 0))
 
-	env := func(sim *awssim.Server, timeout, margin string) map[string]string {
+	// EventBridge and Security Hub are moto_server's, behind a proxy that
+	// files each request under the account its credentials act in;
+	// Security Hub is not enabled in 555555555555.
+	motoURL := moto.ForTest(t)
+	outs := newOutputs(t, motoURL, []*awssim.Server{fast, slow}, map[string]bool{"555555555555": true})
+	queue, queueURL := eventQueue(t, motoURL, "111111111111") // the function's own account
+
+	// env is the function's environment; with exports, it publishes
+	// events on the default bus and imports into Security Hub (the
+	// deadline run does neither: it is about the deadline).
+	env := func(sim *awssim.Server, timeout, margin string, exports bool) map[string]string {
 		key, secret := sim.ManagementCredentials()
-		return map[string]string{
+		e := map[string]string{
 			"AWS_REGION":                  "us-east-1",
 			"AWS_ACCESS_KEY_ID":           key,
 			"AWS_SECRET_ACCESS_KEY":       secret,
@@ -102,12 +123,21 @@ func TestLambdaEndToEnd(t *testing.T) {
 			"SCANNER_DEADLINE_MARGIN":     margin,
 			"SCANNER_METRICS_NAMESPACE":   e2eNamespace,
 		}
+		if exports {
+			e["AWS_ENDPOINT_URL_EVENTBRIDGE"] = outs.URL
+			e["AWS_ENDPOINT_URL_SECURITYHUB"] = outs.URL
+			e["SCANNER_EVENT_BUS"] = "default"
+			e["SCANNER_SECURITY_HUB"] = "true"
+		}
+		return e
 	}
-	fn := startFunction(t, rie, bootstrap, env(fast, "120", "5s"))
+	fn := startFunction(t, rie, bootstrap, env(fast, "120", "5s", true))
 
 	var first map[string][]report.Record
+	var firstSum summary
 	t.Run("scheduled run", func(t *testing.T) {
 		sum := decodeSummary(t, fn.invoke(t, scheduledEvent()))
+		firstSum = sum
 		wantByRule := map[string]int{}
 		for _, ids := range wantOpen {
 			for _, id := range ids {
@@ -146,8 +176,20 @@ func TestLambdaEndToEnd(t *testing.T) {
 		t.FailNow()
 	}
 
+	t.Run("scheduled run's events and Security Hub findings", func(t *testing.T) {
+		checkFirstRunOutputs(t, firstSum, first, drainEvents(t, queue, queueURL), motoURL, fn.out.String())
+	})
+
 	t.Run("rerun writes the same findings", func(t *testing.T) {
-		decodeSummary(t, fn.invoke(t, scheduledEvent()))
+		imports := outs.count("BatchImportFindings")
+		sum := decodeSummary(t, fn.invoke(t, scheduledEvent()))
+		// Nothing changed: the scan's event alone, nothing imported.
+		if got := eventKinds(drainEvents(t, queue, queueURL)); !slices.Equal(got, []string{"Scan Finished " + sum.ScanID}) {
+			t.Errorf("rerun's events %v; want its Scan Finished alone", got)
+		}
+		if n := outs.count("BatchImportFindings") - imports; n != 0 || sum.SecurityHub == nil || sum.SecurityHub.Imported != 0 {
+			t.Errorf("rerun: %d BatchImportFindings, security_hub %+v; want none (only changes are sent)", n, sum.SecurityHub)
+		}
 		again := tableFindings(t, store)
 		for acct := range wantOpen {
 			if got, want := findingIDs(again[acct]), findingIDs(first[acct]); !slices.Equal(got, want) {
@@ -203,7 +245,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	t.Run("deadline", func(t *testing.T) {
 		// 4 s to run, 2 s kept to write: discovery takes four 400 ms
 		// calls, every account at least three more, app-big five pages.
-		short := startFunction(t, rie, bootstrap, env(slow, "4", "2s"))
+		short := startFunction(t, rie, bootstrap, env(slow, "4", "2s", false))
 		// Not one account could be scanned before the deadline: the
 		// invocation fails (the Errors alarm) and its run is recorded.
 		var le lambdaError
@@ -262,8 +304,32 @@ func TestLambdaEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("a fixed configuration is resolved in the events and Security Hub", func(t *testing.T) {
+		drainEvents(t, queue, queueURL) // the deadline's and the complete run's
+		fixConfiguration(t, fast)
+		sum := decodeSummary(t, fn.invoke(t, scheduledEvent()))
+		fixed := rules.FindingID("222222222222", "app-unencrypted", "plain", "INV-101")
+		want := []string{"Finding Resolved INV-101 RESOLVED " + fixed, "Scan Finished " + sum.ScanID}
+		if got := eventKinds(drainEvents(t, queue, queueURL)); !slices.Equal(got, want) {
+			t.Errorf("events of the run after the fix: %v; want %v", got, want)
+		}
+		if sum.SecurityHub == nil || *sum.SecurityHub != (hubCounts{Imported: 1}) {
+			t.Errorf("security_hub %+v; want the one resolution imported", sum.SecurityHub)
+		}
+		hub := hubFindings(t, motoURL, "222222222222", "us-east-1")
+		if got := hub[fixed]; got != "ARCHIVED/PASSED INV-101" {
+			t.Errorf("Security Hub of 222222222222, us-east-1: the fixed finding is %q; want ARCHIVED/PASSED INV-101", got)
+		}
+		for id, st := range hub {
+			if id != fixed && !strings.HasPrefix(st, "ACTIVE/FAILED ") && !strings.HasSuffix(st, " SCAN-004") {
+				t.Errorf("Security Hub of 222222222222, us-east-1: finding %s is %s; only the fixed one changed", id, st)
+			}
+		}
+	})
+
 	t.Run("every call is granted", func(t *testing.T) {
-		checkGrants(t, root, rec.Calls(), []*awssim.Server{fast, slow})
+		// Less the test's own change of a configuration.
+		checkGrants(t, root, rec.Calls(), []*awssim.Server{fast, slow}, outs.calls(), map[string]int{"PutBucketInventoryConfiguration": 1, "AssumeRole": 1})
 	})
 }
 
@@ -398,9 +464,10 @@ var s3Actions = map[string]string{
 }
 
 // checkGrants checks that every call the function made is allowed by the
-// templates: DynamoDB and Organizations and STS by the function's role,
-// S3 by the member role.
-func checkGrants(t *testing.T, root string, ddbCalls []dynamoCall, sims []*awssim.Server) {
+// templates: DynamoDB, Organizations, STS and EventBridge by the
+// function's role, S3 and Security Hub by the member role. own are the
+// simulator calls the test made itself, by operation.
+func checkGrants(t *testing.T, root string, ddbCalls []dynamoCall, sims []*awssim.Server, outputs []outputCall, own map[string]int) {
 	t.Helper()
 	scanner, err := deploy.Load(filepath.Join(root, "template.yaml"))
 	if err != nil {
@@ -437,14 +504,34 @@ func checkGrants(t *testing.T, root string, ddbCalls []dynamoCall, sims []*awssi
 			t.Errorf("the function queried index %s, and template.yaml grants the table only", c.Index)
 		}
 	}
+	if len(outputs) == 0 {
+		t.Error("the proxy saw no EventBridge or Security Hub call")
+	}
+	for _, c := range outputs {
+		switch {
+		case c.Service == "events" && c.Op == "PutEvents":
+			if !scannerGrants["events:PutEvents"] || c.Account != "111111111111" {
+				t.Errorf("the function called events:PutEvents as %s; template.yaml grants it to the function's role (%v), in its account", c.Account, scannerGrants["events:PutEvents"])
+			}
+		case c.Service == "securityhub" && c.Op == "BatchImportFindings":
+			if !memberGrants["securityhub:BatchImportFindings"] {
+				t.Errorf("the function called securityhub:BatchImportFindings as %s, which member-role.yaml does not grant", c.Account)
+			}
+		default:
+			t.Errorf("the function called %s %s as %s, which neither template grants", c.Service, c.Op, c.Account)
+		}
+	}
 	calls := map[string]int{}
 	for _, s := range sims {
 		for op, n := range s.AllCalls() {
 			calls[op] += n
 		}
 	}
+	for op, n := range own {
+		calls[op] -= n
+	}
 	for op, n := range calls {
-		if n == 0 {
+		if n <= 0 {
 			continue
 		}
 		switch {

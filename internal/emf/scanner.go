@@ -49,6 +49,11 @@ var (
 	FindingsReopened = Metric{Name: "FindingsReopened", Unit: Count}
 	FindingsResolved = Metric{Name: "FindingsResolved", Unit: Count}
 
+	EventsFailed          = Metric{Name: "EventsFailed", Unit: Count}
+	SecurityHubImported   = Metric{Name: "SecurityHubImported", Unit: Count}
+	SecurityHubFailed     = Metric{Name: "SecurityHubFailed", Unit: Count}
+	SecurityHubNotEnabled = Metric{Name: "SecurityHubNotEnabled", Unit: Count}
+
 	AWSCalls          = Metric{Name: "AWSCalls", Unit: Count, Dimensions: []string{DimService, DimOperation}}
 	AWSThrottledCalls = Metric{Name: "AWSThrottledCalls", Unit: Count, Dimensions: []string{DimService, DimOperation}}
 )
@@ -94,6 +99,10 @@ func Definitions() []Definition {
 		{FindingsOpened, EveryRun, "findings new in this run"},
 		{FindingsReopened, EveryRun, "resolved findings seen again in this run"},
 		{FindingsResolved, EveryRun, "findings this run resolved (not seen by a complete scan, or their account out of scope)"},
+		{EventsFailed, EveryRun, "events that could not be published to EventBridge once every retry was spent (0 without a bus)"},
+		{SecurityHubImported, EveryRun, "findings' changes Security Hub accepted (0 with the export off)"},
+		{SecurityHubFailed, EveryRun, "findings' changes that could not be imported into Security Hub once every retry was spent"},
+		{SecurityHubNotEnabled, EveryRun, "member account and Region pairs where Security Hub is not enabled (their findings not sent)"},
 	}
 }
 
@@ -165,6 +174,13 @@ func Values(r Run) []Value {
 	// The changes the store wrote (summary.Changes): a run that writes
 	// findings knows them, and only such runs print metrics.
 	vs = append(vs, one(FindingsOpened, s.Changes.Opened), one(FindingsReopened, s.Changes.Reopened), one(FindingsResolved, s.Changes.Resolved))
+	// What the run's outputs could not deliver.
+	var hub summary.SecurityHub
+	if s.SecurityHub != nil {
+		hub = *s.SecurityHub
+	}
+	vs = append(vs, one(EventsFailed, s.EventsFailed), one(SecurityHubImported, hub.Imported),
+		one(SecurityHubFailed, hub.Failed), one(SecurityHubNotEnabled, hub.NotEnabled))
 	for _, c := range r.Calls {
 		dims := map[string]string{DimService: c.Service, DimOperation: c.Operation}
 		vs = append(vs, Value{Metric: AWSCalls, Dims: dims, Value: float64(c.Calls)},

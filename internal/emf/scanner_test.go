@@ -53,7 +53,8 @@ func sampleRun() Run {
 		Summary: summary.Summary{Run: report.Run{ScanID: "scan-1", Trigger: "schedule", StartedAt: start, FinishedAt: start.Add(90 * time.Second),
 			AccountsComplete: 3, AccountsFailed: 1, AccountsIncomplete: 1, Buckets: 9, Configs: 4,
 			ByRule: map[string]int{"SCAN-001": 1, "INV-001": 3}}, Waived: 1,
-			Changes: report.TransitionCounts{Opened: 2, Reopened: 1, Resolved: 4}},
+			Changes: report.TransitionCounts{Opened: 2, Reopened: 1, Resolved: 4}, EventsFailed: 3,
+			SecurityHub: &summary.SecurityHub{Imported: 6, Failed: 1, NotEnabled: 2, Skipped: 5}},
 		Open: map[RuleSeverity]int{
 			{"INV-001", defaultSeverity("INV-001")}: 2, {"INV-001", rules.SeverityLow}: 1, // an override lowers it for some buckets
 			{"SCAN-001", defaultSeverity("SCAN-001")}: 1,
@@ -146,6 +147,7 @@ func TestWriteEmitsEveryDefinition(t *testing.T) {
 		{OpenFindingsByRule.Key(), map[string]string{DimRule: "INV-002", DimSeverity: defaultSeverity("INV-002").String()}, 0},
 		{OpenFindingsByRule.Key(), map[string]string{DimRule: "INV-001", DimSeverity: "LOW"}, 1},
 		{FindingsOpened.Key(), none, 2}, {FindingsReopened.Key(), none, 1}, {FindingsResolved.Key(), none, 4},
+		{EventsFailed.Key(), none, 3}, {SecurityHubImported.Key(), none, 6}, {SecurityHubFailed.Key(), none, 1}, {SecurityHubNotEnabled.Key(), none, 2},
 		{AWSCalls.Key(), map[string]string{DimService: "S3", DimOperation: "ListBuckets"}, 5},
 		{AWSThrottledCalls.Key(), map[string]string{DimService: "S3", DimOperation: "ListBuckets"}, 2},
 	} {

@@ -80,3 +80,52 @@ func TestRunCountsAndPublishesChanges(t *testing.T) {
 		t.Errorf("publisher after the second scan: %d calls, the last with %d transitions; want 2, the last with none", len(pub.calls), len(pub.calls[len(pub.calls)-1].ts))
 	}
 }
+
+// recordingExporter keeps the transitions of each run and answers with
+// counts.
+type recordingExporter struct {
+	calls  [][]report.Transition
+	counts summary.SecurityHub
+	err    error
+}
+
+func (e *recordingExporter) Export(_ context.Context, ts []report.Transition) (summary.SecurityHub, error) {
+	e.calls = append(e.calls, ts)
+	return e.counts, e.err
+}
+
+// TestRunExportsChangesBeforePublishing: the exporter receives the run's
+// transitions; its counts are in the summary, and so in the summary the
+// publisher sends (the scan's event), even when it reports an error,
+// which does not fail the run. A dry run exports nothing.
+func TestRunExportsChangesBeforePublishing(t *testing.T) {
+	ctx := context.Background()
+	_, settings := golden(t)
+	log := &report.TransitionLog{}
+	store := report.NewMemory(report.StoreOptions{OnTransition: log.Record})
+	pub := &recordingPublisher{}
+	exp := &recordingExporter{counts: summary.SecurityHub{Imported: 3, Failed: 1, NotEnabled: 1, Skipped: 2}, err: errors.New("1 finding not imported")}
+	settings.Sink, settings.Transitions, settings.Publisher, settings.Exporter = store, log, pub, exp
+	sum, err := pipeline.Run(ctx, settings)
+	if err != nil {
+		t.Fatalf("Run: %v; an export failure does not fail the run", err)
+	}
+	if len(exp.calls) != 1 || len(exp.calls[0]) != sum.Findings() {
+		t.Fatalf("exporter: %d calls; want 1 with the %d opened findings", len(exp.calls), sum.Findings())
+	}
+	if sum.SecurityHub == nil || *sum.SecurityHub != exp.counts {
+		t.Errorf("summary's security_hub %+v; want the exporter's %+v", sum.SecurityHub, exp.counts)
+	}
+	if len(pub.calls) != 1 || pub.calls[0].sum.SecurityHub == nil || *pub.calls[0].sum.SecurityHub != exp.counts {
+		t.Errorf("the published summary does not carry the export's counts: %+v", pub.calls)
+	}
+
+	settings.Sink = nil // a dry run
+	dry, err := pipeline.Run(ctx, settings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exp.calls) != 1 || dry.SecurityHub != nil {
+		t.Errorf("dry run: %d exporter calls, security_hub %+v; want none", len(exp.calls), dry.SecurityHub)
+	}
+}

@@ -392,8 +392,9 @@ func finishIfDone(ctx context.Context, s Settings, f Fanout, fr report.FanoutRun
 	return finalize(ctx, s, f, fr, false)
 }
 
-// publishChanges publishes the account's changes (a worker), when the
-// publisher can publish changes alone, and counts them in the summary.
+// publishChanges exports a worker's changes to Security Hub, publishes
+// them when the publisher can publish changes alone, and counts both in
+// the summary.
 func publishChanges(ctx context.Context, s Settings, sum *summary.Summary, log *slog.Logger) {
 	if s.Transitions == nil {
 		return
@@ -403,6 +404,7 @@ func publishChanges(ctx context.Context, s Settings, sum *summary.Summary, log *
 		log.WarnContext(ctx, "changes of an earlier run not published", "changes", stale)
 	}
 	sum.Changes = report.CountTransitions(ts)
+	export(ctx, s, ts, sum, log)
 	cp, ok := s.Publisher.(ChangePublisher)
 	if !ok || len(ts) == 0 {
 		return

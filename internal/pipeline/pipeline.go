@@ -58,6 +58,10 @@ type Settings struct {
 	// Publisher, when set, receives the run's transitions and its summary
 	// once the run has ended (EventBridge events).
 	Publisher Publisher
+	// Exporter, when set, receives the run's transitions once the run has
+	// ended, before the Publisher (Security Hub): the scan's event
+	// carries what it counted.
+	Exporter Exporter
 	// Trigger names what started the run: schedule, manual, cli, demo.
 	Trigger string
 	// OnlyAccounts, when set, limits the run to these of the discovered
@@ -80,6 +84,13 @@ type Settings struct {
 // why; a failure to publish does not fail the run.
 type Publisher interface {
 	Publish(ctx context.Context, ts []report.Transition, sum summary.Summary) (failed int, err error)
+}
+
+// Exporter imports what a run changed into another findings service. It
+// reports what it imported and could not (Summary.SecurityHub), and why;
+// a failure to export does not fail the run.
+type Exporter interface {
+	Export(ctx context.Context, ts []report.Transition) (summary.SecurityHub, error)
 }
 
 // Run performs one scan and returns its summary. The error is non-nil when
@@ -155,13 +166,18 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 		"findings_waived", sum.Waived, "coverage_findings", sum.Coverage(), "out_of_scope_closed", sum.OutOfScopeClosed,
 		"findings_opened", sum.Changes.Opened, "findings_reopened", sum.Changes.Reopened, "findings_resolved", sum.Changes.Resolved,
 		"events_failed", sum.EventsFailed, "duration_ms", sum.Duration().Milliseconds())
+	if h := sum.SecurityHub; h != nil {
+		log.InfoContext(ctx, "security hub export", "imported", h.Imported, "failed", h.Failed,
+			"not_enabled", h.NotEnabled, "skipped", h.Skipped)
+	}
 	return sum, scanErr
 }
 
 // publish takes the run's transitions from the log, counts them in the
-// summary and hands them with the summary to the publisher, with a
-// context of its own (like the run record, the events of a run cut
-// short are still sent, for at most writeGrace).
+// summary, hands them to the exporter, then with the summary to the
+// publisher, each with a context of its own (like the run record, the
+// changes of a run cut short are still sent, for at most writeGrace
+// each).
 func publish(ctx context.Context, s Settings, sum *summary.Summary, log *slog.Logger) {
 	var ts []report.Transition
 	if s.Transitions != nil {
@@ -172,7 +188,11 @@ func publish(ctx context.Context, s Settings, sum *summary.Summary, log *slog.Lo
 		}
 	}
 	sum.Changes = report.CountTransitions(ts)
-	if s.Publisher == nil || s.Sink == nil {
+	if s.Sink == nil {
+		return
+	}
+	export(ctx, s, ts, sum, log)
+	if s.Publisher == nil {
 		return
 	}
 	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeGrace)
@@ -181,6 +201,21 @@ func publish(ctx context.Context, s Settings, sum *summary.Summary, log *slog.Lo
 	sum.EventsFailed = failed
 	if err != nil {
 		log.ErrorContext(ctx, "events not published", "events_failed", failed, "error", err)
+	}
+}
+
+// export imports a run's (or a fan-out worker's) changes into Security
+// Hub when s.Exporter is set, and counts what it did in sum.
+func export(ctx context.Context, s Settings, ts []report.Transition, sum *summary.Summary, log *slog.Logger) {
+	if s.Exporter == nil {
+		return
+	}
+	expCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeGrace)
+	defer cancel()
+	counts, err := s.Exporter.Export(expCtx, ts)
+	sum.SecurityHub = &counts
+	if err != nil {
+		log.ErrorContext(ctx, "findings not all exported to Security Hub", "imported", counts.Imported, "failed", counts.Failed, "error", err)
 	}
 }
 

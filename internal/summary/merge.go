@@ -43,6 +43,15 @@ func Merge(run report.Run, parts ...Summary) Summary {
 		s.Changes.Waived += p.Changes.Waived
 		s.Changes.WaiverExpired += p.Changes.WaiverExpired
 		s.EventsFailed += p.EventsFailed
+		if p.SecurityHub != nil {
+			if s.SecurityHub == nil {
+				s.SecurityHub = &SecurityHub{}
+			}
+			s.SecurityHub.Imported += p.SecurityHub.Imported
+			s.SecurityHub.Failed += p.SecurityHub.Failed
+			s.SecurityHub.NotEnabled += p.SecurityHub.NotEnabled
+			s.SecurityHub.Skipped += p.SecurityHub.Skipped
+		}
 	}
 	slices.SortFunc(s.Failed, func(a, b inventory.AccountResult) int { return cmp.Compare(a.Account.ID, b.Account.ID) })
 	s.Failed = s.Failed[:min(len(s.Failed), maxFailed)]

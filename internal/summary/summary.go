@@ -50,6 +50,24 @@ type Summary struct {
 	// EventsFailed counts the events (changes and the run's own) that
 	// could not be published, once every retry was spent.
 	EventsFailed int `json:"events_failed,omitempty"`
+	// SecurityHub counts what the run imported into Security Hub; nil
+	// when the export is off (or the run was a dry run).
+	SecurityHub *SecurityHub `json:"security_hub,omitempty"`
+}
+
+// SecurityHub counts the findings a run sent to the member accounts'
+// Security Hub (report/securityhub).
+type SecurityHub struct {
+	// Imported counts the findings Security Hub accepted.
+	Imported int `json:"imported"`
+	// Failed counts the findings that could not be imported once every
+	// retry was spent (FailedFindings, errors, a member role that could
+	// not be assumed or may not import).
+	Failed int `json:"failed"`
+	// NotEnabled counts the account and Region pairs where Security Hub
+	// is not enabled; Skipped the findings not sent there.
+	NotEnabled int `json:"not_enabled"`
+	Skipped    int `json:"skipped"`
 }
 
 // Findings is the number of findings the run produced.

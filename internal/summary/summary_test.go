@@ -46,3 +46,28 @@ func TestSummaryStaysSmall(t *testing.T) {
 		t.Errorf("%d coverage findings; want %d (one SCAN-001 or SCAN-004 per account)", got, n)
 	}
 }
+
+// TestMergeAddsUpTheParts: the counts of a fan-out run's parts add up,
+// Security Hub's only when a part exported (nil stays nil: the export
+// was off).
+func TestMergeAddsUpTheParts(t *testing.T) {
+	run := report.Run{ScanID: "s1"}
+	a := Summary{Run: report.Run{AccountsComplete: 1, Buckets: 3, BySeverity: map[string]int{"HIGH": 2}}, EventsFailed: 1,
+		SecurityHub: &SecurityHub{Imported: 4, Failed: 1, NotEnabled: 1, Skipped: 2}}
+	a.Changes.Opened = 2
+	b := Summary{Run: report.Run{AccountsIncomplete: 1, Buckets: 2, BySeverity: map[string]int{"HIGH": 1, "LOW": 1}},
+		SecurityHub: &SecurityHub{Imported: 1}}
+	b.Changes.Resolved = 1
+	got := Merge(run, a, b)
+	if got.ScanID != "s1" || got.AccountsComplete != 1 || got.AccountsIncomplete != 1 || got.Buckets != 5 ||
+		got.BySeverity["HIGH"] != 3 || got.BySeverity["LOW"] != 1 || got.EventsFailed != 1 ||
+		got.Changes.Opened != 2 || got.Changes.Resolved != 1 {
+		t.Errorf("Merge = %+v; want the parts added up under scan s1", got)
+	}
+	if want := (SecurityHub{Imported: 5, Failed: 1, NotEnabled: 1, Skipped: 2}); got.SecurityHub == nil || *got.SecurityHub != want {
+		t.Errorf("Merge: security hub %+v; want %+v", got.SecurityHub, want)
+	}
+	if off := Merge(run, Summary{}, Summary{}); off.SecurityHub != nil {
+		t.Errorf("Merge of parts without an export: security hub %+v; want nil", off.SecurityHub)
+	}
+}
