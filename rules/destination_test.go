@@ -171,7 +171,9 @@ func TestINV113(t *testing.T) {
 			set: setParam(checkKeyPolicy, false), want: pass},
 		{name: "key in a foreign account", dest: key(func(k *inventory.KeyRead) { k.Failure = &inventory.Failure{Code: "OutsideOrganization"} }),
 			want: unverifiable, gap: "OutsideOrganization"},
-		{name: "SSE-S3", dest: destWith(func(d *inventory.DestinationCheck) { d.Config.Destination.Encryption, d.Key = inventory.EncryptionSSES3, nil }),
+		{name: "SSE-S3", dest: destWith(func(d *inventory.DestinationCheck) {
+			d.Config.Destination.Encryption, d.Key = inventory.EncryptionSSES3, nil
+		}),
 			want: notApplicable},
 	})
 }
@@ -204,7 +206,7 @@ func TestINV115(t *testing.T) {
 	runRuleCases(t, "INV-115", []ruleCase{
 		{name: "no sensitive field", dest: fields(centralAcct, "Size"), want: pass},
 		{name: "ACL to another account", dest: fields(centralAcct, "Size", "ObjectAccessControlList", "ObjectOwner"), want: fail,
-			message: "exports ObjectAccessControlList, ObjectOwner to account 999999999999",
+			message:  "exports ObjectAccessControlList, ObjectOwner to account 999999999999",
 			evidence: map[string]string{"sensitive_fields": "ObjectAccessControlList,ObjectOwner", "destination_account": centralAcct}},
 		{name: "ACL to the same account", dest: fields(testAccount, "ObjectAccessControlList"), want: pass},
 		{name: "owner only sensitive", dest: fields(centralAcct, "ObjectAccessControlList"), set: setParam(sensitiveFields, []string{"ObjectOwner"}), want: pass},

@@ -40,12 +40,12 @@ func bucketWith(configs ...inventory.Config) inventory.BucketResult {
 // ruleCase is one case of a rule's table test. For configuration rules
 // config is the configuration evaluated (in a bucket holding only it).
 type ruleCase struct {
-	name     string
-	bucket   *inventory.BucketResult
-	config   *inventory.Config
-	account  *inventory.AccountResult
-	set      func(*settings) // changes the default policy's settings
-	org      *orgView
+	name    string
+	bucket  *inventory.BucketResult
+	config  *inventory.Config
+	account *inventory.AccountResult
+	set     func(*settings) // changes the default policy's settings
+	org     *orgView
 	// dest is the destination check of a destination rule; its Config is
 	// the configuration evaluated. now is the evaluation time (default
 	// testNow).
