@@ -57,13 +57,17 @@ type gapKey struct{ account, destination, what, code string }
 // the source configuration's (its account, bucket and configuration ID);
 // SCAN-005 findings are the source account's, with the destination
 // bucket's name as their bucket.
-func (e *Evaluator) Destinations(ds []inventory.DestinationCheck, scanID string, now time.Time) []Finding {
+//
+// unverified names the source buckets (account/bucket) with a
+// configuration whose checks could not all be made: their earlier
+// destination findings must not be resolved (inventory.AccountResult's
+// Unverified).
+func (e *Evaluator) Destinations(ds []inventory.DestinationCheck, scanID string, now time.Time) (out []Finding, unverified []string) {
 	ds = slices.Clone(ds)
 	slices.SortStableFunc(ds, func(a, b inventory.DestinationCheck) int {
 		return cmp.Or(cmp.Compare(a.Account.ID, b.Account.ID), cmp.Compare(a.Bucket.Name, b.Bucket.Name), cmp.Compare(a.Config.ID, b.Config.ID))
 	})
 	var (
-		out   []Finding
 		gaps  = map[gapKey]*destinationGap{}
 		order []gapKey
 		buf   [8]*override
@@ -91,6 +95,7 @@ func (e *Evaluator) Destinations(ds []inventory.DestinationCheck, scanID string,
 					order = append(order, key)
 				}
 				g.configs = appendNew(g.configs, d.Bucket.Name+"/"+d.Config.ID)
+				unverified = appendNew(unverified, d.Bucket.Name)
 				g.checks = appendNew(g.checks, e.rules[i].ID)
 			}
 		}
@@ -106,7 +111,28 @@ func (e *Evaluator) Destinations(ds []inventory.DestinationCheck, scanID string,
 			out = e.run(out, i, matched, s, scanID, now)
 		}
 	}
-	return out
+	return out, unverified
+}
+
+// ReadsDestinations reports whether any destination rule that needs the
+// destination's policy, key or reports (INV-110 to INV-114) is enabled,
+// in the rules block or in an override: when none is, the scan need not
+// read destinations.
+func (e *Evaluator) ReadsDestinations() bool {
+	for _, i := range e.dest {
+		if !e.rules[i].reads {
+			continue
+		}
+		if e.policy.base[i].enabled {
+			return true
+		}
+		for _, o := range e.policy.overrides {
+			if r := o.rules[i]; r != nil && r.enabled != nil && *r.enabled {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // bucketName returns the bucket name of an S3 bucket ARN

@@ -48,8 +48,8 @@ func TestDestinationsGapsBecomeOneSCAN005(t *testing.T) {
 		d.Policy = &inventory.PolicyRead{Failure: accessDenied}
 		ds = append(ds, d)
 	}
-	fs := e.Destinations(ds, "scan-1", testNow)
-	if len(fs) != 1 {
+	fs, unverified := e.Destinations(ds, "scan-1", testNow)
+	if len(fs) != 1 || len(unverified) != 1 || unverified[0] != "data" {
 		t.Fatalf("%d findings, want one SCAN-005: %+v", len(fs), fs)
 	}
 	f := fs[0]
@@ -67,7 +67,7 @@ func TestDestinationsGapsBecomeOneSCAN005(t *testing.T) {
 	}
 	// Another cause is another finding; the same cause again the same one.
 	ds[0].Reports = &inventory.ReportsRead{Failure: &inventory.Failure{Code: "Throttled"}}
-	fs2 := e.Destinations(ds, "scan-2", testNow)
+	fs2, _ := e.Destinations(ds, "scan-2", testNow)
 	if len(fs2) != 2 || fs2[0].FindingID != f.FindingID || fs2[1].FindingID == f.FindingID {
 		t.Errorf("findings %+v; want the same SCAN-005 and one for the reports", fs2)
 	}
@@ -77,8 +77,8 @@ func TestDestinationsRuleFindingsAreTheSourceConfigs(t *testing.T) {
 	e := NewEvaluator(nil, inventory.Org{})
 	d := goodDest("daily")
 	d.Key.State = "Disabled"
-	fs := e.Destinations([]inventory.DestinationCheck{d, goodDest("clean")}, "scan-1", testNow)
-	if len(fs) != 1 || fs[0].RuleID != "INV-113" || fs[0].Bucket != "data" || fs[0].ConfigID != "daily" ||
+	fs, unverified := e.Destinations([]inventory.DestinationCheck{d, goodDest("clean")}, "scan-1", testNow)
+	if len(unverified) != 0 || len(fs) != 1 || fs[0].RuleID != "INV-113" || fs[0].Bucket != "data" || fs[0].ConfigID != "daily" ||
 		fs[0].FindingID != FindingID(testAccount, "data", "daily", "INV-113") {
 		t.Fatalf("findings %+v", fs)
 	}
@@ -88,8 +88,29 @@ func TestDestinationsRuleFindingsAreTheSourceConfigs(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Key.Failure = accessDenied
-	if fs := NewEvaluator(p, inventory.Org{}).Destinations([]inventory.DestinationCheck{d}, "s", testNow); len(fs) != 0 {
+	if fs, _ := NewEvaluator(p, inventory.Org{}).Destinations([]inventory.DestinationCheck{d}, "s", testNow); len(fs) != 0 {
 		t.Errorf("disabled INV-113: %+v", fs)
+	}
+	if !NewEvaluator(nil, inventory.Org{}).ReadsDestinations() {
+		t.Error("the default policy reads no destination")
+	}
+	off := "version: 1\nrules:\n"
+	for _, id := range []string{"INV-110", "INV-111", "INV-112", "INV-113", "INV-114"} {
+		off += "  " + id + ": {enabled: false}\n"
+	}
+	p, err = LoadPolicy([]byte(off), "off.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if NewEvaluator(p, inventory.Org{}).ReadsDestinations() {
+		t.Error("every destination rule that reads is off, and the scan still reads destinations")
+	}
+	p, err = LoadPolicy([]byte(off+"overrides:\n  - match: {accounts: [\"111111111111\"]}\n    rules: {INV-114: {enabled: true}}\n"), "on.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !NewEvaluator(p, inventory.Org{}).ReadsDestinations() {
+		t.Error("an override enables INV-114, and the scan reads no destination")
 	}
 }
 
