@@ -17,8 +17,9 @@ import (
 // made (the policy, key or reports could not be read, the owner is
 // outside the organization, the policy evaluator cannot decide) is
 // unverifiable, never a pass: the evaluator gathers those gaps into one
-// SCAN-005 finding per source account, destination and cause, naming the
-// configurations and checks it affects.
+// SCAN-005 finding per source account, destination and cause (the error
+// code), naming what could not be read, the configurations and the checks
+// it affects.
 
 // gap is what a destination check could not verify and why.
 type gap struct {
@@ -43,11 +44,12 @@ type destinationGap struct {
 	account     inventory.Account
 	region      string // the (first) source bucket's region
 	destination string // the destination bucket ARN
+	whats       []string // what could not be read or decided, in order
 	configs     []string
 	checks      []string
 }
 
-type gapKey struct{ account, destination, what, code string }
+type gapKey struct{ account, destination, code string }
 
 // Destinations evaluates the destination rules on the destination checks
 // of one scan, typically those of one source account: for each check
@@ -87,13 +89,14 @@ func (e *Evaluator) Destinations(ds []inventory.DestinationCheck, scanID string,
 			case fail:
 				out = append(out, e.finding(i, s, res, scanID, now))
 			case unverifiable:
-				key := gapKey{d.Account.ID, d.Config.Destination.BucketARN, res.gap.what, res.gap.code}
+				key := gapKey{d.Account.ID, d.Config.Destination.BucketARN, res.gap.code}
 				g := gaps[key]
 				if g == nil {
 					g = &destinationGap{gap: *res.gap, account: d.Account, region: d.Bucket.Region, destination: key.destination}
 					gaps[key] = g
 					order = append(order, key)
 				}
+				g.whats = appendNew(g.whats, res.gap.what)
 				g.configs = appendNew(g.configs, d.Bucket.Name+"/"+d.Config.ID)
 				unverified = appendNew(unverified, d.Bucket.Name)
 				g.checks = appendNew(g.checks, e.rules[i].ID)
@@ -106,7 +109,7 @@ func (e *Evaluator) Destinations(ds []inventory.DestinationCheck, scanID string,
 		name := bucketName(g.destination)
 		matched := e.policy.matching(buf[:0], g.account, name)
 		br := inventory.BucketResult{Account: g.account, Bucket: inventory.Bucket{Name: name, Region: g.region}}
-		s := subject{bucket: &br, gaps: g, now: now, org: &e.org, findingKey: g.what + "\x00" + g.code}
+		s := subject{bucket: &br, gaps: g, now: now, org: &e.org, findingKey: "cause:" + g.code}
 		for _, i := range e.destCoverage {
 			out = e.run(out, i, matched, s, scanID, now)
 		}
@@ -114,15 +117,11 @@ func (e *Evaluator) Destinations(ds []inventory.DestinationCheck, scanID string,
 	return out, unverified
 }
 
-// ReadsDestinations reports whether any destination rule that needs the
-// destination's policy, key or reports (INV-110 to INV-114) is enabled,
-// in the rules block or in an override: when none is, the scan need not
-// read destinations.
+// ReadsDestinations reports whether any destination rule (INV-110 to
+// INV-115) is enabled, in the rules block or in an override: when none
+// is, the scan need not read destinations.
 func (e *Evaluator) ReadsDestinations() bool {
 	for _, i := range e.dest {
-		if !e.rules[i].reads {
-			continue
-		}
 		if e.policy.base[i].enabled {
 			return true
 		}

@@ -95,7 +95,7 @@ func TestDestinationsRuleFindingsAreTheSourceConfigs(t *testing.T) {
 		t.Error("the default policy reads no destination")
 	}
 	off := "version: 1\nrules:\n"
-	for _, id := range []string{"INV-110", "INV-111", "INV-112", "INV-113", "INV-114"} {
+	for _, id := range []string{"INV-110", "INV-111", "INV-112", "INV-113", "INV-114", "INV-115"} {
 		off += "  " + id + ": {enabled: false}\n"
 	}
 	p, err = LoadPolicy([]byte(off), "off.yaml")
@@ -103,7 +103,7 @@ func TestDestinationsRuleFindingsAreTheSourceConfigs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if NewEvaluator(p, inventory.Org{}).ReadsDestinations() {
-		t.Error("every destination rule that reads is off, and the scan still reads destinations")
+		t.Error("every destination rule is off, and the scan still reads destinations")
 	}
 	p, err = LoadPolicy([]byte(off+"overrides:\n  - match: {accounts: [\"111111111111\"]}\n    rules: {INV-114: {enabled: true}}\n"), "on.yaml")
 	if err != nil {

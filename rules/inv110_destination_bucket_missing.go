@@ -9,7 +9,6 @@ var destinationBucketMissing = Rule{
 	Severity: SeverityHigh,
 	Level:    LevelConfig,
 	Kind:     KindDestination,
-	reads:    true,
 	FailsWhen: "the destination bucket is in an account of the organization that was listed completely in this scan, " +
 		"and no such bucket exists there",
 	Rationale: "S3 accepts a configuration whose destination bucket was deleted, and then delivers nothing: the " +

@@ -9,7 +9,6 @@ var destinationPolicyBlocksDelivery = Rule{
 	Severity: SeverityHigh,
 	Level:    LevelConfig,
 	Kind:     KindDestination,
-	reads:    true,
 	FailsWhen: "the destination bucket policy does not allow s3.amazonaws.com to s3:PutObject the report for this " +
 		"source bucket and account (no matching Allow, or a matching Deny)",
 	Rationale: "S3 writes inventory reports as the service principal s3.amazonaws.com, and only the destination " +

@@ -13,7 +13,6 @@ var destinationPolicyConfusedDeputy = Rule{
 	Severity: SeverityMedium,
 	Level:    LevelConfig,
 	Kind:     KindDestination,
-	reads:    true,
 	FailsWhen: "an Allow for s3.amazonaws.com on the destination has neither an aws:SourceAccount nor an " +
 		"aws:SourceArn condition, so any account's inventory can write there",
 	Rationale: "S3 acts for whoever configures it. An Allow for the service principal that does not name the " +

@@ -14,7 +14,6 @@ var kmsKeyUnusable = Rule{
 	Severity: SeverityHigh,
 	Level:    LevelConfig,
 	Kind:     KindDestination,
-	reads:    true,
 	FailsWhen: "the report's KMS key does not exist, is disabled or pending deletion, or its key policy does not " +
 		"let s3.amazonaws.com kms:GenerateDataKey for this source",
 	Rationale: "With SSE-KMS, S3 asks the key for a data key before it writes the report. A deleted, disabled or " +

@@ -16,7 +16,6 @@ var reportStale = Rule{
 	Severity: SeverityMedium,
 	Level:    LevelConfig,
 	Kind:     KindDestination,
-	reads:    true,
 	FailsWhen: "no manifest.json under <prefix>/<source-bucket>/<config-id>/ is newer than the schedule allows " +
 		"(Daily: 2 days, Weekly: 8 days; parameters)",
 	Rationale: "A configuration can be valid and still deliver nothing: the destination policy, the key or an " +

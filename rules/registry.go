@@ -82,9 +82,6 @@ type Rule struct {
 	// covers is, for a coverage rule of an account, the account status it
 	// reports.
 	covers inventory.AccountStatus
-	// reads is, for a destination rule, whether it needs what the scan
-	// reads at the destination (its policy, key or reports).
-	reads bool
 }
 
 // param returns the rule's parameter with the policy key key.

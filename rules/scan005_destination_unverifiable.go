@@ -33,13 +33,20 @@ func checkDestinationUnverifiable(s subject) result {
 	if g == nil {
 		return passed()
 	}
-	msg := fmt.Sprintf("the %s of destination %s could not be checked: %s", g.what, g.destination, orNone(g.code))
+	what := strings.Join(g.whats, ", ")
+	if what == "" {
+		what = g.what
+	}
+	msg := fmt.Sprintf("the %s of destination %s could not be checked: %s", what, g.destination, orNone(g.code))
+	if what == "destination" {
+		msg = fmt.Sprintf("destination %s could not be read: %s", g.destination, orNone(g.code))
+	}
 	if g.msg != "" {
 		msg += ": " + g.msg
 	}
 	msg += fmt.Sprintf("; %s not made for %d configuration(s): %s", strings.Join(g.checks, ", "), len(g.configs), strings.Join(g.configs, ", "))
 	return failed(msg, map[string]string{
-		"destination": g.destination, "unverified": g.what, "error_code": orNone(g.code), "error_message": g.msg,
+		"destination": g.destination, "unverified": what, "error_code": orNone(g.code), "error_message": g.msg,
 		"configurations": strings.Join(g.configs, ","), "checks": strings.Join(g.checks, ","),
 	})
 }
