@@ -35,11 +35,12 @@ import (
 //     folder name finds the dated folders of the last reportLookBack, and
 //     one listing per folder, newest first, asks for its manifest.json.
 //
-// An owner that is one of the scan's accounts is read only after its own
-// listing ended (its buckets listed completely, or not), with its member
-// role's client and pacer; an owner of the organization that is not
-// scanned gets its role assumed once; an owner outside the organization
-// is not read at all (OutsideOrganization). Every call takes the owner's
+// An owner's member role is assumed once per scan, by its own scan or by
+// the first destination read that needs it, whichever comes first, and
+// its client and pacer are shared; an owner outside the organization is
+// not read at all (OutsideOrganization). Only a missing bucket
+// (NoSuchBucket) waits for its owner's listing to end, since INV-110
+// needs the owner listed completely. Every call takes the owner's
 // pace and a place in the shared request pool, and goes through the same
 // throttle rounds as the bucket reads.
 
@@ -99,17 +100,23 @@ type pendingConfig struct {
 	config inventory.Config
 }
 
-// owner is an account whose destinations are read.
+// owner is an account whose destinations are read. Its member role is
+// assumed once per scan, by whichever comes first: its own scan or a
+// destination read.
 type owner struct {
-	id     string
-	target bool          // one of the scan's accounts
-	ready  chan struct{} // closed once listed (targets) or connected (others)
-	once   sync.Once
-	// Set before ready is closed.
-	complete bool // buckets listed completely in this scan
-	api      S3API
+	id       string
+	acct     inventory.Account // as the scan lists it; only the ID for others
+	target   bool              // one of the scan's accounts
+	connOnce sync.Once
+	api      S3API // paced; nil when the role could not be used
 	pace     *pacer
+	err      error              // why the role could not be used
 	failure  *inventory.Failure // the account cannot be read
+	// listed is closed when a target's listing ended; complete says
+	// whether every page of its buckets was read.
+	listed     chan struct{}
+	listedOnce sync.Once
+	complete   bool
 }
 
 // shared is a value read once and shared by every reader.
@@ -135,80 +142,88 @@ func newDestReads(s *Scanner, pool *semaphore.Weighted, targets []inventory.Acco
 	d := &destReads{s: s, pool: pool, org: s.opts.Organization, owners: make(map[string]*owner, len(targets)),
 		policies: map[string]*shared[inventory.PolicyRead]{}, keys: map[string]*shared[inventory.KeyRead]{}}
 	for _, a := range targets {
-		d.owners[a.ID] = &owner{id: a.ID, target: true, ready: make(chan struct{})}
+		d.owners[a.ID] = &owner{id: a.ID, acct: a, target: true, listed: make(chan struct{})}
 	}
 	return d
 }
 
-// connected records a scanned account's client and pacer.
-func (d *destReads) connected(id string, api S3API, p *pacer) {
-	if d == nil {
-		return
-	}
-	o := d.owners[id] // targets only: never written after newDestReads
-	o.api, o.pace = api, p
+// connect returns the account's paced client and pacer, assuming its
+// member role the first time (in throttle rounds, with a place in the
+// pool); the error is the first attempt's.
+func (d *destReads) connect(awsCtx context.Context, o *owner) (S3API, *pacer, error) {
+	o.connOnce.Do(func() {
+		if !o.target && d.org.FromOrganizations && !d.org.Members[o.id] {
+			o.err = errOutside
+			o.failure = &inventory.Failure{Code: "OutsideOrganization", Message: "account " + o.id + " is not an account of the organization"}
+			return
+		}
+		var api S3API
+		o.err = d.s.throttleRounds(awsCtx, func() error {
+			if err := d.pool.Acquire(awsCtx, 1); err != nil {
+				return err
+			}
+			defer d.pool.Release(1)
+			var err error
+			api, err = d.s.conn.Connect(awsCtx, o.acct)
+			return err
+		})
+		if o.err != nil {
+			o.failure = failure(o.err)
+			return
+		}
+		o.pace = newPacer()
+		o.api = pacedS3{S3API: api, p: o.pace}
+	})
+	return o.api, o.pace, o.err
+}
+
+var errOutside = errors.New("account outside the organization")
+
+// connectTarget connects one of the scan's accounts for its own scan.
+func (d *destReads) connectTarget(awsCtx context.Context, id string) (S3API, *pacer, error) {
+	return d.connect(awsCtx, d.owners[id])
 }
 
 // listed closes a scanned account's listing: complete when every page of
 // its buckets was read. Only the first call counts.
-func (d *destReads) listed(id string, complete bool, f *inventory.Failure) {
+func (d *destReads) listed(id string, complete bool) {
 	if d == nil {
 		return
 	}
 	o := d.owners[id]
-	o.once.Do(func() {
+	o.listedOnce.Do(func() {
 		o.complete = complete
-		if o.api == nil {
-			o.failure = f
-			if o.failure == nil {
-				o.failure = &inventory.Failure{Code: "RoleUnavailable", Message: "the member role of account " + id + " could not be used"}
-			}
-		}
-		close(o.ready)
+		close(o.listed)
 	})
 }
 
-// owner returns the account id ready for reads: a scanned account once
-// its listing ended, another account of the organization once its role
-// was assumed. It fails only when awsCtx ends.
+// owner returns the account id, connected. It fails only when awsCtx
+// ends.
 func (d *destReads) owner(awsCtx context.Context, id string) (*owner, error) {
 	d.mu.Lock()
 	o := d.owners[id]
 	if o == nil {
-		o = &owner{id: id, ready: make(chan struct{})}
+		o = &owner{id: id, acct: inventory.Account{ID: id}}
 		d.owners[id] = o
 	}
 	d.mu.Unlock()
+	if _, _, err := d.connect(awsCtx, o); err != nil && awsCtx.Err() != nil {
+		return nil, awsCtx.Err()
+	}
+	return o, nil
+}
+
+// ownerListed waits for a scanned owner's listing to end and says
+// whether it was complete; false for an account this scan does not list.
+func (d *destReads) ownerListed(awsCtx context.Context, o *owner) bool {
 	if !o.target {
-		o.once.Do(func() {
-			defer close(o.ready)
-			if d.org.FromOrganizations && !d.org.Members[id] {
-				o.failure = &inventory.Failure{Code: "OutsideOrganization", Message: "account " + id + " is not an account of the organization"}
-				return
-			}
-			var api S3API
-			err := d.s.throttleRounds(awsCtx, func() error {
-				if err := d.pool.Acquire(awsCtx, 1); err != nil {
-					return err
-				}
-				defer d.pool.Release(1)
-				var err error
-				api, err = d.s.conn.Connect(awsCtx, inventory.Account{ID: id})
-				return err
-			})
-			if err != nil {
-				o.failure = failure(err)
-				return
-			}
-			o.pace = newPacer()
-			o.api = pacedS3{S3API: api, p: o.pace}
-		})
+		return false
 	}
 	select {
-	case <-o.ready:
-		return o, nil
+	case <-o.listed:
+		return o.complete
 	case <-awsCtx.Done():
-		return nil, awsCtx.Err()
+		return false
 	}
 }
 
@@ -277,10 +292,12 @@ func (d *destReads) checkOne(awsCtx context.Context, acct inventory.Account, p p
 		dc.Failure = o.failure
 		return dc
 	}
-	dc.OwnerListed = o.target && o.complete
 	pol, region := d.policy(awsCtx, o, dest.BucketARN, p.bucket.Region)
 	dc.Policy = &pol
-	if !pol.Missing {
+	if pol.Missing {
+		// Only a missing bucket waits for its owner's listing (INV-110).
+		dc.OwnerListed = d.ownerListed(awsCtx, o)
+	} else {
 		r := d.reports(awsCtx, o, dest, region, p.bucket.Name, p.config.ID)
 		dc.Reports = &r
 	}

@@ -289,7 +289,7 @@ func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, st *accountScan, pool *semaphore.Weighted, dr *destReads, started func()) (status inventory.AccountStatus, fail *inventory.Failure) {
 	// The account's destinations wait for its listing to end, complete or
 	// not.
-	defer func() { dr.listed(acct.ID, false, fail) }()
+	defer func() { dr.listed(acct.ID, false) }()
 	// Deferred functions run last in, first out: the next account may
 	// start as soon as this one hands out no more buckets, and this one
 	// returns only when its reads are over (no goroutine outlives it).
@@ -301,16 +301,25 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 
 	// Every AWS call takes a place in the pool first; a failed Acquire
 	// means the AWS context is over.
-	var api S3API
-	err := s.throttleRounds(awsCtx, func() error {
-		if err := pool.Acquire(awsCtx, 1); err != nil {
+	var (
+		api  S3API
+		pace *pacer
+		err  error
+	)
+	if dr != nil {
+		// Shared with the destination reads in this account.
+		api, pace, err = dr.connectTarget(awsCtx, acct.ID)
+	} else {
+		err = s.throttleRounds(awsCtx, func() error {
+			if err := pool.Acquire(awsCtx, 1); err != nil {
+				return err
+			}
+			defer pool.Release(1)
+			var err error
+			api, err = s.conn.Connect(awsCtx, acct)
 			return err
-		}
-		defer pool.Release(1)
-		var err error
-		api, err = s.conn.Connect(awsCtx, acct)
-		return err
-	})
+		})
+	}
 	if err != nil {
 		switch awserr.Classify(err) {
 		case awserr.Canceled:
@@ -320,9 +329,10 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 		}
 		return inventory.AccountRoleUnavailable, failure(err)
 	}
-	pace := newPacer()
-	api = pacedS3{S3API: api, p: pace}
-	dr.connected(acct.ID, api, pace)
+	if dr == nil {
+		pace = newPacer()
+		api = pacedS3{S3API: api, p: pace}
+	}
 
 	// dispatch hands a bucket to a reader once the account's pace and a
 	// place in the pool allow; the pace is waited for first, so a slowed
@@ -373,7 +383,7 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 			dispatch(inventory.Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
 		}
 	}
-	dr.listed(acct.ID, true, nil)
+	dr.listed(acct.ID, true)
 	release()
 
 	for round := 1; ; round++ {
