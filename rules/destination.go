@@ -42,8 +42,8 @@ func unverified(what string, f *inventory.Failure) result {
 type destinationGap struct {
 	gap
 	account     inventory.Account
-	region      string // the (first) source bucket's region
-	destination string // the destination bucket ARN
+	region      string   // the (first) source bucket's region
+	destination string   // the destination bucket ARN
 	whats       []string // what could not be read or decided, in order
 	configs     []string
 	checks      []string
