@@ -148,6 +148,7 @@ type Resolver struct {
 	complete   bool
 	account    string
 	unreadable map[string]bool
+	unverified map[string]bool
 }
 
 // NewResolver returns the resolver for the account result r. Only a
@@ -160,13 +161,26 @@ func NewResolver(r inventory.AccountResult) Resolver {
 			res.unreadable[b] = true
 		}
 	}
+	if len(r.Unverified) > 0 {
+		res.unverified = make(map[string]bool, len(r.Unverified))
+		for _, b := range r.Unverified {
+			res.unverified[b] = true
+		}
+	}
 	return res
 }
 
 // Resolves reports whether rec, a record of the account that this scan did
 // not produce, is to be resolved: the scan is complete, rec is OPEN or
-// WAIVED, and its bucket was readable in this scan.
+// WAIVED, its bucket was readable in this scan, and, for a destination
+// rule's finding (INV-110 to INV-115), the bucket's destinations could
+// all be verified.
 func (res Resolver) Resolves(rec Record) bool {
+	if rec.Bucket != "" && res.unverified[rec.Bucket] {
+		if r, ok := rules.Lookup(rec.RuleID); ok && r.Kind == rules.KindDestination {
+			return false
+		}
+	}
 	return res.complete && rec.AccountID == res.account && rec.Open() && !rec.History &&
 		(rec.Bucket == "" || !res.unreadable[rec.Bucket])
 }

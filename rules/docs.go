@@ -31,7 +31,8 @@ func Markdown() string {
 	b.WriteString("<!-- Generated from the rule registry by `go test ./rules -run TestDocs -update`. Do not edit. -->\n\n")
 	b.WriteString("# Rules reference\n\n")
 	b.WriteString("Every rule has a permanent ID: `INV-0nn` rules look at a bucket, `INV-1nn` rules at each enabled\n")
-	b.WriteString("inventory configuration of a bucket, and `SCAN-nnn` findings say what the scan could not see.\n")
+	b.WriteString("inventory configuration of a bucket (INV-110 to INV-115 follow it to its destination bucket, KMS key\n")
+	b.WriteString("and reports), and `SCAN-nnn` findings say what the scan could not see.\n")
 	b.WriteString("The policy ([policy.md](policy.md)) switches rules on and off, changes their severity and sets\n")
 	b.WriteString("their parameters. `scanner rules` prints the same catalogue.\n\n")
 	b.WriteString("| ID | name | level | default severity | title |\n|---|---|---|---|---|\n")
@@ -147,6 +148,8 @@ func levelText(l Level) string {
 		return "account (one finding per account)"
 	case LevelBucket:
 		return "bucket (one finding per bucket)"
+	case LevelDestination:
+		return "destination (one finding per source account, destination and cause)"
 	default:
 		return "configuration (one finding per enabled inventory configuration)"
 	}

@@ -17,6 +17,10 @@ type Evaluator struct {
 	rules  []Rule // catalogue(), indexed like Policy.base
 	bucket []int  // KindBucket rules, in ID order
 	config []int  // KindConfiguration rules, in ID order
+	dest   []int  // KindDestination rules, in ID order
+	// destCoverage are the coverage rules of destination checks that
+	// could not be made (SCAN-005).
+	destCoverage []int
 	// unreadable are the coverage rules of a bucket that could not be
 	// read, in ID order.
 	unreadable []int
@@ -41,14 +45,18 @@ func NewEvaluator(p *Policy, org inventory.Org) *Evaluator {
 			e.bucket = append(e.bucket, i)
 		case KindConfiguration:
 			e.config = append(e.config, i)
+		case KindDestination:
+			e.dest = append(e.dest, i)
 		case KindCoverage:
-			if r.Level == LevelAccount {
+			switch r.Level {
+			case LevelAccount:
 				e.accountCoverage[r.covers] = append(e.accountCoverage[r.covers], i)
-			} else {
+			case LevelDestination:
+				e.destCoverage = append(e.destCoverage, i)
+			default:
 				e.unreadable = append(e.unreadable, i)
 			}
 		}
-		// KindDestination rules run when the scan reads destinations.
 	}
 	return e
 }
@@ -113,11 +121,16 @@ func (e *Evaluator) run(out []Finding, i int, matched []*override, s subject, sc
 	if !s.settings.enabled {
 		return out
 	}
-	rule := &e.rules[i]
-	res := rule.check(s)
+	res := e.rules[i].check(s)
 	if res.verdict != fail {
 		return out
 	}
+	return append(out, e.finding(i, s, res, scanID, now))
+}
+
+// finding is the finding of rule i's failed result res on s.
+func (e *Evaluator) finding(i int, s subject, res result, scanID string, now time.Time) Finding {
+	rule := &e.rules[i]
 	var acct inventory.Account
 	var bucket, region, configID string
 	switch {
@@ -129,8 +142,12 @@ func (e *Evaluator) run(out []Finding, i int, matched []*override, s subject, sc
 	if s.config != nil {
 		configID = s.config.ID
 	}
+	key := configID
+	if s.findingKey != "" {
+		key = s.findingKey
+	}
 	f := Finding{
-		FindingID:   FindingID(acct.ID, bucket, configID, rule.ID),
+		FindingID:   FindingID(acct.ID, bucket, key, rule.ID),
 		AccountID:   acct.ID,
 		AccountName: acct.Name,
 		OUID:        acct.OUID,
@@ -150,5 +167,5 @@ func (e *Evaluator) run(out []Finding, i int, matched []*override, s subject, sc
 		f.Status = StatusWaived
 		f.Waiver = &AppliedWaiver{Reason: w.Reason, Expires: w.Expires}
 	}
-	return append(out, f)
+	return f
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/s3inv/scanner/internal/inventory"
 )
@@ -39,12 +40,19 @@ func bucketWith(configs ...inventory.Config) inventory.BucketResult {
 // ruleCase is one case of a rule's table test. For configuration rules
 // config is the configuration evaluated (in a bucket holding only it).
 type ruleCase struct {
-	name     string
-	bucket   *inventory.BucketResult
-	config   *inventory.Config
-	account  *inventory.AccountResult
-	set      func(*settings) // changes the default policy's settings
-	org      *orgView
+	name    string
+	bucket  *inventory.BucketResult
+	config  *inventory.Config
+	account *inventory.AccountResult
+	set     func(*settings) // changes the default policy's settings
+	org     *orgView
+	// dest is the destination check of a destination rule; its Config is
+	// the configuration evaluated. now is the evaluation time (default
+	// testNow).
+	dest     *inventory.DestinationCheck
+	now      time.Time
+	gap      string // for unverifiable: the gap's code
+	gaps     *destinationGap
 	want     verdict
 	message  string            // a substring the message must hold
 	evidence map[string]string // entries the evidence must hold
@@ -88,9 +96,24 @@ func runRuleCases(t *testing.T, id string, cases []ruleCase) {
 				b := bucketWith(*c.config)
 				s.bucket, s.config = &b, &b.Configs[0]
 			}
+			if c.dest != nil {
+				d := *c.dest
+				s.dest, s.config = &d, &d.Config
+				s.bucket = &inventory.BucketResult{Account: d.Account, Bucket: d.Bucket}
+			}
+			s.gaps = c.gaps
+			s.now = c.now
+			if s.now.IsZero() {
+				s.now = testNow
+			}
 			got := r.check(s)
 			if got.verdict != c.want {
 				t.Fatalf("verdict %v, want %v (message %q)", got.verdict, c.want, got.message)
+			}
+			if c.want == unverifiable {
+				if got.gap == nil || got.gap.code != c.gap {
+					t.Errorf("gap %+v, want code %q", got.gap, c.gap)
+				}
 			}
 			if c.want != fail {
 				if got.message != "" || got.evidence != nil {
@@ -115,5 +138,5 @@ func runRuleCases(t *testing.T, id string, cases []ruleCase) {
 }
 
 func (v verdict) String() string {
-	return [...]string{"pass", "fail", "not applicable"}[v]
+	return [...]string{"pass", "fail", "not applicable", "unverifiable"}[v]
 }

@@ -172,6 +172,10 @@ func (v *validator) convert(dst any, n ast.Node, p []string) bool {
 		*d, ok = v.str(n, p)
 	case *[]string:
 		*d, ok = v.strs(n, p)
+	case *bool:
+		*d, ok = v.boolean(n, p)
+	case *int:
+		*d, ok = v.integer(n, p)
 	default:
 		// A parameter of another type: TestDefaultPolicy, which loads
 		// every parameter, fails.
@@ -250,6 +254,21 @@ func (v *validator) boolean(n ast.Node, p []string) (b, ok bool) {
 	s, _ := scalarText(n)
 	v.fail(p, s, "want true or false")
 	return false, false
+}
+
+// integer converts a whole number. ok is false after reporting anything
+// else (a quoted number included).
+func (v *validator) integer(n ast.Node, p []string) (int, bool) {
+	s, _ := scalarText(n)
+	if m, str := untag(n); !str {
+		if _, isInt := m.(*ast.IntegerNode); isInt {
+			if i, err := strconv.Atoi(s); err == nil {
+				return i, true
+			}
+		}
+	}
+	v.fail(p, s, "want a whole number")
+	return 0, false
 }
 
 // scalarText returns the text of the scalar at n ("" for null); false

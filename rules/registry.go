@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/s3inv/scanner/internal/inventory"
 )
@@ -17,6 +18,10 @@ const (
 	LevelAccount Level = "account"
 	LevelBucket  Level = "bucket"
 	LevelConfig  Level = "config"
+	// LevelDestination findings are about a destination of the source
+	// account's configurations (SCAN-005): the account is the source
+	// account, the bucket the destination bucket.
+	LevelDestination Level = "destination"
 )
 
 // Kind is what a rule checks, and so when the evaluator runs it.
@@ -32,8 +37,9 @@ const (
 	KindConfiguration Kind = "configuration"
 	// KindDestination rules follow an enabled configuration to its
 	// destination bucket, key and reports, read once per destination
-	// (INV-110 to INV-115). None is registered yet; the evaluator will run
-	// them when the scan reads destinations.
+	// (INV-110 to INV-115). The evaluator runs them on the scan's
+	// DestinationChecks (Evaluator.Destinations), once the destinations
+	// of an account's configurations have been read.
 	KindDestination Kind = "destination"
 	// KindCoverage rules say what the scan could not see (SCAN-nnn): an
 	// account that ended with the status the rule covers, or a bucket that
@@ -95,6 +101,9 @@ const (
 	pass verdict = iota
 	fail
 	notApplicable
+	// unverifiable: what the check needs could not be read or decided;
+	// the destination rules' gaps become SCAN-005 findings, never a pass.
+	unverifiable
 )
 
 // result is what a check returns: the verdict and, on failure, a sentence
@@ -103,6 +112,7 @@ type result struct {
 	verdict  verdict
 	message  string
 	evidence map[string]string
+	gap      *gap // set when unverifiable
 }
 
 func passed() result  { return result{verdict: pass} }
@@ -121,6 +131,14 @@ type subject struct {
 	config   *inventory.Config
 	settings settings
 	org      *orgView
+	// dest is what was read of the configuration's destination
+	// (destination rules only); now is the evaluation's time.
+	dest *inventory.DestinationCheck
+	now  time.Time
+	// gaps are the destination checks that could not be made, for
+	// SCAN-005; findingKey then tells its findings apart (cause).
+	gaps       *destinationGap
+	findingKey string
 }
 
 type checkFunc func(s subject) result
@@ -141,10 +159,17 @@ var ruleList = []*Rule{
 	&scheduleTooInfrequent,
 	&versionsNotIncluded,
 	&optionalFieldsMissing,
+	&destinationBucketMissing,
+	&destinationPolicyBlocksDelivery,
+	&destinationPolicyConfusedDeputy,
+	&kmsKeyUnusable,
+	&reportStale,
+	&sensitiveFieldsCrossAccount,
 	&accountRoleUnavailable,
 	&accountBucketsUnlisted,
 	&bucketUnreadable,
 	&accountScanIncomplete,
+	&destinationUnverifiable,
 }
 
 var (

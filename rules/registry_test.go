@@ -54,7 +54,7 @@ func TestRegistry(t *testing.T) {
 		switch {
 		case strings.HasPrefix(r.ID, "INV-0") && r.Level != LevelBucket,
 			strings.HasPrefix(r.ID, "INV-1") && r.Level != LevelConfig,
-			strings.HasPrefix(r.ID, "SCAN-") && r.Level != LevelAccount && r.Level != LevelBucket:
+			strings.HasPrefix(r.ID, "SCAN-") && r.Level != LevelAccount && r.Level != LevelBucket && r.Level != LevelDestination:
 			t.Errorf("%s: level %q does not fit its ID", r.ID, r.Level)
 		}
 		switch {

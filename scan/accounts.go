@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 
@@ -147,6 +148,9 @@ func OrganizationAccounts(ctx context.Context, api OrganizationsAPI, f Filter) (
 	for _, a := range all {
 		id := aws.ToString(a.Id)
 		org.Members[id] = true
+		if org.ID == "" {
+			org.ID = orgIDOf(aws.ToString(a.Arn))
+		}
 		if a.State != orgtypes.AccountStateActive {
 			org.OutOfScope[id] = string(a.State)
 			continue
@@ -164,6 +168,20 @@ func OrganizationAccounts(ctx context.Context, api OrganizationsAPI, f Filter) (
 	}
 	slices.SortFunc(org.Targets, func(a, b inventory.Account) int { return strings.Compare(a.ID, b.ID) })
 	return org, nil
+}
+
+// orgIDOf returns the organization ID of an account ARN
+// (arn:aws:organizations::<management>:account/o-<id>/<account>), or "".
+func orgIDOf(accountARN string) string {
+	a, err := arn.Parse(accountARN)
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(a.Resource, "/")
+	if len(parts) == 3 && parts[0] == "account" && strings.HasPrefix(parts[1], "o-") {
+		return parts[1]
+	}
+	return ""
 }
 
 // parentMap maps an account or OU ID to its parent's ID.

@@ -32,13 +32,37 @@ import (
 // close to what S3 and STS answer in from inside a region.
 const benchLatency = 50 * time.Millisecond
 
-// benchOrg builds an organization of accounts × bucketsPerAccount. Every
-// bucket has one configuration (one page), except the first bucket of
-// every tenth account, which has 150 (two pages).
-func benchOrg(accounts, bucketsPerAccount int) (*awssim.Fixture, int) {
+// benchLogArchive is the account that holds the bench's destinations.
+const benchLogArchive = "599999999999"
+
+// benchOrg builds an organization of accounts × bucketsPerAccount and a
+// log-archive account. Every bucket has one configuration (one page),
+// except the first bucket of every tenth account, which has 150 (two
+// pages). Every configuration delivers, SSE-KMS, to the log archive's
+// bucket and key of its bucket's region; the first configuration of each
+// account's second bucket has a fresh report there. It returns the
+// fixture and the minimum number of calls of each API (see
+// BenchmarkScan).
+func benchOrg(accounts, bucketsPerAccount int) (*awssim.Fixture, map[string]int) {
 	fx := &awssim.Fixture{Organization: awssim.Organization{Role: &awssim.Role{Name: roleName, ExternalID: extID}}}
 	regions := []string{"us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2"}
-	inventoryCalls := 0
+	archive := awssim.Account{ID: benchLogArchive, Name: "log-archive"}
+	fresh := time.Now().UTC().Add(-6 * time.Hour)
+	for i, r := range regions {
+		name := "bench-inventory-" + r
+		archive.Buckets = append(archive.Buckets, awssim.Bucket{Name: name, Region: r,
+			Policy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + name + `/*","Condition":{"StringLike":{"aws:SourceAccount":"5*"}}}]}`})
+		archive.Keys = append(archive.Keys, awssim.Key{ID: fmt.Sprintf("0000000%d-1111-2222-3333-444444444444", i), Region: r})
+	}
+	minimum := map[string]int{
+		"AssumeRole":  accounts + 1,
+		"ListBuckets": (accounts + 1) * int(math.Ceil(float64(bucketsPerAccount)/1000)),
+		// The log archive's buckets hold no configuration: one call each.
+		"ListBucketInventoryConfigurations": len(regions),
+		"GetBucketPolicy":                   len(regions),
+		"DescribeKey":                       len(regions),
+		"GetKeyPolicy":                      len(regions),
+	}
 	for a := range accounts {
 		acct := awssim.Account{ID: fmt.Sprintf("5%011d", a+1)}
 		for b := range bucketsPerAccount {
@@ -46,16 +70,46 @@ func benchOrg(accounts, bucketsPerAccount int) (*awssim.Fixture, int) {
 			if b == 0 && a%10 == 0 {
 				n = 150
 			}
-			inventoryCalls += max(1, int(math.Ceil(float64(n)/100)))
-			acct.Buckets = append(acct.Buckets, awssim.Bucket{Name: fmt.Sprintf("b-%s-%03d", acct.ID, b), Region: regions[b%len(regions)], Generated: n})
+			minimum["ListBucketInventoryConfigurations"] += max(1, int(math.Ceil(float64(n)/100)))
+			minimum["ListObjectsV2"] += n
+			r := b % len(regions)
+			name := fmt.Sprintf("b-%s-%03d", acct.ID, b)
+			tmpl := awssim.InventoryConfig{ID: "gen-template", Enabled: true, Frequency: "Daily", Versions: "All",
+				Destination: awssim.Destination{AccountID: benchLogArchive, Bucket: "arn:aws:s3:::bench-inventory-" + regions[r], Format: "CSV",
+					Encryption: "SSE-KMS", KMSKeyID: fmt.Sprintf("arn:aws:kms:%s:%s:key/0000000%d-1111-2222-3333-444444444444", regions[r], benchLogArchive, r)}}
+			acct.Buckets = append(acct.Buckets, awssim.Bucket{Name: name, Region: regions[r], Inventory: []awssim.InventoryConfig{tmpl}, Generated: n - 1})
+			if b == 1 {
+				// A fresh report: its folder's manifest is asked for too.
+				archive.Buckets[r].Reports = append(archive.Buckets[r].Reports, awssim.Reports{SourceBucket: name, ConfigID: "gen-template", Last: fresh, Count: 3})
+				minimum["ListObjectsV2"]++
+			}
 		}
 		fx.Organization.Accounts = append(fx.Organization.Accounts, acct)
 	}
-	return fx, inventoryCalls
+	fx.Organization.Accounts = append(fx.Organization.Accounts, archive)
+	return fx, minimum
 }
 
 // discard is a Handler that keeps nothing but counts.
-type discard struct{ buckets, bucketFailures, configs, accounts, failures atomic.Int64 }
+type discard struct {
+	buckets, bucketFailures, configs, accounts, failures atomic.Int64
+	checks, fresh                                        atomic.Int64
+}
+
+// Destinations counts the destination checks; one that could not be read
+// is a failure.
+func (d *discard) Destinations(_ context.Context, _ inventory.Account, cs []inventory.DestinationCheck) error {
+	d.checks.Add(int64(len(cs)))
+	for _, c := range cs {
+		if c.Failure != nil || c.Policy.Failure != nil || c.Key != nil && c.Key.Failure != nil || c.Reports != nil && c.Reports.Failure != nil {
+			d.failures.Add(1)
+		}
+		if c.Reports != nil && !c.Reports.Newest.IsZero() {
+			d.fresh.Add(1)
+		}
+	}
+	return nil
+}
 
 func (d *discard) Bucket(_ context.Context, r inventory.BucketResult) error {
 	d.buckets.Add(1)
@@ -113,6 +167,7 @@ type benchResult struct {
 	peakInFlight                int
 	busy                        time.Duration
 	srv                         *awssim.Server
+	fresh                       int64 // destination checks with a fresh report
 }
 
 // cpuUsed is the CPU time (user and system) the process has used.
@@ -129,16 +184,13 @@ func cpuUsed() time.Duration {
 // time of such a run is not comparable.
 func runBench(b *testing.B, accounts, bucketsPerAccount int, memory bool, simOpts ...awssim.Option) benchResult {
 	b.Helper()
-	fx, inventoryCalls := benchOrg(accounts, bucketsPerAccount)
+	fx, minimum := benchOrg(accounts, bucketsPerAccount)
 	r := scanFixture(b, fx, memory, simOpts...)
-	pageSize := 1000
 	r.accounts, r.bucketsPerAccount = accounts, bucketsPerAccount
-	r.minimum = map[string]int{
-		"AssumeRole":                        accounts,
-		"ListBuckets":                       accounts * int(math.Ceil(float64(bucketsPerAccount)/float64(pageSize))),
-		"ListBucketInventoryConfigurations": inventoryCalls,
-		"GetBucketLocation":                 0,
-		"HeadBucket":                        0,
+	minimum["GetBucketLocation"], minimum["HeadBucket"] = 0, 0
+	r.minimum = minimum
+	if want := int64(accounts); r.fresh != want {
+		b.Fatalf("%d fresh reports found; want %d", r.fresh, want)
 	}
 	return r
 }
@@ -155,7 +207,7 @@ func scanFixture(b *testing.B, fx *awssim.Fixture, memory bool, simOpts ...awssi
 		b.Fatal(err)
 	}
 	b.Cleanup(srv.Close)
-	opts := scan.Options{} // production defaults
+	opts := scan.Options{Destinations: true} // production defaults, destinations read
 	cfg, err := srv.AWSConfig(ctx, "us-east-1",
 		awsconfig.WithHTTPClient(awsclient.NewHTTPClient(opts.MaxInFlight(), awsclient.DefaultResponseTimeout)),
 		awsconfig.WithRetryer(func() aws.Retryer { return awsclient.NewRetryer(awsclient.RetryOptions{}) }))
@@ -200,7 +252,8 @@ func scanFixture(b *testing.B, fx *awssim.Fixture, memory bool, simOpts ...awssi
 			got, total, int64(total)-got, h.accounts.Load(), len(targets), h.failures.Load())
 	}
 	return benchResult{
-		wall: wall, calls: srv.AllCalls(), inFlight: opts.MaxInFlight(),
+		fresh: h.fresh.Load(),
+		wall:  wall, calls: srv.AllCalls(), inFlight: opts.MaxInFlight(),
 		heapBase: base[0].Value.Uint64(), heapPeak: peak, cpu: cpu, peakInFlight: peakIn, busy: busy, srv: srv,
 	}
 }
@@ -210,10 +263,21 @@ func scanFixture(b *testing.B, fx *awssim.Fixture, memory bool, simOpts ...awssi
 // wall time against the latency bound, and the scanner's peak heap at two
 // organization sizes.
 //
+// The minimum, for A accounts (the log archive included) of B buckets
+// listed P = 1,000 a page, C_b configurations in bucket b, D distinct
+// destination buckets, K distinct KMS keys and F configurations with a
+// report in the last 32 days:
+//
+//	AssumeRole A + ListBuckets A×⌈B/P⌉ + ListBucketInventoryConfigurations Σ max(1, ⌈C_b/100⌉)
+//	+ GetBucketPolicy D + DescribeKey K + GetKeyPolicy K + ListObjectsV2 (Σ C_b + F)
+//
+// (one folder listing per enabled configuration, one manifest listing per
+// configuration whose newest folder holds its manifest).
+//
 // The latency bound is total calls × latency ÷ concurrency, where
 // concurrency is the most requests the scanner keeps in flight
 // (Options.MaxInFlight: AccountConcurrency × BucketConcurrency, every
-// call counted: AssumeRole, ListBuckets and inventory reads). No
+// call counted: AssumeRole, ListBuckets, inventory and destination reads). No
 // schedule of those calls can finish sooner. The CPU floor (the CPU the
 // run used ÷ GOMAXPROCS) is reported beside it: on a small machine the
 // SDK's own work per call, not the scheduling, may be the limit.
@@ -223,7 +287,7 @@ func BenchmarkScan(b *testing.B) {
 		total, minTotal := 0, 0
 		b.Logf("organization: %d accounts × %d buckets, %s per call, %d requests in flight at most (AccountConcurrency × BucketConcurrency)",
 			r.accounts, r.bucketsPerAccount, benchLatency, r.inFlight)
-		for _, op := range []string{"AssumeRole", "ListBuckets", "ListBucketInventoryConfigurations", "GetBucketLocation", "HeadBucket"} {
+		for _, op := range []string{"AssumeRole", "ListBuckets", "ListBucketInventoryConfigurations", "GetBucketPolicy", "DescribeKey", "GetKeyPolicy", "ListObjectsV2", "GetBucketLocation", "HeadBucket"} {
 			ratio := "-"
 			if r.minimum[op] > 0 {
 				ratio = fmt.Sprintf("%.2f", float64(r.calls[op])/float64(r.minimum[op]))

@@ -2,10 +2,12 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
 
@@ -142,8 +144,12 @@ func (a *apiRate) record(now time.Time, attempts, throttled int) {
 
 // The APIs the pacer keys on.
 const (
-	opListBuckets = "ListBuckets"
-	opInventory   = "ListBucketInventoryConfigurations"
+	opListBuckets     = "ListBuckets"
+	opInventory       = "ListBucketInventoryConfigurations"
+	opGetBucketPolicy = "GetBucketPolicy"
+	opListObjects     = "ListObjectsV2"
+	opDescribeKey     = "DescribeKey"
+	opGetKeyPolicy    = "GetKeyPolicy"
 )
 
 // pacedS3 reports every call's attempts to the account's pacer.
@@ -169,5 +175,73 @@ func (c pacedS3) ListBucketInventoryConfigurations(ctx context.Context, in *s3.L
 		md = out.ResultMetadata
 	}
 	c.p.done(opInventory, md, err)
+	return out, err
+}
+
+// errNoDestinationAPI is the error of a destination read through a client
+// that cannot make it.
+var errNoDestinationAPI = errors.New("the account's S3 client cannot read destinations")
+
+func (c pacedS3) GetBucketPolicy(ctx context.Context, in *s3.GetBucketPolicyInput, optFns ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error) {
+	d, ok := c.S3API.(DestinationS3API)
+	if !ok {
+		return nil, errNoDestinationAPI
+	}
+	out, err := d.GetBucketPolicy(ctx, in, optFns...)
+	var md middleware.Metadata
+	if out != nil {
+		md = out.ResultMetadata
+	}
+	c.p.done(opGetBucketPolicy, md, err)
+	return out, err
+}
+
+func (c pacedS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	d, ok := c.S3API.(DestinationS3API)
+	if !ok {
+		return nil, errNoDestinationAPI
+	}
+	out, err := d.ListObjectsV2(ctx, in, optFns...)
+	var md middleware.Metadata
+	if out != nil {
+		md = out.ResultMetadata
+	}
+	c.p.done(opListObjects, md, err)
+	return out, err
+}
+
+// KMS returns the account's KMS client, paced like its S3 calls; nil when
+// the account's client has none.
+func (c pacedS3) KMS() KMSAPI {
+	kp, ok := c.S3API.(KMSProvider)
+	if !ok || kp.KMS() == nil {
+		return nil
+	}
+	return pacedKMS{KMSAPI: kp.KMS(), p: c.p}
+}
+
+// pacedKMS reports every KMS call's attempts to the account's pacer.
+type pacedKMS struct {
+	KMSAPI
+	p *pacer
+}
+
+func (c pacedKMS) DescribeKey(ctx context.Context, in *kms.DescribeKeyInput, optFns ...func(*kms.Options)) (*kms.DescribeKeyOutput, error) {
+	out, err := c.KMSAPI.DescribeKey(ctx, in, optFns...)
+	var md middleware.Metadata
+	if out != nil {
+		md = out.ResultMetadata
+	}
+	c.p.done(opDescribeKey, md, err)
+	return out, err
+}
+
+func (c pacedKMS) GetKeyPolicy(ctx context.Context, in *kms.GetKeyPolicyInput, optFns ...func(*kms.Options)) (*kms.GetKeyPolicyOutput, error) {
+	out, err := c.KMSAPI.GetKeyPolicy(ctx, in, optFns...)
+	var md middleware.Metadata
+	if out != nil {
+		md = out.ResultMetadata
+	}
+	c.p.done(opGetKeyPolicy, md, err)
 	return out, err
 }

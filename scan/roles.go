@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/s3inv/scanner/internal/inventory"
@@ -96,14 +97,27 @@ type RoleConnector struct {
 	// S3Options adjust every S3 client (path-style addressing for custom
 	// endpoints, for example).
 	S3Options []func(*s3.Options)
+	// KMSOptions adjust every KMS client (the destination reads').
+	KMSOptions []func(*kms.Options)
 
 	mu    sync.Mutex
 	creds map[string]*aws.CredentialsCache // by account, the last Connect's
 }
 
+// memberClient is a member account's S3 client, which also reads its KMS
+// keys (KMSProvider) for the destination checks. Both use the member
+// role's cached credentials.
+type memberClient struct {
+	*s3.Client
+	kms *kms.Client
+}
+
+func (m memberClient) KMS() KMSAPI { return m.kms }
+
 // Connect assumes the member role of acct and returns an S3 client using
-// it. The credentials are fetched here, so a missing or denied role fails
-// now rather than on the first bucket; they are cached and refreshed by
+// it, which is also a DestinationS3API and a KMSProvider. The credentials
+// are fetched here, so a missing or denied role fails now rather than on
+// the first bucket; they are cached and refreshed by
 // aws.CredentialsCache, and kept for Credentials.
 func (c *RoleConnector) Connect(ctx context.Context, acct inventory.Account) (S3API, error) {
 	creds, err := c.assume(ctx, acct.ID)
@@ -112,7 +126,7 @@ func (c *RoleConnector) Connect(ctx context.Context, acct inventory.Account) (S3
 	}
 	cfg := c.Base.Copy()
 	cfg.Credentials = creds
-	return s3.NewFromConfig(cfg, c.S3Options...), nil
+	return memberClient{Client: s3.NewFromConfig(cfg, c.S3Options...), kms: kms.NewFromConfig(cfg, c.KMSOptions...)}, nil
 }
 
 // Credentials returns the member role's credentials of an account: those

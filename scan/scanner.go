@@ -75,6 +75,17 @@ type Options struct {
 	// stops calling AWS then, so results can still be written. Accounts
 	// not finished by then are INCOMPLETE.
 	DeadlineMargin time.Duration
+	// Destinations turns on the destination reads of the destination
+	// rules (see DestinationHandler): each account's enabled
+	// configurations are followed to their destination bucket, KMS key
+	// and reports before the account is closed. The handler must be a
+	// DestinationHandler.
+	Destinations bool
+	// Organization is the organization the accounts belong to: its ID,
+	// and its members, outside which a destination is not read
+	// (OutsideOrganization). With a static account list (not
+	// FromOrganizations) any account's member role is tried.
+	Organization inventory.Org
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Logger receives progress and failures (default: discard).
@@ -164,13 +175,17 @@ func (s *Scanner) Scan(ctx context.Context, accounts []inventory.Account, h Hand
 		}
 		starts = semaphore.NewWeighted(int64(s.opts.AccountConcurrency))
 		pool   = semaphore.NewWeighted(int64(s.opts.MaxInFlight()))
+		dr     *destReads
 	)
+	if dh, ok := h.(DestinationHandler); ok && s.opts.Destinations && dh != nil {
+		dr = newDestReads(s, pool, accounts)
+	}
 	for _, acct := range accounts {
 		// Never fails: ctx is not the AWS context, every account is
 		// closed, cut short or not.
 		_ = starts.Acquire(context.WithoutCancel(ctx), 1)
 		wg.Go(func() {
-			collect(s.scanAccount(ctx, awsCtx, acct, h, pool, func() { starts.Release(1) }))
+			collect(s.scanAccount(ctx, awsCtx, acct, h, pool, dr, func() { starts.Release(1) }))
 		})
 	}
 	wg.Wait()
@@ -193,6 +208,9 @@ type accountScan struct {
 	incomplete *inventory.Failure // first reason the account is not finished
 	handlerErr error
 	throttled  []inventory.BucketResult // reads to put back in the queue
+	// pending are the enabled configurations whose destinations are read
+	// once the buckets are (Options.Destinations).
+	pending []pendingConfig
 }
 
 // requeue puts a throttled bucket back in the account's queue.
@@ -225,10 +243,16 @@ var deadlineFailure = &inventory.Failure{Code: "Deadline", Message: "the run end
 // call holds a place in pool; started is called exactly once, when the
 // account's buckets are all handed out (or none more will be). It returns
 // the handler's errors.
-func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, pool *semaphore.Weighted, started func()) error {
+func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, pool *semaphore.Weighted, dr *destReads, started func()) error {
 	log := s.opts.Logger.With("account", acct.ID)
 	st := &accountScan{res: inventory.AccountResult{Account: acct, StartedAt: s.opts.Now()}}
-	status, fail := s.walkAccount(ctx, awsCtx, acct, h, st, pool, started)
+	if dr != nil {
+		st.pending = []pendingConfig{}
+	}
+	status, fail := s.walkAccount(ctx, awsCtx, acct, h, st, pool, dr, started)
+	if dr != nil && status == inventory.AccountComplete && st.incomplete == nil {
+		s.readDestinations(ctx, awsCtx, acct, h.(DestinationHandler), st, dr)
+	}
 
 	res := st.res
 	res.Status, res.Failure = status, fail
@@ -262,7 +286,10 @@ func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 // buckets by putting them back in the account's queue, to be read again
 // once the account's other reads are done (a bucket failing every round
 // is delivered unreadable, code Throttled or the service's).
-func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, st *accountScan, pool *semaphore.Weighted, started func()) (inventory.AccountStatus, *inventory.Failure) {
+func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, st *accountScan, pool *semaphore.Weighted, dr *destReads, started func()) (status inventory.AccountStatus, fail *inventory.Failure) {
+	// The account's destinations wait for its listing to end, complete or
+	// not.
+	defer func() { dr.listed(acct.ID, false) }()
 	// Deferred functions run last in, first out: the next account may
 	// start as soon as this one hands out no more buckets, and this one
 	// returns only when its reads are over (no goroutine outlives it).
@@ -274,16 +301,25 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 
 	// Every AWS call takes a place in the pool first; a failed Acquire
 	// means the AWS context is over.
-	var api S3API
-	err := s.throttleRounds(awsCtx, func() error {
-		if err := pool.Acquire(awsCtx, 1); err != nil {
+	var (
+		api  S3API
+		pace *pacer
+		err  error
+	)
+	if dr != nil {
+		// Shared with the destination reads in this account.
+		api, pace, err = dr.connectTarget(awsCtx, acct.ID)
+	} else {
+		err = s.throttleRounds(awsCtx, func() error {
+			if err := pool.Acquire(awsCtx, 1); err != nil {
+				return err
+			}
+			defer pool.Release(1)
+			var err error
+			api, err = s.conn.Connect(awsCtx, acct)
 			return err
-		}
-		defer pool.Release(1)
-		var err error
-		api, err = s.conn.Connect(awsCtx, acct)
-		return err
-	})
+		})
+	}
 	if err != nil {
 		switch awserr.Classify(err) {
 		case awserr.Canceled:
@@ -293,8 +329,10 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 		}
 		return inventory.AccountRoleUnavailable, failure(err)
 	}
-	pace := newPacer()
-	api = pacedS3{S3API: api, p: pace}
+	if dr == nil {
+		pace = newPacer()
+		api = pacedS3{S3API: api, p: pace}
+	}
 
 	// dispatch hands a bucket to a reader once the account's pace and a
 	// place in the pool allow; the pace is waited for first, so a slowed
@@ -345,6 +383,7 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 			dispatch(inventory.Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
 		}
 	}
+	dr.listed(acct.ID, true)
 	release()
 
 	for round := 1; ; round++ {
@@ -442,5 +481,34 @@ func (s *Scanner) deliver(ctx context.Context, acct inventory.Account, res inven
 	st.res.Configs += len(res.Configs)
 	if res.Failure != nil {
 		st.res.Unreadable = append(st.res.Unreadable, res.Bucket.Name)
+	}
+	if st.pending != nil {
+		for _, c := range res.Configs {
+			if c.Enabled && c.Destination.BucketARN != "" {
+				st.pending = append(st.pending, pendingConfig{bucket: res.Bucket, config: c})
+			}
+		}
+	}
+}
+
+// readDestinations reads the destinations of the account's enabled
+// configurations and hands them to h; an account whose reads the
+// deadline cut short is INCOMPLETE, one whose handler failed too.
+func (s *Scanner) readDestinations(ctx, awsCtx context.Context, acct inventory.Account, h DestinationHandler, st *accountScan, dr *destReads) {
+	checks, done := dr.check(awsCtx, acct, st.pending)
+	st.pending = nil
+	if !done {
+		st.cutShort(deadlineFailure)
+		return
+	}
+	if err := h.Destinations(ctx, acct, checks); err != nil {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		if st.handlerErr == nil {
+			st.handlerErr = fmt.Errorf("destinations of %s: %w", acct.ID, err)
+		}
+		if st.incomplete == nil {
+			st.incomplete = &inventory.Failure{Code: "WriteFailed", Message: "findings could not be stored: " + err.Error()}
+		}
 	}
 }

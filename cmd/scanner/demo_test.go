@@ -92,7 +92,7 @@ func TestDemoDashboard(t *testing.T) {
 		"25 accounts scanned: 23 complete, 2 failed, 0 incomplete",
 		"not authorized to perform: sts:AssumeRole on resource: …role/S3InventoryScannerMember",
 		"300, with 417 inventory configurations",
-		"INV-104   destination-account-not-approved  20        CRITICAL",
+		"INV-104   destination-account-not-approved    20        CRITICAL",
 		"legacy-migration  ROLE_UNAVAILABLE",
 		"hackathon         BUCKETS_UNLISTED",
 		"scanner demo --dynalite --keep",

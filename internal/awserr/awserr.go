@@ -51,6 +51,7 @@ var codeKinds = map[string]Kind{
 	"NoSuchBucket":                           NotFound,
 	"NotFound":                               NotFound,
 	"NoSuchEntity":                           NotFound,
+	"NotFoundException":                      NotFound,
 	"PermanentRedirect":                      WrongRegion,
 	"AuthorizationHeaderMalformed":           WrongRegion,
 	"IllegalLocationConstraintException":     WrongRegion,

@@ -1,7 +1,12 @@
 // Package demo is the built-in simulated organization of `scanner demo` and
 // `make demo`: 5 OUs, 25 active accounts (and one suspended), 300 buckets
 // in 5 regions, with a realistic mix of compliant and non-compliant S3
-// Inventory configurations that triggers every inventory rule, an account
+// Inventory configurations that triggers every inventory rule, central
+// destinations (the security account's buckets and keys, with their
+// policies and fresh reports) and a log-archive account whose
+// destinations fail each destination check (a policy without
+// aws:SourceAccount or aws:SourceArn, one that denies S3, a disabled key,
+// a stale report, object ACLs exported across accounts), an account
 // whose member role is missing, an account whose buckets cannot be listed,
 // a bucket that cannot be read, a bucket with more than 100 configurations,
 // and a waived finding.
@@ -18,6 +23,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"text/template"
 	"time"
 
@@ -126,7 +132,86 @@ func Organization() *awssim.Fixture {
 	fx.Organization.Accounts = append(fx.Organization.Accounts,
 		awssim.Account{ID: Suspended, Name: "closed-project", Parent: SandboxOU, State: "SUSPENDED",
 			Buckets: []awssim.Bucket{{Name: "closed-project-data", Region: "us-east-1"}}})
+	destinations(fx, time.Now().UTC())
 	return fx
+}
+
+// destinations gives the destination buckets their policies, the
+// central keys their key policies, and every enabled configuration that
+// delivers to a destination of the organization its report series: the
+// newest delivered five hours before now (ten days for a stale profile).
+func destinations(fx *awssim.Fixture, now time.Time) {
+	var ids []string
+	for _, a := range fx.Organization.Accounts {
+		ids = append(ids, `"`+a.ID+`"`)
+	}
+	sources := strings.Join(ids, ",")
+	delivery := func(bucket, extra string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Sid":"InventoryDelivery","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},` +
+			`"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + bucket + `/*","Condition":{"StringEquals":{"aws:SourceAccount":[` + sources +
+			`],"s3:x-amz-acl":"bucket-owner-full-control"},"ArnLike":{"aws:SourceArn":"arn:aws:s3:::*"}}}` + extra + `]}`
+	}
+	keyPolicy := func(owner string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Sid":"Admin","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + owner + `:root"},"Action":"kms:*","Resource":"*"},` +
+			`{"Sid":"InventoryReportEncryption","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"kms:GenerateDataKey","Resource":"*",` +
+			`"Condition":{"StringEquals":{"aws:SourceAccount":[` + sources + `]}}}]}`
+	}
+	buckets := map[string]*awssim.Bucket{} // destination bucket ARN → bucket
+	for i := range fx.Organization.Accounts {
+		a := &fx.Organization.Accounts[i]
+		for j := range a.Buckets {
+			b := &a.Buckets[j]
+			switch {
+			case a.ID == Security:
+				b.Policy = delivery(b.Name, "")
+			case b.Name == openArchive:
+				b.Policy = `{"Version":"2012-10-17","Statement":[{"Sid":"AnyInventory","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + openArchive + `/*"}]}`
+			case b.Name == lockedArchive:
+				b.Policy = delivery(b.Name, `,{"Sid":"DenyAllWrites","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::`+lockedArchive+`/*"}`)
+			default:
+				continue
+			}
+			buckets["arn:aws:s3:::"+b.Name] = b
+		}
+		switch a.ID {
+		case Security:
+			for _, r := range Regions {
+				a.Keys = append(a.Keys, awssim.Key{ARN: KeyARN(r), Policy: keyPolicy(Security)})
+			}
+		case LogArchive:
+			a.Keys = append(a.Keys, awssim.Key{ARN: disabledKeyARN, State: "Disabled", Policy: keyPolicy(LogArchive)})
+		}
+	}
+	for _, p := range layout() {
+		if p.acct.id == RoleMissing || p.acct.id == Unlisted {
+			continue
+		}
+		bk := p.bucket()
+		for _, c := range configsOf(bk) {
+			d := buckets[c.Destination.Bucket]
+			if !c.Enabled || d == nil || c.Destination.AccountID == "" {
+				continue
+			}
+			last := now.Add(-5 * time.Hour)
+			if p.profile.stale {
+				last = now.Add(-10 * 24 * time.Hour)
+			}
+			d.Reports = append(d.Reports, awssim.Reports{SourceBucket: bk.Name, ConfigID: c.ID, Prefix: c.Destination.Prefix,
+				Last: last, Every: c.Frequency, Count: 3})
+		}
+	}
+}
+
+// configsOf returns a bucket's configurations, generated ones included
+// (named as the simulator names them).
+func configsOf(b awssim.Bucket) []awssim.InventoryConfig {
+	out := slices.Clone(b.Inventory)
+	for i := range b.Generated {
+		c := b.Inventory[0]
+		c.ID = fmt.Sprintf("gen-%04d", i+1)
+		out = append(out, c)
+	}
+	return out
 }
 
 // Policy returns the demo's policy document (YAML). Its waiver expires 90
@@ -135,6 +220,7 @@ func Policy(now time.Time) string {
 	var b bytes.Buffer
 	err := policyTemplate.Execute(&b, map[string]any{
 		"Regions": Regions, "KeyARN": KeyARN, "Security": Security, "DataLake": DataLake,
+		"LogArchive": LogArchive, "DisabledKey": disabledKeyARN,
 		"ProductionOU": ProductionOU, "SandboxOU": SandboxOU,
 		"WaiverExpires": now.UTC().AddDate(0, 0, 90).Format(time.DateOnly),
 	})
@@ -179,6 +265,7 @@ func Expect() Expectation {
 		return r.ID
 	}
 	seen := map[string]bool{}
+	gaps := map[string]bool{} // SCAN-005: source account, destination, cause
 	for _, b := range layout() {
 		if b.acct.id == RoleMissing || b.acct.id == Unlisted {
 			continue
@@ -197,6 +284,14 @@ func Expect() Expectation {
 		if b.waived() {
 			e.Waived++
 		}
+		if b.profile.unverified != "" {
+			for _, c := range bk.Inventory {
+				gaps[b.acct.id+" "+c.Destination.Bucket+" "+b.profile.unverified] = true
+			}
+		}
+	}
+	if len(gaps) > 0 {
+		e.ByRule[id("destination-unverifiable")] += len(gaps)
 	}
 	e.AccountsComplete = len(seen)
 	e.AccountsFailed = 2

@@ -17,6 +17,11 @@ type profile struct {
 	// Rules are named by their permanent names (scanner rules), so the
 	// demo states what it expects without repeating the rule IDs.
 	breaks, prodOnly []string
+	// unverified is the cause (error code) of the SCAN-005 finding its
+	// destination gets: once per source account and destination.
+	unverified string
+	// stale makes its report ten days old.
+	stale bool
 }
 
 // compliant is the configuration every profile starts from: it passes
@@ -64,18 +69,18 @@ var (
 			})},
 		{name: "unencrypted", breaks: []string{"destination-not-sse-kms"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Destination.Encryption, c.Destination.KMSKeyID = "", "" })},
-		{name: "own-kms-key", breaks: []string{"kms-key-not-approved"},
+		{name: "own-kms-key", breaks: []string{"kms-key-not-approved", "kms-key-unusable"}, // the key was never created
 			configs: one(func(c *awssim.InventoryConfig, p placed) {
 				c.Destination.KMSKeyID = fmt.Sprintf("arn:aws:kms:%s:%s:key/0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", p.region, p.acct.id)
 			})},
-		{name: "no-account-id", breaks: []string{"destination-account-missing"},
+		{name: "no-account-id", breaks: []string{"destination-account-missing"}, unverified: "AccessDenied", // read as the source's own bucket
 			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Destination.AccountID = "" })},
-		{name: "partner-destination", breaks: []string{"destination-account-not-approved", "destination-bucket-not-approved"},
+		{name: "partner-destination", breaks: []string{"destination-account-not-approved", "destination-bucket-not-approved"}, unverified: "OutsideOrganization",
 			configs: one(func(c *awssim.InventoryConfig, p placed) {
 				c.ID = "partner-feed"
 				c.Destination.AccountID, c.Destination.Bucket = outsideOrg, "arn:aws:s3:::partner-inventory-drop-"+p.region
 			})},
-		{name: "local-destination", breaks: []string{"destination-account-not-approved", "destination-bucket-not-approved"},
+		{name: "local-destination", breaks: []string{"destination-account-not-approved", "destination-bucket-not-approved", "destination-bucket-missing"},
 			configs: one(func(c *awssim.InventoryConfig, p placed) {
 				c.Destination.AccountID, c.Destination.Bucket = p.acct.id, "arn:aws:s3:::"+p.acct.name+"-inventory-"+p.region
 			})},
@@ -88,6 +93,7 @@ var (
 		{name: "few-fields", breaks: []string{"optional-fields-missing"},
 			configs: one(func(c *awssim.InventoryConfig, _ placed) { c.OptionalFields = []string{"Size", "LastModifiedDate"} })},
 		{name: "everything-wrong", breaks: []string{"destination-not-sse-kms", "destination-account-missing", "format-not-approved", "schedule-too-infrequent", "optional-fields-missing"}, prodOnly: []string{"versions-not-included"},
+			unverified: "AccessDenied",
 			configs: one(func(c *awssim.InventoryConfig, _ placed) {
 				c.ID = "legacy"
 				c.Destination = awssim.Destination{Bucket: c.Destination.Bucket, Format: "CSV"}
@@ -101,6 +107,38 @@ var (
 			}},
 	}
 )
+
+// The log archive's destinations, each followed by one source bucket of
+// analytics-prod (destProfiles): a bucket whose policy has no
+// aws:SourceAccount or aws:SourceArn condition, one whose policy denies
+// S3, a disabled key, a report that stopped, and object ACLs exported to
+// the security account.
+const (
+	LogArchive      = "100000000011"
+	openArchive     = "acme-archive-open-us-east-1"
+	lockedArchive   = "acme-archive-locked-us-east-1"
+	disabledKeyARN  = "arn:aws:kms:us-east-1:" + LogArchive + ":key/7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"
+	analyticsProdID = "100000000033"
+)
+
+var destProfiles = []*profile{
+	{name: "open-destination", breaks: []string{"destination-policy-confused-deputy"},
+		configs: one(func(c *awssim.InventoryConfig, _ placed) {
+			c.Destination.AccountID, c.Destination.Bucket = LogArchive, "arn:aws:s3:::"+openArchive
+		})},
+	{name: "blocked-destination", breaks: []string{"destination-policy-blocks-delivery"},
+		configs: one(func(c *awssim.InventoryConfig, _ placed) {
+			c.Destination.AccountID, c.Destination.Bucket = LogArchive, "arn:aws:s3:::"+lockedArchive
+		})},
+	{name: "disabled-key", breaks: []string{"kms-key-unusable"},
+		configs: one(func(c *awssim.InventoryConfig, _ placed) { c.Destination.KMSKeyID = disabledKeyARN })},
+	{name: "stale-report", breaks: []string{"report-stale"}, stale: true,
+		configs: one(func(*awssim.InventoryConfig, placed) {})},
+	{name: "acl-export", breaks: []string{"sensitive-fields-cross-account"},
+		configs: one(func(c *awssim.InventoryConfig, _ placed) {
+			c.OptionalFields = append(c.OptionalFields, "ObjectAccessControlList")
+		})},
+}
 
 // sequence deals profiles to buckets: about half compliant.
 var sequence = func() []*profile {
@@ -164,6 +202,17 @@ var special = map[string][]placed{
 		{name: waivedBucket, region: "eu-west-1", profile: profileNamed("sse-s3")},
 	},
 	"100000000031": {{name: UnreadableBkt, region: "us-west-2", profile: good}},
+	LogArchive: {
+		{name: openArchive, region: "us-east-1", profile: good},
+		{name: lockedArchive, region: "us-east-1", profile: good},
+	},
+	analyticsProdID: func() []placed {
+		var out []placed
+		for _, p := range destProfiles {
+			out = append(out, placed{name: "analytics-prod-" + p.name, region: "us-east-1", profile: p})
+		}
+		return out
+	}(),
 	"100000000044": {{name: scratchBucket, region: "us-west-2", profile: profileNamed("missing")}},
 }
 

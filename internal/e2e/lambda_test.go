@@ -65,7 +65,7 @@ type lambdaError struct {
 // under the default policy, by account (see the fixture's header).
 var wantOpen = map[string][]string{
 	"111111111111": nil,
-	"222222222222": {"INV-001", "INV-002", "INV-003", "INV-101", "INV-103", "INV-104"},
+	"222222222222": {"INV-001", "INV-002", "INV-003", "INV-101", "INV-103", "INV-104", "SCAN-005", "SCAN-005"},
 	"333333333333": {"SCAN-001"},
 	"444444444444": nil,
 	"555555555555": {"SCAN-003"},
@@ -164,8 +164,8 @@ func TestLambdaEndToEnd(t *testing.T) {
 		if err != nil || len(runs) != 1 || runs[0].ScanID != sum.ScanID || runs[0].FinishedAt.IsZero() {
 			t.Errorf("table: runs %+v (%v); want the one finished run %s", runs, err, sum.ScanID)
 		}
-		got := checkEMF(t, fn, sum.ScanID, map[string]float64{"CoverageFindings": 2, "AccountsFailed": 1, "AccountsIncomplete": 0, "OpenFindings": 8, "Buckets": 9,
-			"FindingsOpened": 8, "FindingsReopened": 0, "FindingsResolved": 0})
+		got := checkEMF(t, fn, sum.ScanID, map[string]float64{"CoverageFindings": 4, "AccountsFailed": 1, "AccountsIncomplete": 0, "OpenFindings": 10, "Buckets": 9,
+			"FindingsOpened": 10, "FindingsReopened": 0, "FindingsResolved": 0})
 		for _, d := range emf.Definitions() {
 			if len(got[d.Key()]) == 0 {
 				t.Errorf("scheduled run: %s (%s) not printed", d.Key(), d.When)
@@ -461,6 +461,8 @@ var s3Actions = map[string]string{
 	"GetBucketInventoryConfiguration":   "s3:GetInventoryConfiguration",
 	"GetBucketLocation":                 "s3:GetBucketLocation",
 	"HeadBucket":                        "s3:ListBucket",
+	"GetBucketPolicy":                   "s3:GetBucketPolicy",
+	"ListObjectsV2":                     "s3:ListBucket",
 }
 
 // checkGrants checks that every call the function made is allowed by the
@@ -544,6 +546,10 @@ func checkGrants(t *testing.T, root string, ddbCalls []dynamoCall, sims []*awssi
 		case s3Actions[op] != "":
 			if !memberGrants[s3Actions[op]] {
 				t.Errorf("the function called S3 %s (%s), which member-role.yaml does not grant", op, s3Actions[op])
+			}
+		case op == "DescribeKey" || op == "GetKeyPolicy":
+			if !memberGrants["kms:"+op] {
+				t.Errorf("the function called kms:%s, which member-role.yaml does not grant", op)
 			}
 		case slices.Contains([]string{"DescribeOrganization", "ListAccounts", "ListRoots", "ListOrganizationalUnitsForParent", "ListAccountsForParent"}, op):
 			if !scannerGrants["organizations:"+op] {

@@ -20,6 +20,9 @@ type Account struct {
 
 // Org is the set of accounts a scan starts from.
 type Org struct {
+	// ID is the organization's ID (o-...), from the accounts' ARNs; empty
+	// for static lists.
+	ID string
 	// FromOrganizations is true when the accounts come from AWS
 	// Organizations ListAccounts rather than from a static list.
 	FromOrganizations bool
@@ -133,7 +136,81 @@ type AccountResult struct {
 	Configs int `json:"configs"`
 	// Unreadable names the buckets whose configurations could not be read
 	// in this scan; their earlier findings must not be resolved.
-	Unreadable []string  `json:"unreadable,omitempty"`
+	Unreadable []string `json:"unreadable,omitempty"`
+	// Unverified names the buckets with a configuration whose destination
+	// checks could not all be made in this scan (SCAN-005); their earlier
+	// destination findings (INV-110 to INV-115) must not be resolved.
+	Unverified []string  `json:"unverified,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
+}
+
+// DestinationCheck is what the scan read about the destination of one
+// enabled inventory configuration: the destination bucket's policy, the
+// report's KMS key and the newest report. The bucket policy and the key are
+// read once per scan and shared by every configuration that delivers
+// there; the reports are listed per configuration. Nothing here is a
+// verdict: the destination rules (INV-110 to INV-115) decide.
+type DestinationCheck struct {
+	// Account, Bucket and Config are the source: the destination findings
+	// are the source configuration's.
+	Account Account `json:"account"`
+	Bucket  Bucket  `json:"bucket"`
+	Config  Config  `json:"config"`
+	// Owner is the account that owns the destination bucket:
+	// Destination.AccountID, or the source account when it is empty.
+	Owner string `json:"owner"`
+	// OwnerListed is true when the owner's buckets were listed completely
+	// in this scan, so a bucket it lacks is missing (INV-110).
+	OwnerListed bool `json:"owner_listed,omitempty"`
+	// Partition and OrgID describe the source for the policy questions
+	// (aws:SourceOrgID); OrgID is empty when unknown.
+	Partition string `json:"partition,omitempty"`
+	OrgID     string `json:"org_id,omitempty"`
+	// Failure is set when nothing could be read at the destination: its
+	// owner is outside the organization, or its member role could not be
+	// used. Policy, Key and Reports are then nil.
+	Failure *Failure     `json:"failure,omitempty"`
+	Policy  *PolicyRead  `json:"policy,omitempty"`
+	Key     *KeyRead     `json:"key,omitempty"` // nil unless SSE-KMS with a key
+	Reports *ReportsRead `json:"reports,omitempty"`
+}
+
+// PolicyRead is the destination bucket's policy as GetBucketPolicy
+// answered in the owner account.
+type PolicyRead struct {
+	// Missing: the bucket does not exist (NoSuchBucket).
+	Missing bool `json:"missing,omitempty"`
+	// Policy is the policy document; empty when the bucket has none
+	// (NoSuchBucketPolicy).
+	Policy string `json:"policy,omitempty"`
+	// Failure is set when the policy could not be read.
+	Failure *Failure `json:"failure,omitempty"`
+}
+
+// KeyRead is the report's KMS key as DescribeKey and GetKeyPolicy
+// answered in the key's account and region.
+type KeyRead struct {
+	// ARN is the key as configured, or the key's own ARN once described.
+	ARN string `json:"arn"`
+	// Missing: the key does not exist (NotFoundException).
+	Missing bool `json:"missing,omitempty"`
+	// State is KeyMetadata.KeyState: Enabled, Disabled, PendingDeletion, ...
+	State string `json:"state,omitempty"`
+	// Policy is the default key policy.
+	Policy string `json:"policy,omitempty"`
+	// Failure is set when the key or its policy could not be read.
+	Failure *Failure `json:"failure,omitempty"`
+}
+
+// ReportsRead is the newest report found under
+// <prefix>/<source-bucket>/<config-id>/ in the destination.
+type ReportsRead struct {
+	// Newest is the time of the newest delivery folder holding a
+	// manifest.json at or after Since; zero when there is none.
+	Newest time.Time `json:"newest,omitzero"`
+	// Since is how far back the listing looked.
+	Since time.Time `json:"since"`
+	// Failure is set when the reports could not be listed.
+	Failure *Failure `json:"failure,omitempty"`
 }

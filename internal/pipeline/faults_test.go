@@ -39,6 +39,9 @@ type faultCase struct {
 	// notComplete the accounts it must not close COMPLETE.
 	unreadable  []string
 	notComplete []string
+	// unverified are the destination buckets the second scan must report
+	// SCAN-005 on (their destination checks not made).
+	unverified []string
 }
 
 // TestFaultMatrixLosesNothing injects each fault through the simulated
@@ -49,6 +52,7 @@ type faultCase struct {
 // written.
 func TestFaultMatrixLosesNothing(t *testing.T) {
 	const payments, alice = "222222222222", "555555555555"
+	const archive, central = "111111111111", "acme-inventory-us-east-1"
 	ddbThrottle := dynalite.Rule{Op: "BatchWriteItem", Fault: dynalite.FaultThrottle, Times: 6}
 	for _, tc := range []faultCase{
 		{name: "AccessDenied at AssumeRole", aws: []awssim.Fault{{Op: "AssumeRole", Account: payments, Error: "AccessDenied"}}, notComplete: []string{payments}},
@@ -67,6 +71,15 @@ func TestFaultMatrixLosesNothing(t *testing.T) {
 		{name: "per-account rate limit", sim: []awssim.Option{awssim.WithAccountRateLimit(50, 20)}},
 		{name: "deadline mid-account", aws: []awssim.Fault{{Op: "ListBucketInventoryConfigurations", Bucket: "inv101-sse-s3", Delay: time.Minute}},
 			deadline: 3 * time.Second, notComplete: []string{payments}},
+		// Destination reads (the log archive 111111111111 owns the
+		// destinations): a read that fails is SCAN-005, and the
+		// destination findings of the configurations it affects stay open.
+		{name: "AccessDenied at GetBucketPolicy", aws: []awssim.Fault{{Op: "GetBucketPolicy", Bucket: central, Error: "AccessDenied"}}, unverified: []string{central}},
+		{name: "AccessDenied at ListObjectsV2", aws: []awssim.Fault{{Op: "ListObjectsV2", Bucket: central, Error: "AccessDenied"}}, unverified: []string{central}},
+		{name: "AccessDenied at DescribeKey", aws: []awssim.Fault{{Op: "DescribeKey", Account: archive, Error: "AccessDenied"}}, unverified: []string{central}},
+		{name: "AccessDenied at GetKeyPolicy", aws: []awssim.Fault{{Op: "GetKeyPolicy", Account: archive, Error: "AccessDenied"}}, unverified: []string{central}},
+		{name: "500 at GetBucketPolicy", aws: []awssim.Fault{{Op: "GetBucketPolicy", Bucket: central, Error: "InternalError", Times: 3}}},
+		{name: "throttled destination reads", aws: []awssim.Fault{{Op: "ListObjectsV2", Error: "Throttle", Times: 6}, {Op: "DescribeKey", Error: "Throttle", Times: 2}}},
 		{name: "DynamoDB throttling", db: []dynalite.Rule{ddbThrottle, {Op: "Query", Fault: dynalite.FaultThrottling, Times: 3}}},
 		{name: "DynamoDB UnprocessedItems", db: []dynalite.Rule{{Op: "BatchWriteItem", Fault: dynalite.FaultUnprocessed, Times: 6}}},
 		{name: "DynamoDB 500s and resets", db: []dynalite.Rule{{Op: "BatchWriteItem", Fault: dynalite.FaultInternal, Times: 2}, {Fault: dynalite.FaultReset, Times: 1}}},
@@ -170,6 +183,11 @@ func (tc faultCase) run(t *testing.T) {
 	// organization's own two failures (no role, no ListBuckets) remain.
 	if want := 2 + len(tc.notComplete); len(sum.Failed) != want {
 		t.Errorf("%d accounts not fully scanned (%v); want %d", len(sum.Failed), accountIDs(sum.Failed), want)
+	}
+	for _, b := range tc.unverified {
+		if !hasFinding(after, "", b, "SCAN-005", sum.ScanID) {
+			t.Errorf("destination %s: no open SCAN-005 of this scan", b)
+		}
 	}
 	unreadable, _ := rules.BucketCoverage()
 	for _, b := range tc.unreadable {

@@ -26,6 +26,32 @@ type handler struct {
 
 	mu     sync.Mutex
 	failed map[string]*inventory.Failure // accounts whose findings were not all written
+	// unverified are, per account, the source buckets whose destination
+	// checks could not all be made (AccountResult.Unverified).
+	unverified map[string][]string
+}
+
+// Destinations evaluates the destination checks of an account, before
+// the account is closed, and writes their findings. The findings are
+// counted as the account's (its buckets were counted already).
+func (h *handler) Destinations(_ context.Context, acct inventory.Account, checks []inventory.DestinationCheck) error {
+	fs, unverified := h.eval.Destinations(checks, h.scanID, h.now().UTC())
+	if len(unverified) > 0 {
+		h.mu.Lock()
+		if h.unverified == nil {
+			h.unverified = map[string][]string{}
+		}
+		h.unverified[acct.ID] = unverified
+		h.mu.Unlock()
+	}
+	if len(fs) == 0 {
+		return nil
+	}
+	if h.sink != nil {
+		h.writeFailed(acct.ID, h.sink.Put(h.writeCtx, fs))
+	}
+	h.count.Findings(acct, fs)
+	return nil
 }
 
 // Bucket and Account write with h.writeCtx, not the scanner's ctx: an
@@ -48,6 +74,10 @@ func (h *handler) Account(_ context.Context, r inventory.AccountResult) error {
 	if f := h.failure(r.Account.ID); f != nil && r.Status == inventory.AccountComplete {
 		r.Status, r.Failure = inventory.AccountIncomplete, f
 	}
+	h.mu.Lock()
+	r.Unverified = h.unverified[r.Account.ID]
+	delete(h.unverified, r.Account.ID)
+	h.mu.Unlock()
 	fs := h.eval.Account(r, h.scanID, h.now().UTC())
 	if h.sink != nil {
 		if len(fs) > 0 {

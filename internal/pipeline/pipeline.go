@@ -14,6 +14,19 @@
 // the sinks, so tests inject their own. Each account is a unit of work: its
 // findings are written, and its stale findings resolved, as soon as that
 // account is finished.
+//
+// Destination checks (INV-110 to INV-115, SCAN-005) are part of the
+// source account's unit of work: the scanner reads the destinations of an
+// account's enabled configurations once its buckets are read (each
+// destination bucket policy and key once per run, shared by every
+// account that delivers there), the handler evaluates them and writes
+// their findings, and only then is the account closed. The findings are
+// the source's: INV-11x findings carry the source account, bucket and
+// configuration ID; a SCAN-005 finding the source account and the
+// destination bucket's name, once per destination and cause. A source
+// bucket with a configuration whose destination could not be verified is
+// named in the account's AccountResult.Unverified, so its earlier
+// destination findings are kept, not resolved.
 package pipeline
 
 import (
@@ -107,8 +120,12 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 	if err != nil {
 		return summary.Summary{}, err
 	}
+	eval := rules.NewEvaluator(s.Policy, org)
 	opts := s.Config.ScanOptions()
 	opts.Logger, opts.Now = s.Logger, s.Now
+	// The destination checks read destinations only when the policy
+	// enables one of them.
+	opts.Destinations, opts.Organization = eval.ReadsDestinations(), org
 	scanner, err := scan.New(s.Connector, opts)
 	if err != nil {
 		return summary.Summary{}, err
@@ -123,7 +140,7 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 	writeCtx, stopWrites := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWrites()
 	defer context.AfterFunc(ctx, func() { time.AfterFunc(writeGrace, stopWrites) })()
-	h := &handler{eval: rules.NewEvaluator(s.Policy, org), sink: s.Sink, writeCtx: writeCtx, scanID: run.ScanID, now: s.Now,
+	h := &handler{eval: eval, sink: s.Sink, writeCtx: writeCtx, scanID: run.ScanID, now: s.Now,
 		count: summary.NewCounter(len(org.Targets), s.Progress), log: s.Logger}
 	log := s.Logger.With("scan_id", run.ScanID)
 	log.InfoContext(ctx, "scan started", "trigger", s.Trigger, "accounts", len(org.Targets), "dry_run", s.Sink == nil)

@@ -181,6 +181,15 @@ func (h *Counter) Bucket(r inventory.BucketResult, fs []rules.Finding) {
 	h.report()
 }
 
+// Findings counts findings of an account that come with no bucket result
+// of their own: its destination checks (INV-110 to INV-115, SCAN-005).
+func (h *Counter) Findings(acct inventory.Account, fs []rules.Finding) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.count(acct, fs)
+	h.report()
+}
+
 // Account counts an account's result and its account-level findings.
 func (h *Counter) Account(r inventory.AccountResult, fs []rules.Finding) {
 	h.mu.Lock()
@@ -203,7 +212,7 @@ func (h *Counter) Account(r inventory.AccountResult, fs []rules.Finding) {
 // addFailed keeps r among the maxFailed lowest account IDs not scanned
 // completely; h.mu is held.
 func (h *Counter) addFailed(r inventory.AccountResult) {
-	r.Unreadable = nil
+	r.Unreadable, r.Unverified = nil, nil
 	byID := func(a, b inventory.AccountResult) int { return cmp.Compare(a.Account.ID, b.Account.ID) }
 	i, _ := slices.BinarySearchFunc(h.failed, r, byID)
 	if i < maxFailed {

@@ -36,6 +36,7 @@ func RunStoreTests(t *testing.T, newStore NewStore) {
 		{"IncompleteScanResolvesNothing", testIncomplete},
 		{"FailedRoleResolvesNothing", testFailedRole},
 		{"UnreadableBucketsNotResolved", testUnreadable},
+		{"UnverifiedDestinationsNotResolved", testUnverified},
 		{"OtherAccountsUntouched", testOtherAccounts},
 		{"IdempotentRerun", testIdempotent},
 		{"DuplicatesInOnePut", testDuplicates},
@@ -88,6 +89,7 @@ type acct struct {
 	id         string
 	status     inventory.AccountStatus // COMPLETE when empty
 	unreadable []string
+	unverified []string
 	specs      []Spec
 }
 
@@ -114,6 +116,7 @@ func (h *harness) scan(id string, at time.Time, accts ...acct) (report.Run, map[
 		}
 		res := complete(a.id, at)
 		res.Unreadable = a.unreadable
+		res.Unverified = a.unverified
 		if a.status != "" {
 			res.Status = a.status
 		}
@@ -337,6 +340,21 @@ func testUnreadable(h *harness) {
 	h.check(recs, s1[AccountA][0], rules.StatusResolved, at(0), at(0), done(at(1))) // b1 was read: resolved
 	h.check(recs, s1[AccountA][1], rules.StatusOpen, at(0), at(0), time.Time{})     // b2 unreadable: kept
 	h.check(recs, s1[AccountA][2], rules.StatusWaived, at(0), at(0), time.Time{})
+	h.check(recs, s2[AccountA][0], rules.StatusOpen, at(1), at(1), time.Time{})
+}
+
+// testUnverified: a bucket whose destinations could not be verified
+// keeps its destination findings (INV-110 to INV-115), not the others.
+func testUnverified(h *harness) {
+	stale := Spec{Bucket: "b2", Config: "cfg", Rule: "INV-114", Severity: rules.SeverityMedium}
+	blocked := Spec{Bucket: "b1", Config: "cfg", Rule: "INV-111", Severity: rules.SeverityHigh}
+	gap := Spec{Bucket: "central", Config: "", Rule: "SCAN-005", Severity: rules.SeverityLow}
+	_, s1 := h.scan("s1", at(0), acct{id: AccountA, specs: []Spec{specNoKMS, stale, blocked}})
+	_, s2 := h.scan("s2", at(1), acct{id: AccountA, unverified: []string{"b2"}, specs: []Spec{gap}})
+	recs := h.records(AccountA)
+	h.check(recs, s1[AccountA][0], rules.StatusResolved, at(0), at(0), done(at(1))) // not a destination rule
+	h.check(recs, s1[AccountA][1], rules.StatusOpen, at(0), at(0), time.Time{})     // b2 unverified: kept
+	h.check(recs, s1[AccountA][2], rules.StatusResolved, at(0), at(0), done(at(1))) // b1 verified: resolved
 	h.check(recs, s2[AccountA][0], rules.StatusOpen, at(1), at(1), time.Time{})
 }
 

@@ -1,0 +1,238 @@
+package rules
+
+import (
+	"cmp"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/s3inv/scanner/internal/iampolicy"
+	"github.com/s3inv/scanner/internal/inventory"
+)
+
+// The destination rules (INV-110 to INV-115) follow an enabled
+// configuration to its destination bucket, KMS key and reports, as the
+// scan read them (inventory.DestinationCheck). A check that cannot be
+// made (the policy, key or reports could not be read, the owner is
+// outside the organization, the policy evaluator cannot decide) is
+// unverifiable, never a pass: the evaluator gathers those gaps into one
+// SCAN-005 finding per source account, destination and cause (the error
+// code), naming what could not be read, the configurations and the checks
+// it affects.
+
+// gap is what a destination check could not verify and why.
+type gap struct {
+	// what could not be read or decided: "destination", "bucket
+	// policy", "KMS key <arn>", "reports".
+	what string
+	code string
+	msg  string
+}
+
+func unverified(what string, f *inventory.Failure) result {
+	if f == nil {
+		f = &inventory.Failure{Code: "Unknown"}
+	}
+	return result{verdict: unverifiable, gap: &gap{what: what, code: cmp.Or(f.Code, "Error"), msg: f.Message}}
+}
+
+// destinationGap is one SCAN-005 finding in the making: a destination of
+// a source account that could not be verified for one cause.
+type destinationGap struct {
+	gap
+	account     inventory.Account
+	region      string   // the (first) source bucket's region
+	destination string   // the destination bucket ARN
+	whats       []string // what could not be read or decided, in order
+	configs     []string
+	checks      []string
+}
+
+type gapKey struct{ account, destination, code string }
+
+// Destinations evaluates the destination rules on the destination checks
+// of one scan, typically those of one source account: for each check
+// (configurations in bucket and ID order) the destination rules in ID
+// order, then one SCAN-005 finding per source account, destination and
+// cause of the checks that could not be made. Destination findings are
+// the source configuration's (its account, bucket and configuration ID);
+// SCAN-005 findings are the source account's, with the destination
+// bucket's name as their bucket.
+//
+// unverified names the source buckets (account/bucket) with a
+// configuration whose checks could not all be made: their earlier
+// destination findings must not be resolved (inventory.AccountResult's
+// Unverified).
+func (e *Evaluator) Destinations(ds []inventory.DestinationCheck, scanID string, now time.Time) (out []Finding, unverified []string) {
+	ds = slices.Clone(ds)
+	slices.SortStableFunc(ds, func(a, b inventory.DestinationCheck) int {
+		return cmp.Or(cmp.Compare(a.Account.ID, b.Account.ID), cmp.Compare(a.Bucket.Name, b.Bucket.Name), cmp.Compare(a.Config.ID, b.Config.ID))
+	})
+	var (
+		gaps  = map[gapKey]*destinationGap{}
+		order []gapKey
+		buf   [8]*override
+	)
+	for k := range ds {
+		d := &ds[k]
+		matched := e.policy.matching(buf[:0], d.Account, d.Bucket.Name)
+		br := inventory.BucketResult{Account: d.Account, Bucket: d.Bucket}
+		s := subject{bucket: &br, config: &d.Config, dest: d, now: now, org: &e.org}
+		for _, i := range e.dest {
+			s.settings = e.policy.ruleSettings(i, matched)
+			if !s.settings.enabled {
+				continue
+			}
+			res := e.rules[i].check(s)
+			switch res.verdict {
+			case fail:
+				out = append(out, e.finding(i, s, res, scanID, now))
+			case unverifiable:
+				key := gapKey{d.Account.ID, d.Config.Destination.BucketARN, res.gap.code}
+				g := gaps[key]
+				if g == nil {
+					g = &destinationGap{gap: *res.gap, account: d.Account, region: d.Bucket.Region, destination: key.destination}
+					gaps[key] = g
+					order = append(order, key)
+				}
+				g.whats = appendNew(g.whats, res.gap.what)
+				g.configs = appendNew(g.configs, d.Bucket.Name+"/"+d.Config.ID)
+				unverified = appendNew(unverified, d.Bucket.Name)
+				g.checks = appendNew(g.checks, e.rules[i].ID)
+			}
+		}
+	}
+	for _, key := range order {
+		g := gaps[key]
+		slices.Sort(g.checks)
+		name := bucketName(g.destination)
+		matched := e.policy.matching(buf[:0], g.account, name)
+		br := inventory.BucketResult{Account: g.account, Bucket: inventory.Bucket{Name: name, Region: g.region}}
+		s := subject{bucket: &br, gaps: g, now: now, org: &e.org, findingKey: "cause:" + g.code}
+		for _, i := range e.destCoverage {
+			out = e.run(out, i, matched, s, scanID, now)
+		}
+	}
+	return out, unverified
+}
+
+// ReadsDestinations reports whether any destination rule (INV-110 to
+// INV-115) is enabled, in the rules block or in an override: when none
+// is, the scan need not read destinations.
+func (e *Evaluator) ReadsDestinations() bool {
+	for _, i := range e.dest {
+		if e.policy.base[i].enabled {
+			return true
+		}
+		for _, o := range e.policy.overrides {
+			if r := o.rules[i]; r != nil && r.enabled != nil && *r.enabled {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// bucketName returns the bucket name of an S3 bucket ARN
+// (arn:aws:s3:::name), or the ARN when it is not one.
+func bucketName(bucketARN string) string {
+	if _, name, ok := strings.Cut(bucketARN, ":::"); ok && name != "" {
+		return name
+	}
+	return bucketARN
+}
+
+// source is the inventory source of a destination check, for the policy
+// questions.
+func source(d *inventory.DestinationCheck) iampolicy.Source {
+	p := d.Partition
+	if p == "" {
+		if parts := strings.SplitN(d.Config.Destination.BucketARN, ":", 3); len(parts) == 3 && parts[0] == "arn" {
+			p = parts[1]
+		}
+	}
+	return iampolicy.Source{Partition: p, Account: d.Account.ID, Bucket: d.Bucket.Name, ConfigID: d.Config.ID, OrgID: d.OrgID}
+}
+
+// destPolicy returns the destination's parsed bucket policy. ok is false
+// with the result to return when the check cannot go on: nothing read,
+// the bucket missing (INV-110's), the policy unreadable or unparsable.
+// A bucket without a policy gives a nil policy and ok.
+func destPolicy(s subject) (*iampolicy.Policy, result, bool) {
+	d := s.dest
+	switch {
+	case d.Failure != nil:
+		return nil, unverified("destination", d.Failure), false
+	case d.Policy == nil || d.Policy.Missing:
+		return nil, skipped(), false
+	case d.Policy.Failure != nil:
+		return nil, unverified("bucket policy", d.Policy.Failure), false
+	case d.Policy.Policy == "":
+		return nil, result{}, true
+	}
+	p, err := iampolicy.Parse([]byte(d.Policy.Policy))
+	if err != nil {
+		return nil, unverified("bucket policy", &inventory.Failure{Code: "UnreadablePolicy", Message: err.Error()}), false
+	}
+	return p, result{}, true
+}
+
+// destName names the destination of the subject's configuration in
+// messages.
+func destName(s subject) string {
+	return "destination " + s.config.Destination.BucketARN + " of " + configName(s)
+}
+
+// deliveryStatement is the bucket-policy statement that lets S3 deliver
+// the subject's report, and nobody else's.
+func deliveryStatement(s subject) string {
+	return statementJSON(map[string]any{
+		"Sid":       "InventoryDelivery",
+		"Effect":    "Allow",
+		"Principal": map[string]string{"Service": iampolicy.S3Service},
+		"Action":    "s3:PutObject",
+		"Resource":  s.config.Destination.BucketARN + "/*",
+		"Condition": map[string]any{
+			"ArnLike":      map[string]string{"aws:SourceArn": "arn:" + cmp.Or(source(s.dest).Partition, "aws") + ":s3:::" + s.bucket.Bucket.Name},
+			"StringEquals": map[string]string{"aws:SourceAccount": s.bucket.Account.ID, "s3:x-amz-acl": "bucket-owner-full-control"},
+		},
+	})
+}
+
+// keyStatement is the key-policy statement that lets S3 encrypt the
+// subject's report with the key.
+func keyStatement(s subject) string {
+	return statementJSON(map[string]any{
+		"Sid":       "InventoryReportEncryption",
+		"Effect":    "Allow",
+		"Principal": map[string]string{"Service": iampolicy.S3Service},
+		"Action":    "kms:GenerateDataKey",
+		"Resource":  "*",
+		"Condition": map[string]any{
+			"ArnLike":      map[string]string{"aws:SourceArn": "arn:" + cmp.Or(source(s.dest).Partition, "aws") + ":s3:::" + s.bucket.Bucket.Name},
+			"StringEquals": map[string]string{"aws:SourceAccount": s.bucket.Account.ID},
+		},
+	})
+}
+
+func statementJSON(v any) string {
+	b, _ := json.Marshal(v) // maps of strings: never fails
+	return string(b)
+}
+
+// decisionText renders a policy decision for messages.
+func decisionText(d iampolicy.Decision) string {
+	switch d.Outcome {
+	case iampolicy.Deny:
+		return "denies it (statements " + joinList(d.Statements) + ")"
+	default:
+		return "has no statement that allows it"
+	}
+}
+
+// undecided is the gap of a decision the evaluator could not make.
+func undecided(what string, d iampolicy.Decision) result {
+	return unverified(what, &inventory.Failure{Code: "Undecidable",
+		Message: strings.TrimSpace(d.Reason + " (statements " + joinList(d.Statements) + ")")})
+}

@@ -1,0 +1,52 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+)
+
+var destinationUnverifiable = Rule{
+	ID:       "SCAN-005",
+	Name:     "destination-unverifiable",
+	Title:    "The scanner could not verify an inventory destination",
+	Severity: SeverityLow,
+	Level:    LevelDestination,
+	Kind:     KindCoverage,
+	FailsWhen: "the destination's policy, key or reports could not be read (access denied, key in an account " +
+		"outside the organization), or its policy could not be evaluated: the checks above were not made",
+	Rationale: "A destination check that could not be made is unknown, not passed: a destination outside the " +
+		"organization, a member role without the destination permissions or a policy the scanner cannot evaluate " +
+		"can hide a report that is never delivered. One finding per source account, destination and cause names " +
+		"the configurations and checks it affects; their earlier destination findings are kept, not resolved.",
+	Remediation: "Deploy the member role with DestinationChecks true in the destination's account (it grants " +
+		"s3:GetBucketPolicy, s3:ListBucket, kms:DescribeKey and kms:GetKeyPolicy), deliver to a bucket and key of " +
+		"the organization, or rewrite the policy statement the finding names in the supported condition operators.",
+	Links: []string{
+		"https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicy.html",
+		"https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyPolicy.html",
+	},
+	check: checkDestinationUnverifiable,
+}
+
+func checkDestinationUnverifiable(s subject) result {
+	g := s.gaps
+	if g == nil {
+		return passed()
+	}
+	what := strings.Join(g.whats, ", ")
+	if what == "" {
+		what = g.what
+	}
+	msg := fmt.Sprintf("the %s of destination %s could not be checked: %s", what, g.destination, orNone(g.code))
+	if what == "destination" {
+		msg = fmt.Sprintf("destination %s could not be read: %s", g.destination, orNone(g.code))
+	}
+	if g.msg != "" {
+		msg += ": " + g.msg
+	}
+	msg += fmt.Sprintf("; %s not made for %d configuration(s): %s", strings.Join(g.checks, ", "), len(g.configs), strings.Join(g.configs, ", "))
+	return failed(msg, map[string]string{
+		"destination": g.destination, "unverified": what, "error_code": orNone(g.code), "error_message": g.msg,
+		"configurations": strings.Join(g.configs, ","), "checks": strings.Join(g.checks, ","),
+	})
+}
