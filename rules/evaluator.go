@@ -134,6 +134,7 @@ func (e *Evaluator) run(out []Finding, i int, matched []*override, s subject, sc
 		AccountID:   acct.ID,
 		AccountName: acct.Name,
 		OUID:        acct.OUID,
+		OUName:      acct.OUName,
 		Bucket:      bucket,
 		Region:      region,
 		ConfigID:    configID,

@@ -15,6 +15,9 @@ type Account struct {
 	ID    string `json:"id"`
 	Name  string `json:"name,omitempty"`
 	OUID  string `json:"ou_id,omitempty"` // direct parent (OU or root ID); empty for static lists
+	// OUName is the direct parent's name, as ListOrganizationalUnitsForParent
+	// (or ListRoots) returned it; empty for static lists.
+	OUName string `json:"ou_name,omitempty"`
 	State string `json:"state,omitempty"` // Organizations State (ACTIVE, SUSPENDED, ...); empty for static lists
 }
 
