@@ -413,7 +413,7 @@ func (m *Memory) OpenPage(_ context.Context, sel Selection, req PageRequest) (Pa
 	switch {
 	case sel.Account != "":
 		pos = func(r Record) string { return r.Bucket + "#" + r.FindingID }
-	case sel.Rule != "":
+	case sel.Rule != "" || sel.Coverage:
 		pos = recordKey
 	default:
 		pos = func(r Record) string { return newestFirst(r.FirstSeen) + "#" + recordKey(r) }

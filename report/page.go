@@ -54,6 +54,9 @@ type Selection struct {
 	// OU matches the ID or the name of the finding's OU (its account's
 	// direct parent).
 	OU string
+	// Coverage keeps the coverage findings only (rules.IsCoverage: what
+	// could not be read).
+	Coverage bool
 }
 
 // Matches reports whether r matches every field of s that is set.
@@ -61,7 +64,8 @@ func (s Selection) Matches(r Record) bool {
 	return (s.Account == "" || r.AccountID == s.Account) &&
 		(s.Rule == "" || r.RuleID == s.Rule) &&
 		(s.Severity == 0 || r.Severity == s.Severity) &&
-		(s.OU == "" || r.OUID == s.OU || r.OUName == s.OU)
+		(s.OU == "" || r.OUID == s.OU || r.OUName == s.OU) &&
+		(!s.Coverage || rules.IsCoverage(r.RuleID))
 }
 
 // String describes the selection, for errors and page tokens.
@@ -74,6 +78,9 @@ func (s Selection) String() string {
 	}
 	if s.Severity != 0 {
 		parts = append(parts, "severity "+s.Severity.String())
+	}
+	if s.Coverage {
+		parts = append(parts, "coverage")
 	}
 	if len(parts) == 0 {
 		return "every finding"
@@ -181,8 +188,8 @@ func CheckOpenSelection(sel Selection) error {
 	if err := CheckSelection(sel); err != nil {
 		return err
 	}
-	if sel.Account == "" && sel.Rule == "" && sel.Severity == 0 {
-		return fmt.Errorf("open findings of %s: want an account, a rule or a severity to read by", sel)
+	if sel.Account == "" && sel.Rule == "" && sel.Severity == 0 && !sel.Coverage {
+		return fmt.Errorf("open findings of %s: want an account, a rule, a severity or coverage to read by", sel)
 	}
 	return nil
 }
@@ -190,7 +197,7 @@ func CheckOpenSelection(sel Selection) error {
 // CheckAccountSelection checks the selection of WorstAccountsPage: an
 // account and an OU at most.
 func CheckAccountSelection(sel Selection) error {
-	if sel.Rule != "" || sel.Severity != 0 {
+	if sel.Rule != "" || sel.Severity != 0 || sel.Coverage {
 		return fmt.Errorf("worst accounts of %s: want an account or an OU only (the last complete scans count every rule and severity)", sel)
 	}
 	return nil

@@ -44,9 +44,10 @@ type Querier interface {
 	// with a Next token; a caller follows Next until it is "".
 
 	// OpenPage lists the unresolved findings that match sel, which needs
-	// an account, a rule or a severity: an account's in key order
-	// (bucket, finding ID), else a rule's by account, else a severity's
-	// newest first (latest first_seen first).
+	// an account, a rule, a severity or coverage: an account's in key
+	// order (bucket, finding ID), else a rule's by account, else a
+	// severity's newest first (latest first_seen first), else the
+	// coverage findings by account.
 	OpenPage(ctx context.Context, sel Selection, req PageRequest) (Page[Record], error)
 	// ChangesPage lists the findings scan scanID opened, reopened or
 	// resolved (Record.ChangedIn), that match sel, in ChangeKey order:

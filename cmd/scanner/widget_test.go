@@ -110,7 +110,7 @@ func recordedEvent(t *testing.T, name string) []byte {
 }
 
 var (
-	widgetRowRe    = regexp.MustCompile(`<tr data-finding="([0-9a-f]+)" data-severity="([A-Z]+)" data-account="(\d+)" data-rule="([A-Z0-9-]+)">`)
+	widgetRowRe    = regexp.MustCompile(`<tr data-finding="([0-9a-f]+)" data-severity="([A-Z]+)" data-account="(\d+)" data-rule="([A-Z0-9-]+)"`)
 	widgetActionRe = regexp.MustCompile(`<a([^>]*)>([^<]*)</a><cwdb-action action="call" display="widget" endpoint="([^"]*)">([^<]*)</cwdb-action>`)
 )
 

@@ -75,9 +75,10 @@ type findingItem struct {
 	ExpiresAt     int64             `dynamodbav:"expires_at,omitempty"` // TTLAttribute
 	OpenRule      string            `dynamodbav:"open_rule,omitempty"`
 	OpenSeverity  string            `dynamodbav:"open_severity,omitempty"`
-	ChangedIn     string            `dynamodbav:"changed_in,omitempty"`  // current records only: index changes
-	ChangeSort    string            `dynamodbav:"change_sort,omitempty"` // report.ChangeKey, with changed_in
-	WaiverFeed    string            `dynamodbav:"waiver_feed,omitempty"` // "WAIVED", on current WAIVED records with an expiry: index waivers
+	ChangedIn     string            `dynamodbav:"changed_in,omitempty"`    // current records only: index changes
+	ChangeSort    string            `dynamodbav:"change_sort,omitempty"`   // report.ChangeKey, with changed_in
+	WaiverFeed    string            `dynamodbav:"waiver_feed,omitempty"`   // "WAIVED", on current WAIVED records with an expiry: index waivers
+	OpenCoverage  string            `dynamodbav:"open_coverage,omitempty"` // "COVERAGE", on unresolved current coverage findings: index open-coverage
 }
 
 func encodeRecord(r report.Record) (map[string]types.AttributeValue, error) {
@@ -101,6 +102,9 @@ func encodeRecord(r report.Record) (map[string]types.AttributeValue, error) {
 	}
 	if r.Open() && !r.History {
 		it.OpenRule, it.OpenSeverity = r.RuleID, r.Severity.String()
+		if rules.IsCoverage(r.RuleID) {
+			it.OpenCoverage = coverageFeed
+		}
 	}
 	if r.ChangedIn != "" && !r.History {
 		it.ChangedIn, it.ChangeSort = r.ChangedIn, report.ChangeKey(r)

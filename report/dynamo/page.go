@@ -160,6 +160,17 @@ func selectionFilter(sel report.Selection, extra []expression.ConditionBuilder, 
 	if sel.Severity != 0 && !slices.Contains(skip, "severity") {
 		conds = append(conds, expression.Name("severity").Equal(expression.Value(sel.Severity.String())))
 	}
+	if sel.Coverage && !slices.Contains(skip, "coverage") {
+		var ids []expression.OperandBuilder
+		for _, r := range rules.All() {
+			if rules.IsCoverage(r.ID) {
+				ids = append(ids, expression.Value(r.ID))
+			}
+		}
+		if len(ids) > 0 {
+			conds = append(conds, expression.Name("rule_id").In(ids[0], ids[1:]...))
+		}
+	}
 	if sel.OU != "" {
 		conds = append(conds, expression.Name("ou_id").Equal(expression.Value(sel.OU)).
 			Or(expression.Name("ou_name").Equal(expression.Value(sel.OU))))
@@ -197,8 +208,9 @@ var (
 
 // OpenPage lists the unresolved findings that match sel: an account's on
 // the table key (filtered on type and status), else a rule's on index
-// open-by-rule, else a severity's on index open-by-severity, newest
-// first; the other fields of sel filter.
+// open-by-rule, else the coverage findings on index open-coverage, else
+// a severity's on index open-by-severity, newest first; the other fields
+// of sel filter.
 func (s *Store) OpenPage(ctx context.Context, sel report.Selection, req report.PageRequest) (report.Page[report.Record], error) {
 	if err := report.CheckOpenSelection(sel); err != nil {
 		return report.Page[report.Record]{}, err
@@ -213,6 +225,10 @@ func (s *Store) OpenPage(ctx context.Context, sel report.Selection, req report.P
 		filter := selectionFilter(sel, nil, "rule")
 		l.in = keyQuery(s.table, IndexOpenByRule, expression.Key(attrOpenRule).Equal(expression.Value(sel.Rule)), filter)
 		l.keys, l.partition = withTable(attrOpenRule, attrAccountID), [2]string{attrOpenRule, sel.Rule}
+	case sel.Coverage:
+		filter := selectionFilter(sel, nil, "coverage")
+		l.in = keyQuery(s.table, IndexOpenCoverage, expression.Key(attrOpenCoverage).Equal(expression.Value(coverageFeed)), filter)
+		l.keys, l.partition = withTable(attrOpenCoverage, attrAccountID), [2]string{attrOpenCoverage, coverageFeed}
 	default:
 		filter := selectionFilter(sel, nil, "severity")
 		l.in = keyQuery(s.table, IndexOpenBySeverity, expression.Key(attrOpenSeverity).Equal(expression.Value(sel.Severity.String())), filter)

@@ -34,6 +34,7 @@ const (
 	attrChangeSort   = "change_sort"  // report.ChangeKey, beside changed_in
 	attrWaiverFeed   = "waiver_feed"  // "WAIVED", only on current WAIVED findings with an expiry
 	attrWaiverExp    = "waiver_expires"
+	attrOpenCoverage = "open_coverage" // "COVERAGE", only on unresolved current coverage findings
 )
 
 // The global secondary indexes, one per access pattern the table's own
@@ -62,13 +63,18 @@ const (
 	// "WAIVED", waiver_expires (YYYY-MM-DD) ascending; sparse, current
 	// WAIVED findings only.
 	IndexWaivers = "waivers"
+	// IndexOpenCoverage serves "what could not be read": open_coverage =
+	// "COVERAGE", by account_id; sparse, unresolved coverage findings
+	// (rules.IsCoverage) only.
+	IndexOpenCoverage = "open-coverage"
 )
 
 // Constant partition values of the two feed indexes.
 const (
-	runFeed     = "RUN"
-	accountFeed = "ACCOUNT"
-	waiverFeed  = "WAIVED"
+	runFeed      = "RUN"
+	accountFeed  = "ACCOUNT"
+	waiverFeed   = "WAIVED"
+	coverageFeed = "COVERAGE"
 )
 
 // findingProjection lists the attributes the two finding indexes carry
@@ -108,7 +114,7 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 		AttributeDefinitions: []types.AttributeDefinition{
 			s(attrPK), s(attrSK), s(attrOpenRule), s(attrAccountID), s(attrOpenSeverity), s(attrFirstSeen),
 			s(attrRunFeed), s(attrStartedAt), s(attrAccountFeed), n(attrOpen),
-			s(attrChangedIn), s(attrChangeSort), s(attrWaiverFeed), s(attrWaiverExp),
+			s(attrChangedIn), s(attrChangeSort), s(attrWaiverFeed), s(attrWaiverExp), s(attrOpenCoverage),
 		},
 		KeySchema: key(attrPK, attrSK),
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
@@ -124,6 +130,8 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}},
 			{IndexName: aws.String(IndexChanges), KeySchema: key(attrChangedIn, attrChangeSort),
 				Projection: include([]string{"resolved_at", "resolution"}, attrChangedIn, attrChangeSort)},
+			{IndexName: aws.String(IndexOpenCoverage), KeySchema: key(attrOpenCoverage, attrAccountID),
+				Projection: include(nil, attrOpenCoverage, attrAccountID)},
 			{IndexName: aws.String(IndexWaivers), KeySchema: key(attrWaiverFeed, attrWaiverExp),
 				Projection: include(nil, attrWaiverFeed, attrWaiverExp)},
 		},

@@ -73,6 +73,7 @@ func testPaged(h *harness) {
 		{Bucket: "c1", Config: "x", Rule: "INV-101", Severity: rules.SeverityHigh, OU: otherOU},
 		{Bucket: "c2", Config: "x", Rule: "INV-104", Severity: rules.SeverityCritical, OU: otherOU},
 		{Bucket: "c3", Config: "y", Rule: "INV-101", Severity: rules.SeverityHigh, OU: otherOU, Waived: true, Expires: soon},
+		{Bucket: "c4", Rule: "SCAN-003", Severity: rules.SeverityMedium, OU: otherOU},
 	}
 	_, s1 := h.scan("s1", at(0), acct{id: AccountA, specs: specsA}, acct{id: AccountB, specs: specsB})
 	fresh := Spec{Bucket: "b8", Config: "n", Rule: "INV-104", Severity: rules.SeverityCritical, OU: payOU}
@@ -112,6 +113,8 @@ func testPaged(h *harness) {
 		{Rule: "INV-101"}, {Rule: "INV-101", OU: OUName(otherOU)}, {Rule: "INV-104", Severity: rules.SeverityCritical},
 		{Severity: rules.SeverityHigh}, {Severity: rules.SeverityCritical}, {Severity: rules.SeverityLow, OU: OUName(payOU)},
 		{Severity: rules.SeverityCritical, OU: otherOU}, {Severity: rules.SeverityInfo},
+		{Coverage: true}, {Coverage: true, Severity: rules.SeverityMedium}, {Coverage: true, Severity: rules.SeverityHigh},
+		{Coverage: true, Account: AccountB}, {Coverage: true, OU: otherOU}, {Coverage: true, Account: AccountA},
 	} {
 		wantIDs := want(open(sel))
 		for _, limit := range []int{1, 2, 50} {
@@ -122,9 +125,9 @@ func testPaged(h *harness) {
 			check(name, got, wantIDs)
 			for i := 1; i < len(got); i++ {
 				switch {
-				case sel.Account == "" && sel.Rule != "" && got[i].AccountID < got[i-1].AccountID:
+				case sel.Account == "" && (sel.Rule != "" || sel.Coverage) && got[i].AccountID < got[i-1].AccountID:
 					h.t.Errorf("%s: %s after %s; want the rule's findings by account", name, got[i].AccountID, got[i-1].AccountID)
-				case sel.Account == "" && sel.Rule == "" && got[i].FirstSeen.After(got[i-1].FirstSeen):
+				case sel.Account == "" && sel.Rule == "" && !sel.Coverage && got[i].FirstSeen.After(got[i-1].FirstSeen):
 					h.t.Errorf("%s: first seen %s after %s; want the newest first", name, got[i].FirstSeen, got[i-1].FirstSeen)
 				}
 			}
@@ -136,8 +139,11 @@ func testPaged(h *harness) {
 			}
 		}
 	}
-	if wantIDs := want(open(report.Selection{OU: otherOU})); len(wantIDs) != 3 {
-		h.t.Errorf("OU %s: %d open findings; want the 3 of account B", otherOU, len(wantIDs))
+	if wantIDs := want(open(report.Selection{OU: otherOU})); len(wantIDs) != 4 {
+		h.t.Errorf("OU %s: %d open findings; want the 4 of account B", otherOU, len(wantIDs))
+	}
+	if wantIDs := want(open(report.Selection{Coverage: true})); len(wantIDs) != 1 {
+		h.t.Errorf("%d open coverage findings; want 1", len(wantIDs))
 	}
 
 	// What s2 changed: fresh opened, gone and goneLow resolved; what s1
@@ -199,7 +205,8 @@ func testPaged(h *harness) {
 		h.t.Errorf("RunsPage: %v; want s3 s2 s1", runIDs)
 	}
 
-	// Worst accounts: A (6 open and waived… 3 open) before B (2 open).
+	// Worst accounts: A (3 open, 3 waived) before B (3 open, 1 waived),
+	// by account ID.
 	accounts := func(sel report.Selection) []string {
 		got := pageAll(h, "WorstAccountsPage", 1, func(a report.AccountScan) string { return a.AccountID }, func(req report.PageRequest) (report.Page[report.AccountScan], error) {
 			return h.store.WorstAccountsPage(h.ctx, sel, req)
@@ -211,8 +218,8 @@ func testPaged(h *harness) {
 		return out
 	}
 	for sel, want := range map[report.Selection][]string{
-		{}:                  {AccountA + ":3:" + OUName(payOU), AccountB + ":2:" + OUName(otherOU)},
-		{OU: otherOU}:       {AccountB + ":2:" + OUName(otherOU)},
+		{}:                  {AccountA + ":3:" + OUName(payOU), AccountB + ":3:" + OUName(otherOU)},
+		{OU: otherOU}:       {AccountB + ":3:" + OUName(otherOU)},
 		{Account: AccountA}: {AccountA + ":3:" + OUName(payOU)},
 		{Account: AccountC}: nil,
 	} {
@@ -271,7 +278,7 @@ func testPageTokens(h *harness) {
 		"no key to read by": {func() error {
 			_, err := h.store.OpenPage(h.ctx, report.Selection{OU: "x"}, report.PageRequest{Limit: 5})
 			return err
-		}, "want an account, a rule or a severity"},
+		}, "want an account, a rule, a severity or coverage"},
 		"bad date": {func() error {
 			_, err := h.store.WaiversPage(h.ctx, "next month", report.Selection{}, report.PageRequest{Limit: 5})
 			return err
