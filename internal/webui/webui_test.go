@@ -42,7 +42,7 @@ func fill(t testing.TB, s *report.Memory, fs []rules.Finding) report.Run {
 	accounts := map[string]inventory.Account{}
 	for _, f := range fs {
 		must(t, s.Put(ctx, []rules.Finding{f}))
-		accounts[f.AccountID] = inventory.Account{ID: f.AccountID, Name: f.AccountName}
+		accounts[f.AccountID] = inventory.Account{ID: f.AccountID, Name: f.AccountName, OUID: f.OUID, OUName: f.OUName}
 		run.BySeverity[f.Severity.String()]++
 		run.ByRule[f.RuleID]++
 	}
@@ -397,13 +397,13 @@ func TestParseQuery(t *testing.T) {
 		t.Errorf("Values round trip: %+v; want %+v", back, q)
 	}
 	for query, want := range map[string]string{
-		"view=all":             `view "all": want one of findings, changes, accounts, coverage, waivers, runs`,
-		"account=12345":        `account "12345": want a 12-digit account ID`,
-		"rule=INV-999":         `rule "INV-999": no such rule`,
-		"severity=urgent":      `severity "urgent": want one of CRITICAL`,
-		"next=%3Cscript%3E":    `next "<script>": not a page position`,
-		"next=e30x":            `next "e30x": not a page position`,
-		"ou=a%0Ab":             `ou "a\nb": want an OU ID`,
+		"view=all":          `view "all": want one of findings, changes, accounts, coverage, waivers, runs`,
+		"account=12345":     `account "12345": want a 12-digit account ID`,
+		"rule=INV-999":      `rule "INV-999": no such rule`,
+		"severity=urgent":   `severity "urgent": want one of CRITICAL`,
+		"next=%3Cscript%3E": `next "<script>": not a page position`,
+		"next=e30x":         `next "e30x": not a page position`,
+		"ou=a%0Ab":          `ou "a\nb": want an OU ID`,
 
 		"account=12345678901x": `account "12345678901x"`,
 	} {
@@ -563,5 +563,147 @@ func TestWidgetLinksAreActions(t *testing.T) {
 		if got, ok := byLabel[label]; !ok || got != q {
 			t.Errorf("action %q: %+v (found %v); want %+v", label, got, ok, q)
 		}
+	}
+}
+
+// countingStore counts the paged reads a render makes.
+type countingStore struct {
+	report.Querier
+	reads int
+}
+
+func (c *countingStore) OpenPage(ctx context.Context, sel report.Selection, req report.PageRequest) (report.Page[report.Record], error) {
+	c.reads++
+	return c.Querier.OpenPage(ctx, sel, req)
+}
+
+func (c *countingStore) ChangesPage(ctx context.Context, scanID string, sel report.Selection, req report.PageRequest) (report.Page[report.Record], error) {
+	c.reads++
+	return c.Querier.ChangesPage(ctx, scanID, sel, req)
+}
+
+func (c *countingStore) WaiversPage(ctx context.Context, until string, sel report.Selection, req report.PageRequest) (report.Page[report.Record], error) {
+	c.reads++
+	return c.Querier.WaiversPage(ctx, until, sel, req)
+}
+
+func (c *countingStore) RunsPage(ctx context.Context, req report.PageRequest) (report.Page[report.Run], error) {
+	c.reads++
+	return c.Querier.RunsPage(ctx, req)
+}
+
+func (c *countingStore) WorstAccountsPage(ctx context.Context, sel report.Selection, req report.PageRequest) (report.Page[report.AccountScan], error) {
+	c.reads++
+	return c.Querier.WorstAccountsPage(ctx, sel, req)
+}
+
+// TestEveryViewReadsAtMostTwoPages: every view, with every filter, and
+// each page its More links lead to, renders from at most MaxReads paged
+// reads and the latest run, and never calls a whole-list query.
+func TestEveryViewReadsAtMostTwoPages(t *testing.T) {
+	_, s, _ := newDashboard(t)
+	c := &countingStore{Querier: wholeListsRefused{s}}
+	d := &Dashboard{Store: c, Now: func() time.Time { return t0.Add(time.Hour) }}
+	for _, v := range Views() {
+		for _, f := range []Query{{}, {Account: "111111111111"}, {Rule: "INV-101"}, {Severity: rules.SeverityHigh}, {OU: "ou-ab12-cdef3456"},
+			{OU: "Payments", Severity: rules.SeverityCritical}, {Rule: "SCAN-003"}} {
+			q := f
+			q.View = v
+			for pages := 1; ; pages++ {
+				c.reads = 0
+				var b bytes.Buffer
+				if err := d.Render(context.Background(), &b, q); err != nil {
+					t.Fatalf("%+v: %v", q, err)
+				}
+				if c.reads > MaxReads+1 {
+					t.Errorf("%+v: %d paged reads; want at most %d and the latest run", q, c.reads, MaxReads)
+				}
+				m := regexp.MustCompile(`[?&]next=([A-Za-z0-9_-]+)`).FindStringSubmatch(b.String())
+				if m == nil || pages > 20 {
+					break
+				}
+				q.Next = m[1]
+			}
+		}
+	}
+}
+
+// wholeListsRefused fails the queries that read a whole list.
+type wholeListsRefused struct{ report.Querier }
+
+func (wholeListsRefused) OpenByAccount(context.Context, string) ([]report.Record, error) {
+	return nil, errors.New("whole list read")
+}
+func (wholeListsRefused) OpenByRule(context.Context, string) ([]report.Record, error) {
+	return nil, errors.New("whole list read")
+}
+func (wholeListsRefused) OpenBySeverity(context.Context, rules.Severity, int) ([]report.Record, error) {
+	return nil, errors.New("whole list read")
+}
+func (wholeListsRefused) AccountScans(context.Context) ([]report.AccountScan, error) {
+	return nil, errors.New("whole list read")
+}
+func (wholeListsRefused) Runs(context.Context, int) ([]report.Run, error) {
+	return nil, errors.New("whole list read")
+}
+
+// TestChangesWaiversAndOU: the changes view lists what the latest scan
+// opened and resolved, the waivers view the waivers ending within 30
+// days, and the OU filter matches an OU's ID or name.
+func TestChangesWaiversAndOU(t *testing.T) {
+	now := t0.Add(48 * time.Hour)
+	s := report.NewMemory(report.StoreOptions{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	a := finding("111111111111", "b-1", "INV-104", rules.SeverityCritical, 1)
+	b := finding("111111111111", "b-2", "INV-101", rules.SeverityHigh, 2)
+	w := finding("222222222222", "b-3", "INV-106", rules.SeverityLow, 3)
+	w.OUID, w.OUName, w.AccountName = "ou-ab12-other001", `Sandbox <"OU">`, "sandbox"
+	w.Status, w.Waiver = rules.StatusWaived, &rules.AppliedWaiver{Reason: "ticket", Expires: now.AddDate(0, 0, 12).Format(time.DateOnly)}
+	fill(t, s, []rules.Finding{a, b, w})
+	// A second scan of the first account: a is gone, c is new.
+	c := finding("111111111111", "b-4", "INV-103", rules.SeverityHigh, 4)
+	b.ScanID, c.ScanID = "scan-2", "scan-2"
+	b.ObservedAt, c.ObservedAt = t0.Add(time.Hour), t0.Add(time.Hour)
+	run := report.Run{ScanID: "scan-2", Trigger: "manual", StartedAt: t0.Add(time.Hour)}
+	must(t, s.Begin(ctx, run))
+	must(t, s.Put(ctx, []rules.Finding{b, c}))
+	must(t, s.AccountDone(ctx, "scan-2", inventory.AccountResult{Account: inventory.Account{ID: "111111111111"}, Status: inventory.AccountComplete,
+		StartedAt: run.StartedAt, FinishedAt: run.StartedAt.Add(time.Minute)}))
+	run.FinishedAt = run.StartedAt.Add(2 * time.Minute)
+	must(t, s.End(ctx, run))
+	d := &Dashboard{Store: s, Now: func() time.Time { return now }}
+
+	body, rows, _ := get(t, d, "?view=changes")
+	if len(rows) != 2 || rows[0].id != a.FindingID || rows[1].id != c.FindingID {
+		t.Errorf("changes: %v; want %s (CRITICAL, resolved) then %s (HIGH, opened)", rows, a.FindingID, c.FindingID)
+	}
+	if !strings.Contains(body, `data-change="resolved"`) || !strings.Contains(body, `data-change="opened"`) || !strings.Contains(body, "scan-2") {
+		t.Error("changes: want the resolved and the opened finding marked, and the scan named")
+	}
+	if _, rows, _ := get(t, d, "?view=changes&severity=CRITICAL"); len(rows) != 1 || rows[0].id != a.FindingID {
+		t.Errorf("changes of CRITICAL: %v", rows)
+	}
+
+	body, rows, _ = get(t, d, "?view=waivers")
+	if len(rows) != 1 || rows[0].id != w.FindingID || !strings.Contains(body, "12 d left") {
+		t.Errorf("waivers: %v; want %s with 12 days left", rows, w.FindingID)
+	}
+	later := &Dashboard{Store: s, Now: func() time.Time { return now.AddDate(0, 0, -30) }}
+	if _, rows, _ := get(t, later, "?view=waivers"); len(rows) != 0 {
+		t.Errorf("waivers 42 days before the end: %v; want none", rows)
+	}
+
+	for _, ou := range []string{"ou-ab12-other001", `Sandbox <"OU">`} {
+		// Each severity in turn: the LOW finding is a few pages on.
+		if _, rows := walk(t, d, "?ou="+url.QueryEscape(ou)); len(rows) != 1 || rows[0].id != w.FindingID {
+			t.Errorf("OU %q: %v; want %s only", ou, rows, w.FindingID)
+		}
+		body, rows, _ := get(t, d, "?severity=LOW&ou="+url.QueryEscape(ou))
+		if len(rows) != 1 || !strings.Contains(body, `title="ou-ab12-other001">Sandbox &lt;&#34;OU&#34;&gt;</a>`) {
+			t.Errorf("OU %q, LOW: %v; want its finding, the OU's name escaped, linked to its ID", ou, rows)
+		}
+	}
+	if body, _, _ := get(t, d, "?view=accounts&ou=ou-ab12-other001"); !strings.Contains(body, `<tr data-account="222222222222"`) || strings.Contains(body, `<tr data-account="111111111111"`) {
+		t.Error("worst accounts of an OU: want its account only")
 	}
 }
