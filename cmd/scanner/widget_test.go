@@ -364,9 +364,9 @@ func TestWidgetBadEvents(t *testing.T) {
 		}
 	}
 	for ev, want := range map[string]string{
-		`{"severity":"URGENT"}`:          `severity &#34;URGENT&#34;: want one of CRITICAL`,
+		`{"severity":"URGENT"}`:             `severity &#34;URGENT&#34;: want one of CRITICAL`,
 		`{"view":"findings","next":"abc!"}`: `next &#34;abc!&#34;: not a page position`,
-		`{"view":"graphs"}`:              `view &#34;graphs&#34;: want one of`,
+		`{"view":"graphs"}`:                 `view &#34;graphs&#34;: want one of`,
 		`{"apply":true,"widgetContext":{"forms":{"all":{"account":"12"}}}}`: `account &#34;12&#34;: want a 12-digit account ID`,
 	} {
 		p := widgetHTML(t, w, []byte(ev))
