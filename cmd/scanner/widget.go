@@ -219,7 +219,7 @@ const widgetStyle = `.dashboard a:not([href]){cursor:pointer}
 .dashboard .panel h2{font-size:14px;margin:4px 0}
 .dashboard .scroll{overflow-x:auto}
 .dashboard td{vertical-align:top;overflow-wrap:anywhere}
-.dashboard td.id,.dashboard td.num{white-space:nowrap}
+.dashboard td.id,.dashboard td.ou,.dashboard td.num{white-space:nowrap}
 .dashboard .sev{display:inline-block;border-radius:2px;padding:0 6px;color:#fff;font-size:11px;font-weight:bold;white-space:nowrap}
 .dashboard .sev-CRITICAL{background:#7d2105}.dashboard .sev-HIGH{background:#ba2e0f}.dashboard .sev-MEDIUM{background:#cc5f21}.dashboard .sev-LOW{background:#b2911c}.dashboard .sev-INFO{background:#687078}
 .dashboard .error{border:1px solid #d13212;color:#d13212;padding:6px 10px;margin-bottom:6px}

@@ -27,7 +27,7 @@ td.message{min-width:18em}
 th{background:#fafafa;color:#545b64;text-align:left;padding:4px 8px;border-bottom:1px solid #eaeded;white-space:nowrap}
 td{padding:4px 8px;border-bottom:1px solid #eaeded;vertical-align:top;overflow-wrap:anywhere}
 tr:hover td{background:#f1faff}
-td.id{white-space:nowrap}
+td.id,td.ou{white-space:nowrap}
 td.num,th.num{text-align:right;white-space:nowrap}
 .sev{display:inline-block;border-radius:2px;padding:0 6px;color:#fff;font-size:12px;font-weight:bold;white-space:nowrap}
 .sev-CRITICAL{background:#7d2105}.sev-HIGH{background:#ba2e0f}.sev-MEDIUM{background:#cc5f21}.sev-LOW{background:#b2911c}.sev-INFO{background:#687078}
