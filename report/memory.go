@@ -4,10 +4,13 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/rules"
@@ -185,7 +188,7 @@ func (m *Memory) AccountDone(_ context.Context, scanID string, r inventory.Accou
 		if _, ok := seen[id]; ok || rec.Expired(now) || !res.Resolves(*rec) {
 			continue
 		}
-		resolved := Resolve(*rec, at, m.opts.Retention, ResolutionNotSeen)
+		resolved := Resolve(*rec, m.scanID, at, m.opts.Retention, ResolutionNotSeen)
 		if t, ok := NewTransition(m.scanID, rec, resolved); ok {
 			changed = append(changed, t)
 		}
@@ -223,7 +226,7 @@ func (m *Memory) CloseOutOfScope(_ context.Context, _ string, scope Scope) (int,
 		resolution := OutOfScopeResolution(scope.Reason(account))
 		for _, id := range byAccount[account] {
 			rec := m.tab.records[id]
-			resolved := Resolve(*rec, at, m.opts.Retention, resolution)
+			resolved := Resolve(*rec, m.scanID, at, m.opts.Retention, resolution)
 			if t, ok := NewTransition(m.scanID, rec, resolved); ok {
 				changed = append(changed, t)
 			}
@@ -246,7 +249,7 @@ func (m *Memory) report(ts []Transition) {
 // the statuses of the findings it produced by finding ID.
 func NewAccountScan(scanID string, r inventory.AccountResult, seen map[string]rules.Status) AccountScan {
 	s := AccountScan{
-		AccountID: r.Account.ID, AccountName: r.Account.Name, ScanID: scanID,
+		AccountID: r.Account.ID, AccountName: r.Account.Name, OUID: r.Account.OUID, OUName: r.Account.OUName, ScanID: scanID,
 		StartedAt: Timestamp(r.StartedAt), FinishedAt: Timestamp(r.FinishedAt),
 		Buckets: r.Buckets, Configs: r.Configs, Unreadable: len(r.Unreadable),
 	}
@@ -383,4 +386,92 @@ func cloneRun(r Run) Run {
 	r.BySeverity = maps.Clone(r.BySeverity)
 	r.ByRule = maps.Clone(r.ByRule)
 	return r
+}
+
+// The paged queries. Memory sorts every match by a position string in
+// the order of the listing and pages on it, as the DynamoDB store pages
+// on its keys.
+
+// recordKey identifies a current record, in the table's key order.
+func recordKey(r Record) string { return r.AccountID + "#" + r.Bucket + "#" + r.FindingID }
+
+// newestFirst is a position that sorts later times first.
+func newestFirst(t time.Time) string { return fmt.Sprintf("%020d", int64(1)<<62-t.Unix()) }
+
+func (m *Memory) recordPage(match func(Record) bool, pos func(Record) string, listing string, req PageRequest) (Page[Record], error) {
+	rs := m.current(match)
+	slices.SortFunc(rs, func(a, b Record) int { return strings.Compare(pos(a), pos(b)) })
+	return memoryPage(rs, pos, listing, req)
+}
+
+// OpenPage lists the unresolved findings that match sel (see Querier).
+func (m *Memory) OpenPage(_ context.Context, sel Selection, req PageRequest) (Page[Record], error) {
+	if err := CheckOpenSelection(sel); err != nil {
+		return Page[Record]{}, err
+	}
+	var pos func(Record) string
+	switch {
+	case sel.Account != "":
+		pos = func(r Record) string { return r.Bucket + "#" + r.FindingID }
+	case sel.Rule != "" || sel.Coverage:
+		pos = recordKey
+	default:
+		pos = func(r Record) string { return newestFirst(r.FirstSeen) + "#" + recordKey(r) }
+	}
+	match := func(r Record) bool { return r.Open() && sel.Matches(r) }
+	return m.recordPage(match, pos, ListingID("open", sel.String()), req)
+}
+
+// ChangesPage lists the findings scan scanID changed (see Querier).
+func (m *Memory) ChangesPage(_ context.Context, scanID string, sel Selection, req PageRequest) (Page[Record], error) {
+	if err := CheckSelection(sel); err != nil {
+		return Page[Record]{}, err
+	}
+	if scanID == "" {
+		return Page[Record]{}, errors.New("changes of a scan: empty scan ID; want the ID of a run")
+	}
+	match := func(r Record) bool { return r.ChangedIn == scanID && sel.Matches(r) }
+	return m.recordPage(match, ChangeKey, ListingID("changes", scanID, sel.String()), req)
+}
+
+// WaiversPage lists the WAIVED findings whose waiver ends by until (see
+// Querier).
+func (m *Memory) WaiversPage(_ context.Context, until string, sel Selection, req PageRequest) (Page[Record], error) {
+	if err := cmp.Or(CheckWaiverDate(until), CheckSelection(sel)); err != nil {
+		return Page[Record]{}, err
+	}
+	match := func(r Record) bool {
+		return r.Status == rules.StatusWaived && r.Waiver != nil && r.Waiver.Expires != "" && r.Waiver.Expires <= until && sel.Matches(r)
+	}
+	pos := func(r Record) string { return r.Waiver.Expires + "#" + recordKey(r) }
+	return m.recordPage(match, pos, ListingID("waivers", until, sel.String()), req)
+}
+
+// RunsPage lists the runs, newest first.
+func (m *Memory) RunsPage(ctx context.Context, req PageRequest) (Page[Run], error) {
+	runs, err := m.Runs(ctx, 0)
+	if err != nil {
+		return Page[Run]{}, err
+	}
+	pos := func(r Run) string { return newestFirst(r.StartedAt) + "#" + r.ScanID }
+	slices.SortFunc(runs, func(a, b Run) int { return strings.Compare(pos(a), pos(b)) })
+	return memoryPage(runs, pos, ListingID("runs"), req)
+}
+
+// WorstAccountsPage lists the last complete scans, most open findings
+// first.
+func (m *Memory) WorstAccountsPage(ctx context.Context, sel Selection, req PageRequest) (Page[AccountScan], error) {
+	if err := CheckAccountSelection(sel); err != nil {
+		return Page[AccountScan]{}, err
+	}
+	scans, err := m.AccountScans(ctx)
+	if err != nil {
+		return Page[AccountScan]{}, err
+	}
+	scans = slices.DeleteFunc(scans, func(s AccountScan) bool {
+		return sel.Account != "" && s.AccountID != sel.Account || sel.OU != "" && s.OUID != sel.OU && s.OUName != sel.OU
+	})
+	pos := func(s AccountScan) string { return fmt.Sprintf("%010d#%s", math.MaxInt32-s.Open, s.AccountID) }
+	slices.SortFunc(scans, func(a, b AccountScan) int { return strings.Compare(pos(a), pos(b)) })
+	return memoryPage(scans, pos, ListingID("accounts", sel.String()), req)
 }

@@ -116,7 +116,7 @@ func TestOCSFRequiredAttributesAndMapping(t *testing.T) {
 			1, 5, 1, 3, "AWS::::Account", sinktest.AccountA, t0.Format(time.RFC3339)},
 		{"waived", report.Record{Finding: waived, FirstSeen: t0, LastSeen: t0},
 			1, 2, 3, 3, "AWS::S3::Bucket", "arn:aws:s3:::logs", t0.Format(time.RFC3339)},
-		{"resolved", report.Resolve(report.Record{Finding: bucket, FirstSeen: t0, LastSeen: bucket.ObservedAt}, t0.Add(48*time.Hour), time.Hour, report.ResolutionNotSeen),
+		{"resolved", report.Resolve(report.Record{Finding: bucket, FirstSeen: t0, LastSeen: bucket.ObservedAt}, "scan-2", t0.Add(48*time.Hour), time.Hour, report.ResolutionNotSeen),
 			3, 4, 4, 1, "AWS::S3::Bucket", "arn:aws:s3:::data", t0.Add(48 * time.Hour).Format(time.RFC3339)},
 		{"China partition", report.Record{Finding: cn, FirstSeen: cn.ObservedAt, LastSeen: cn.ObservedAt},
 			1, 4, 1, 3, "AWS::S3::Bucket", "arn:aws-cn:s3:::data", cn.ObservedAt.Format(time.RFC3339)},

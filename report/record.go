@@ -42,6 +42,9 @@ type Record struct {
 	// History is true for an earlier, resolved episode of a finding that
 	// was archived when the finding reappeared.
 	History bool `json:"history,omitempty"`
+	// ChangedIn is the scan that last opened, reopened or resolved the
+	// finding (Querier.ChangesPage lists a scan's).
+	ChangedIn string `json:"changed_in,omitempty"`
 }
 
 // Expired reports whether the record is past its expiry at now. Stores
@@ -91,27 +94,28 @@ func Timestamp(t time.Time) time.Time {
 // record stored before (nil when there is none, or it has expired), it
 // returns the record to store now and what changed:
 //
-//   - new: first_seen = last_seen = the finding's ObservedAt;
+//   - new: first_seen = last_seen = the finding's ObservedAt, changed in
+//     the finding's scan;
 //   - seen again while open or waived: first_seen kept, last_seen updated,
 //     status and waiver as the finding says (a waiver may start or end);
 //   - seen again after it was resolved: reopened, resolved_at and expiry
 //     removed, and a new episode begins (first_seen = the finding's
-//     ObservedAt). The caller keeps the resolved episode as history if it
-//     wants one.
+//     ObservedAt), changed in the finding's scan. The caller keeps the
+//     resolved episode as history if it wants one.
 //
 // Every sink that keeps state (Memory, DynamoDB) applies exactly this
 // rule, so the conformance suite checks them alike.
 func Observe(prev *Record, f rules.Finding) (Record, Change) {
 	at := Timestamp(f.ObservedAt)
 	f.ObservedAt = at
-	next := Record{Finding: f, FirstSeen: at, LastSeen: at}
+	next := Record{Finding: f, FirstSeen: at, LastSeen: at, ChangedIn: f.ScanID}
 	switch {
 	case prev == nil:
 		return next, ChangeNew
 	case prev.Status == rules.StatusResolved:
 		return next, ChangeReopened
 	default:
-		next.FirstSeen = prev.FirstSeen
+		next.FirstSeen, next.ChangedIn = prev.FirstSeen, prev.ChangedIn
 		if next.FirstSeen.IsZero() || next.FirstSeen.After(at) {
 			next.FirstSeen = at
 		}
@@ -119,12 +123,13 @@ func Observe(prev *Record, f rules.Finding) (Record, Change) {
 	}
 }
 
-// Resolve returns prev resolved at the given time for the given reason
-// (ResolutionNotSeen, or OutOfScopeResolution), to expire retention
-// later. Everything else (last_seen, the finding as last seen, its waiver)
-// is kept.
-func Resolve(prev Record, at time.Time, retention time.Duration, resolution string) Record {
+// Resolve returns prev resolved by scan scanID at the given time for the
+// given reason (ResolutionNotSeen, or OutOfScopeResolution), to expire
+// retention later. Everything else (last_seen, the finding as last seen,
+// its waiver) is kept.
+func Resolve(prev Record, scanID string, at time.Time, retention time.Duration, resolution string) Record {
 	at = Timestamp(at)
+	prev.ChangedIn = scanID
 	prev.Status = rules.StatusResolved
 	prev.ResolvedAt = at
 	prev.Resolution = resolution
@@ -208,6 +213,8 @@ func Validate(f rules.Finding) error {
 type AccountScan struct {
 	AccountID   string    `json:"account_id"`
 	AccountName string    `json:"account_name,omitempty"`
+	OUID        string    `json:"ou_id,omitempty"`
+	OUName      string    `json:"ou_name,omitempty"`
 	ScanID      string    `json:"scan_id"`
 	StartedAt   time.Time `json:"started_at"`
 	FinishedAt  time.Time `json:"finished_at"`

@@ -36,6 +36,33 @@ type Querier interface {
 	// AccountScans returns the last complete scan of each account that has
 	// one, by account ID.
 	AccountScans(ctx context.Context) ([]AccountScan, error)
+
+	// The paged queries (see PageRequest): each call reads one page of a
+	// listing, and its token continues where the page ended. A store
+	// whose pages are bounded by what it reads (DynamoDB's Limit counts
+	// items before a filter) may return fewer than the limit, even none,
+	// with a Next token; a caller follows Next until it is "".
+
+	// OpenPage lists the unresolved findings that match sel, which needs
+	// an account, a rule, a severity or coverage: an account's in key
+	// order (bucket, finding ID), else a rule's by account, else a
+	// severity's newest first (latest first_seen first), else the
+	// coverage findings by account.
+	OpenPage(ctx context.Context, sel Selection, req PageRequest) (Page[Record], error)
+	// ChangesPage lists the findings scan scanID opened, reopened or
+	// resolved (Record.ChangedIn), that match sel, in ChangeKey order:
+	// most severe first, opened before resolved.
+	ChangesPage(ctx context.Context, scanID string, sel Selection, req PageRequest) (Page[Record], error)
+	// WaiversPage lists the WAIVED findings whose waiver's last day
+	// (YYYY-MM-DD) is on or before until, that match sel, the soonest
+	// expiry first.
+	WaiversPage(ctx context.Context, until string, sel Selection, req PageRequest) (Page[Record], error)
+	// RunsPage lists the scan runs, newest first.
+	RunsPage(ctx context.Context, req PageRequest) (Page[Run], error)
+	// WorstAccountsPage lists the last complete scan of each account,
+	// the most open findings first, matching sel's account and OU (its
+	// rule and severity must be unset).
+	WorstAccountsPage(ctx context.Context, sel Selection, req PageRequest) (Page[AccountScan], error)
 }
 
 // Store is a sink that keeps findings with their lifecycle, answers

@@ -151,6 +151,7 @@ func (e *Evaluator) finding(i int, s subject, res result, scanID string, now tim
 		AccountID:   acct.ID,
 		AccountName: acct.Name,
 		OUID:        acct.OUID,
+		OUName:      acct.OUName,
 		Bucket:      bucket,
 		Region:      region,
 		ConfigID:    configID,

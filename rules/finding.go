@@ -16,6 +16,7 @@ type Finding struct {
 	AccountID   string            `json:"account_id"`
 	AccountName string            `json:"account_name,omitempty"`
 	OUID        string            `json:"ou_id,omitempty"`
+	OUName      string            `json:"ou_name,omitempty"`   // the OU's name (see OUID)
 	Bucket      string            `json:"bucket,omitempty"`    // empty for account-level findings
 	Region      string            `json:"region,omitempty"`    // the bucket's region
 	ConfigID    string            `json:"config_id,omitempty"` // empty for bucket- and account-level findings

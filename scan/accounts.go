@@ -162,7 +162,7 @@ func OrganizationAccounts(ctx context.Context, api OrganizationsAPI, f Filter) (
 		}
 		acct := inventory.Account{ID: id, Name: aws.ToString(a.Name), State: string(a.State)}
 		if len(ancestors) > 0 {
-			acct.OUID = ancestors[0]
+			acct.OUID, acct.OUName = ancestors[0], parents.names[ancestors[0]]
 		}
 		org.Targets = append(org.Targets, acct)
 	}
@@ -184,22 +184,27 @@ func orgIDOf(accountARN string) string {
 	return ""
 }
 
-// parentMap maps an account or OU ID to its parent's ID.
-type parentMap map[string]string
+// ouTreeMap is the OU tree: each account's and OU's parent, and the name
+// of each root and OU, as the listings that found them returned it (no
+// call of its own).
+type ouTreeMap struct {
+	parent map[string]string // account or OU ID → parent ID
+	names  map[string]string // root or OU ID → name
+}
 
 // ancestors returns the chain of parents of id, nearest first.
-func (m parentMap) ancestors(id string) []string {
+func (m ouTreeMap) ancestors(id string) []string {
 	var out []string
-	for p, ok := m[id]; ok && len(out) < 10; p, ok = m[p] {
+	for p, ok := m.parent[id]; ok && len(out) < 10; p, ok = m.parent[p] {
 		out = append(out, p)
 	}
 	return out
 }
 
 // ouTree walks the organization from its roots and records every OU's and
-// account's parent.
-func ouTree(ctx context.Context, api OrganizationsAPI) (parentMap, error) {
-	m := parentMap{}
+// account's parent, and every root's and OU's name.
+func ouTree(ctx context.Context, api OrganizationsAPI) (ouTreeMap, error) {
+	m := ouTreeMap{parent: map[string]string{}, names: map[string]string{}}
 	var queue []string
 	rp := organizations.NewListRootsPaginator(api, &organizations.ListRootsInput{})
 	guard := newPageGuard("list roots", maxOrganizationsPages)
@@ -209,10 +214,11 @@ func ouTree(ctx context.Context, api OrganizationsAPI) (parentMap, error) {
 			err = guard.next(aws.ToString(page.NextToken))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("list roots: %w", err)
+			return ouTreeMap{}, fmt.Errorf("list roots: %w", err)
 		}
 		for _, r := range page.Roots {
 			queue = append(queue, aws.ToString(r.Id))
+			m.names[aws.ToString(r.Id)] = aws.ToString(r.Name)
 		}
 	}
 	for len(queue) > 0 {
@@ -227,11 +233,12 @@ func ouTree(ctx context.Context, api OrganizationsAPI) (parentMap, error) {
 				err = guard.next(aws.ToString(page.NextToken))
 			}
 			if err != nil {
-				return nil, fmt.Errorf("list organizational units of %s: %w", parent, err)
+				return ouTreeMap{}, fmt.Errorf("list organizational units of %s: %w", parent, err)
 			}
 			for _, ou := range page.OrganizationalUnits {
 				id := aws.ToString(ou.Id)
-				m[id] = parent
+				m.parent[id] = parent
+				m.names[id] = aws.ToString(ou.Name)
 				queue = append(queue, id)
 			}
 		}
@@ -244,10 +251,10 @@ func ouTree(ctx context.Context, api OrganizationsAPI) (parentMap, error) {
 				err = guard.next(aws.ToString(page.NextToken))
 			}
 			if err != nil {
-				return nil, fmt.Errorf("list accounts of %s: %w", parent, err)
+				return ouTreeMap{}, fmt.Errorf("list accounts of %s: %w", parent, err)
 			}
 			for _, a := range page.Accounts {
-				m[aws.ToString(a.Id)] = parent
+				m.parent[aws.ToString(a.Id)] = parent
 			}
 		}
 	}

@@ -189,6 +189,10 @@ func TestScanOrganization(t *testing.T) {
 	if org.Targets[2].OUID != ouPayments || org.Targets[0].OUID != "r-it01" || org.Targets[2].Name != "payments" {
 		t.Errorf("payments account %+v; want OU %s", org.Targets[2], ouPayments)
 	}
+	// The OU's name comes with the OU listing (no call of its own).
+	if org.Targets[2].OUName != "Payments" || org.Targets[0].OUName != "Root" {
+		t.Errorf("OU names %q, %q; want Payments (ListOrganizationalUnitsForParent) and Root (ListRoots)", org.Targets[2].OUName, org.Targets[0].OUName)
+	}
 
 	// Every target closed exactly once with the right status.
 	status := map[string]struct {

@@ -30,11 +30,11 @@ import (
 
 // widgetParams are the params a widget event may carry, besides
 // widgetContext and describe: what webui.ParseQuery reads, and apply.
-var widgetParams = []string{"view", "account", "rule", "severity", "page"}
+var widgetParams = []string{"view", "account", "ou", "rule", "severity", "next"}
 
 // widgetFormFields are the filter form's fields, read from
 // widgetContext.forms.all when the event has "apply": true.
-var widgetFormFields = []string{"account", "rule", "severity"}
+var widgetFormFields = []string{"account", "ou", "rule", "severity"}
 
 // widget answers CloudWatch custom-widget events with the findings
 // table's views (internal/webui) as HTML.
@@ -99,7 +99,7 @@ func parseWidgetEvent(raw []byte) (widgetRequest, error) {
 			return req, fmt.Errorf("widgetContext.forms.all: %v; want an object of the form's fields", err)
 		}
 	}
-	req.values.Del("page")
+	req.values.Del("next")
 	for _, k := range widgetFormFields {
 		req.values.Del(k)
 		v, ok := wc.Forms.All[k]
@@ -126,7 +126,7 @@ func parseWidgetEvent(raw []byte) (widgetRequest, error) {
 	return req, nil
 }
 
-// paramString reads a param's value: a string, or a whole number (page).
+// paramString reads a param's value: a string, or a whole number.
 func paramString(v json.RawMessage) (string, error) {
 	var s string
 	if err := json.Unmarshal(v, &s); err == nil {
@@ -219,7 +219,7 @@ const widgetStyle = `.dashboard a:not([href]){cursor:pointer}
 .dashboard .panel h2{font-size:14px;margin:4px 0}
 .dashboard .scroll{overflow-x:auto}
 .dashboard td{vertical-align:top;overflow-wrap:anywhere}
-.dashboard td.id,.dashboard td.num{white-space:nowrap}
+.dashboard td.id,.dashboard td.ou,.dashboard td.num{white-space:nowrap}
 .dashboard .sev{display:inline-block;border-radius:2px;padding:0 6px;color:#fff;font-size:11px;font-weight:bold;white-space:nowrap}
 .dashboard .sev-CRITICAL{background:#7d2105}.dashboard .sev-HIGH{background:#ba2e0f}.dashboard .sev-MEDIUM{background:#cc5f21}.dashboard .sev-LOW{background:#b2911c}.dashboard .sev-INFO{background:#687078}
 .dashboard .error{border:1px solid #d13212;color:#d13212;padding:6px 10px;margin-bottom:6px}
@@ -232,22 +232,24 @@ const widgetStyle = `.dashboard a:not([href]){cursor:pointer}
 var widgetDoc = strings.ReplaceAll(fmt.Sprintf(`## S3 inventory findings
 
 Views of the findings table of the scanner, read with the key and the
-indexes of the table only (never a Scan): at most %[1]d rows a view; page
-*n* of the open findings or of the scan history reads at most
-*n* × %[1]d + 1 items. Links and the filter form call this function again.
+indexes of the table only (never a Scan): at most %[1]d rows a view, read
+from at most %[2]d Query pages (of at most 204 items each; 1,001 when
+the worst accounts are counted by rule or severity) and the latest run. "More" continues from where the page ended, reading nothing twice.
+Links and the filter form call this function again.
 
 | param | values | default |
 |---|---|---|
-| 'view' | 'findings' (open findings, CRITICAL and HIGH first), 'accounts' (worst accounts), 'coverage' (not fully scanned, and why), 'runs' (scan history) | 'findings' |
+| 'view' | 'findings' (open findings, CRITICAL and HIGH first), 'changes' (opened and resolved by the latest scan, since the one before), 'accounts' (worst accounts), 'coverage' (not fully scanned, and why), 'waivers' (waivers ending within 30 days), 'runs' (scan history) | 'findings' |
 | 'account' | a 12-digit account ID | every account |
+| 'ou' | an OU's ID ('ou-…', or the root 'r-…') or its name | every OU |
 | 'rule' | a rule ID, such as 'INV-101' | every rule |
 | 'severity' | 'CRITICAL', 'HIGH', 'MEDIUM', 'LOW' or 'INFO' | every severity |
-| 'page' | 1 to %[2]d | 1 |
+| 'next' | the position a "More" action sends (opaque) | the first page |
 
-Example: '{"view": "findings", "severity": "CRITICAL"}'.
+Example: '{"view": "waivers", "ou": "Production"}'.
 
 With '"apply": true' (the Apply button of the form) the filters are the
-fields of the form ('widgetContext.forms.all'): account, rule, severity.
-The role of the function may only 'dynamodb:Query' and 'dynamodb:GetItem'
-the findings table and its indexes.
-`, webui.PageSize, webui.MaxPages), "'", "`")
+fields of the form ('widgetContext.forms.all'): account, OU, rule,
+severity. The role of the function may only 'dynamodb:Query' and
+'dynamodb:GetItem' the findings table and its indexes.
+`, webui.PageSize, webui.MaxReads), "'", "`")

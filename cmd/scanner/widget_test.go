@@ -32,8 +32,19 @@ const widgetARN = "arn:aws:lambda:eu-west-1:111122223333:function:scanner-Dashbo
 // widgetAccountName is stored for one account: the widget must escape it.
 const widgetAccountName = `<script>alert("x")</script> prod`
 
-// fillWidgetTable writes one complete scan into a new dynalite table: 3
-// accounts, 70 CRITICAL findings (more than a page), 12 HIGH, 5 LOW.
+// widgetT0 is when the recorded table's first scan ran (fixed, so that
+// the recorded More event's position is the one the table gives).
+var widgetT0 = time.Date(2026, 11, 28, 6, 0, 0, 0, time.UTC)
+
+// widgetOUName is the OU of the third account: the widget must escape it.
+const widgetOUName = `<b>Sandbox "OU"</b>`
+
+// fillWidgetTable writes two scans into a new dynalite table. The first
+// is complete: 3 accounts (the third in OU widgetOUName), 70 CRITICAL
+// findings (more than a page), 12 HIGH, 5 LOW of which 3 waived (2
+// until 10 days from now, one 60 days). The second scans the first
+// account again: one of its CRITICAL findings is gone (resolved), one
+// HIGH finding is new (opened).
 func fillWidgetTable(t *testing.T) (dynamo.API, string, *dynamo.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -46,19 +57,22 @@ func fillWidgetTable(t *testing.T) (dynamo.API, string, *dynamo.Store) {
 	if err := store.EnsureTable(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t0 := time.Now().UTC().Add(-48 * time.Hour).Truncate(time.Second)
+	t0 := widgetT0
 	accounts := []string{"111111111111", "222222222222", "333333333333"}
 	var fs []rules.Finding
-	add := func(i int, rule string, sev rules.Severity) {
+	finding := func(i int, rule string, sev rules.Severity, scanID string) rules.Finding {
 		acct := accounts[i%len(accounts)]
 		bucket, config := fmt.Sprintf("bucket-%03d", i), fmt.Sprintf("cfg-%03d", i)
-		name := "acct-" + acct[:3]
+		name, ouID, ouName := "acct-"+acct[:3], "ou-ab12-cdef3456", "Production"
 		if acct == accounts[2] {
-			name = widgetAccountName
+			name, ouID, ouName = widgetAccountName, "ou-ab12-sandbox1", widgetOUName
 		}
-		fs = append(fs, rules.Finding{FindingID: rules.FindingID(acct, bucket, config, rule), AccountID: acct, AccountName: name,
-			OUID: "ou-ab12-cdef3456", Bucket: bucket, ConfigID: config, Region: "eu-west-1", RuleID: rule, Severity: sev,
-			Status: rules.StatusOpen, Message: rule + " fails on " + bucket, ScanID: "scan-w1", ObservedAt: t0.Add(time.Duration(i) * time.Minute)})
+		return rules.Finding{FindingID: rules.FindingID(acct, bucket, config, rule), AccountID: acct, AccountName: name,
+			OUID: ouID, OUName: ouName, Bucket: bucket, ConfigID: config, Region: "eu-west-1", RuleID: rule, Severity: sev,
+			Status: rules.StatusOpen, Message: rule + " fails on " + bucket, ScanID: scanID, ObservedAt: t0.Add(time.Duration(i) * time.Minute)}
+	}
+	add := func(i int, rule string, sev rules.Severity) {
+		fs = append(fs, finding(i, rule, sev, "scan-w1"))
 	}
 	for i := range 70 {
 		add(i, "INV-104", rules.SeverityCritical)
@@ -68,6 +82,12 @@ func fillWidgetTable(t *testing.T) (dynamo.API, string, *dynamo.Store) {
 	}
 	for i := range 5 {
 		add(200+i, "INV-106", rules.SeverityLow)
+	}
+	today := time.Now().UTC()
+	for i, days := range []int{10, 10, 60} {
+		f := &fs[len(fs)-1-i]
+		f.Status = rules.StatusWaived
+		f.Waiver = &rules.AppliedWaiver{Reason: "ticket SEC-" + fmt.Sprint(i), Expires: today.AddDate(0, 0, days).Format(time.DateOnly)}
 	}
 	run := report.Run{ScanID: "scan-w1", Trigger: "schedule", StartedAt: t0, BySeverity: map[string]int{}, ByRule: map[string]int{}}
 	mustDo(t, store.Begin(ctx, run))
@@ -83,6 +103,26 @@ func fillWidgetTable(t *testing.T) (dynamo.API, string, *dynamo.Store) {
 	}
 	run.FinishedAt = t0.Add(2 * time.Minute)
 	mustDo(t, store.End(ctx, run))
+
+	// The second scan: the first account again, without its first
+	// CRITICAL finding, with a new HIGH one.
+	run2 := report.Run{ScanID: "scan-w2", Trigger: "manual", StartedAt: t0.Add(time.Hour), BySeverity: map[string]int{}, ByRule: map[string]int{}}
+	var again []rules.Finding
+	for _, f := range fs[1:] {
+		if f.AccountID == accounts[0] {
+			f.ScanID, f.ObservedAt = run2.ScanID, run2.StartedAt
+			again = append(again, f)
+		}
+	}
+	opened := finding(300, "INV-101", rules.SeverityHigh, run2.ScanID)
+	opened.ObservedAt = run2.StartedAt
+	again = append(again, opened)
+	mustDo(t, store.Begin(ctx, run2))
+	mustDo(t, store.Put(ctx, again))
+	mustDo(t, store.AccountDone(ctx, run2.ScanID, inventory.AccountResult{Account: inventory.Account{ID: accounts[0]}, Status: inventory.AccountComplete,
+		Buckets: 40, Visited: 40, Configs: 40, StartedAt: run2.StartedAt, FinishedAt: run2.StartedAt.Add(time.Minute)}))
+	run2.AccountsComplete, run2.FinishedAt = 1, run2.StartedAt.Add(2*time.Minute)
+	mustDo(t, store.End(ctx, run2))
 	return api, table, store
 }
 
@@ -110,7 +150,7 @@ func recordedEvent(t *testing.T, name string) []byte {
 }
 
 var (
-	widgetRowRe    = regexp.MustCompile(`<tr data-finding="([0-9a-f]+)" data-severity="([A-Z]+)" data-account="(\d+)" data-rule="([A-Z0-9-]+)">`)
+	widgetRowRe    = regexp.MustCompile(`<tr data-finding="([0-9a-f]+)" data-severity="([A-Z]+)" data-account="(\d+)" data-rule="([A-Z0-9-]+)"`)
 	widgetActionRe = regexp.MustCompile(`<a([^>]*)>([^<]*)</a><cwdb-action action="call" display="widget" endpoint="([^"]*)">([^<]*)</cwdb-action>`)
 )
 
@@ -202,8 +242,8 @@ func TestWidgetRecordedEvents(t *testing.T) {
 		t.Errorf("refresh: %d rows; want a full page of %d", len(first.rows), webui.PageSize)
 	}
 	more, ok := first.actions["More →"]
-	if want := map[string]any{"view": "findings", "severity": "CRITICAL", "page": "2"}; !ok || fmt.Sprint(more) != fmt.Sprint(want) {
-		t.Errorf("refresh: More action %v; want %v", more, want)
+	if next, _ := more["next"].(string); !ok || more["view"] != "findings" || more["severity"] != "CRITICAL" || len(more) != 3 || next == "" {
+		t.Errorf("refresh: More action %v; want the view, its filter and the next page's position", more)
 	}
 	if _, ok := first.actions["Apply"]; !ok {
 		t.Error("refresh: no Apply action")
@@ -251,6 +291,49 @@ func TestWidgetRecordedEvents(t *testing.T) {
 		}
 	}
 
+	// Opened and resolved by the latest scan (scan-w2): exactly what the
+	// table's changes index holds for it, the resolved CRITICAL first.
+	changes := widgetHTML(t, w, recordedEvent(t, "changes.json"))
+	changed, err := store.ChangesPage(ctx, "scan-w2", report.Selection{}, report.PageRequest{Limit: 100})
+	mustDo(t, err)
+	if got, want := rowIDs(changes.rows), recordIDs(changed.Items, nil); len(want) != 2 || !slices.Equal(got, want) {
+		t.Errorf("changes view: %v; the table's changes of scan-w2 are %v (want 2)", got, want)
+	}
+	if !strings.Contains(changes.html, `data-change="resolved"`) || !strings.Contains(changes.html, `data-change="opened"`) {
+		t.Error("changes view: want one resolved and one opened finding marked as such")
+	}
+
+	// Waivers ending within 30 days: the two of 10 days, not the one of 60.
+	waivers := widgetHTML(t, w, recordedEvent(t, "waivers.json"))
+	soon, err := store.WaiversPage(ctx, time.Now().UTC().AddDate(0, 0, 30).Format(time.DateOnly), report.Selection{}, report.PageRequest{Limit: 100})
+	mustDo(t, err)
+	if got, want := rowIDs(waivers.rows), recordIDs(soon.Items, nil); len(want) != 2 || !slices.Equal(got, want) {
+		t.Errorf("waivers view: %v; the table's waivers ending within 30 days are %v (want 2)", got, want)
+	}
+	if !strings.Contains(waivers.html, "10 d left") {
+		t.Error("waivers view: want the days left")
+	}
+
+	// The form's OU field (a name, hostile): only that OU's findings,
+	// its name shown escaped.
+	byOU := widgetHTML(t, w, recordedEvent(t, "apply-ou.json"))
+	ouOpen, err := store.OpenPage(ctx, report.Selection{Severity: rules.SeverityCritical, OU: widgetOUName}, report.PageRequest{Limit: 100})
+	mustDo(t, err)
+	if got, want := rowIDs(byOU.rows), recordIDs(ouOpen.Items, nil); len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("apply (OU %q, CRITICAL): %v; want %v", widgetOUName, got, want)
+	}
+	for _, r := range byOU.rows {
+		if r[2] != "333333333333" {
+			t.Errorf("OU filter lists account %s; want only 333333333333", r[2])
+		}
+	}
+	if !strings.Contains(byOU.html, html.EscapeString(widgetOUName)) || strings.Contains(byOU.html, widgetOUName) {
+		t.Error("OU filter: the OU name is not shown escaped")
+	}
+	if got := byOU.actions["Clear filters"]; fmt.Sprint(got) != fmt.Sprint(map[string]any{"view": "findings"}) {
+		t.Errorf("OU filter: Clear filters action %v", got)
+	}
+
 	out, err := invokeWidget(t, w, recordedEvent(t, "describe.json"))
 	mustDo(t, err)
 	md, _ := out.(map[string]string)
@@ -258,7 +341,7 @@ func TestWidgetRecordedEvents(t *testing.T) {
 	for _, p := range widgetParams {
 		documented = append(documented, "| `"+p+"` |")
 	}
-	for _, p := range append(documented, `"apply": true`, "`widgetContext.forms.all`", "`dynamodb:Query`") {
+	for _, p := range append(documented, `"apply": true`, "`widgetContext.forms.all`", "`dynamodb:Query`", "`changes`", "`waivers`") {
 		if !strings.Contains(md["markdown"], p) {
 			t.Errorf("describe: the Markdown does not document %s:\n%v", p, out)
 		}
@@ -273,7 +356,7 @@ func TestWidgetBadEvents(t *testing.T) {
 	for ev, want := range map[string]string{
 		`[1]`:                                "want a JSON object",
 		`{"view":"findings","colour":"red"}`: `widget param "colour": no such param`,
-		`{"page":2.5}`:                       `widget param page "2.5": want a string`,
+		`{"next":2.5}`:                       `widget param next "2.5": want a string`,
 		`{"apply":true,"widgetContext":{"forms":{"all":{"severity":["HIGH"]}}}}`: "form field severity",
 	} {
 		if _, err := invokeWidget(t, w, []byte(ev)); err == nil || !strings.Contains(err.Error(), want) {
@@ -281,9 +364,9 @@ func TestWidgetBadEvents(t *testing.T) {
 		}
 	}
 	for ev, want := range map[string]string{
-		`{"severity":"URGENT"}`:          `severity &#34;URGENT&#34;: want one of CRITICAL`,
-		`{"view":"findings","page":101}`: `page &#34;101&#34;: want a whole number from 1 to 100`,
-		`{"view":"graphs"}`:              `view &#34;graphs&#34;: want one of`,
+		`{"severity":"URGENT"}`:             `severity &#34;URGENT&#34;: want one of CRITICAL`,
+		`{"view":"findings","next":"abc!"}`: `next &#34;abc!&#34;: not a page position`,
+		`{"view":"graphs"}`:                 `view &#34;graphs&#34;: want one of`,
 		`{"apply":true,"widgetContext":{"forms":{"all":{"account":"12"}}}}`: `account &#34;12&#34;: want a 12-digit account ID`,
 	} {
 		p := widgetHTML(t, w, []byte(ev))

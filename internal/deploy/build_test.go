@@ -61,7 +61,7 @@ func TestSAMBuildTarget(t *testing.T) {
 }
 
 // maxBootstrapMiB is the Makefile's LAMBDA_MAX_MIB.
-const maxBootstrapMiB = 15
+const maxBootstrapMiB = 16
 
 // TestLambdaBuildLinksOnlyWhatItRuns lists the packages of the Lambda build
 // (the Makefile's build tags, linux/arm64): none of the command line's

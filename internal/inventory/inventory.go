@@ -12,10 +12,13 @@ import "time"
 
 // Account is one AWS account of the organization (or of a static list).
 type Account struct {
-	ID    string `json:"id"`
-	Name  string `json:"name,omitempty"`
-	OUID  string `json:"ou_id,omitempty"` // direct parent (OU or root ID); empty for static lists
-	State string `json:"state,omitempty"` // Organizations State (ACTIVE, SUSPENDED, ...); empty for static lists
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	OUID string `json:"ou_id,omitempty"` // direct parent (OU or root ID); empty for static lists
+	// OUName is the direct parent's name, as ListOrganizationalUnitsForParent
+	// (or ListRoots) returned it; empty for static lists.
+	OUName string `json:"ou_name,omitempty"`
+	State  string `json:"state,omitempty"` // Organizations State (ACTIVE, SUSPENDED, ...); empty for static lists
 }
 
 // Org is the set of accounts a scan starts from.

@@ -1,6 +1,7 @@
 // Package webui renders the findings table as HTML views: the open
-// findings (CRITICAL and HIGH first), the worst accounts, what was not
-// fully scanned and why, and the scan history. `scanner dashboard` serves
+// findings (CRITICAL and HIGH first), what the latest scan opened and
+// resolved, the worst accounts, what was not fully scanned and why, the
+// waivers expiring within 30 days, and the scan history. `scanner dashboard` serves
 // them on 127.0.0.1 (Dashboard is an http.Handler); the CloudWatch
 // custom-widget function (cmd/scanner, build tag widget) serves the same
 // views, since Render writes a view as an HTML fragment for a Query.
@@ -18,34 +19,40 @@
 //
 // # Reads
 //
-// A Dashboard sees the table only through report.Querier, whose every
-// answer is a Query on the table's key or one of its indexes, never a
-// Scan:
+// A Dashboard sees the table only through report.Querier's cursor-paged
+// queries, each one Query page of the table's key or one of its indexes,
+// never a Scan:
 //
-//   - open findings: one account's (table key) or one rule's (index
-//     open-by-rule) whole; otherwise each severity in turn, most severe
-//     first (index open-by-severity, newest first), until the page is
-//     filled: page n reads at most n×PageSize+1 items;
-//   - worst accounts: each account's last complete scan (index
-//     accounts-scanned); with a rule or severity filter, the matching open
-//     findings, counted by account;
-//   - not fully scanned: the open findings of each coverage rule
-//     (rules.IsCoverage; index open-by-rule), or of one account;
-//   - scan history: the latest runs (index runs, newest first), at most
-//     n×PageSize+1 for page n.
+//   - open findings: one account's (table key), one rule's (index
+//     open-by-rule), or each severity in turn, most severe first (index
+//     open-by-severity, newest first);
+//   - changes: what the latest run opened, reopened and resolved (index
+//     changes);
+//   - worst accounts: the last complete scans, most open first (index
+//     worst-accounts); with a rule or severity filter, the matching open
+//     findings of at most MaxReads pages of CountLimit, counted by
+//     account;
+//   - not fully scanned: the open coverage findings (index
+//     open-coverage, or one account's or one coverage rule's);
+//   - waivers: the waived findings whose waiver ends within 30 days
+//     (index waivers);
+//   - scan history: the runs (index runs, newest first).
 //
-// Every view also reads the latest run (one item) for the figures above
-// it. A view shows at most PageSize (50) rows; a "More" link asks for the
-// next page, up to MaxPages (100). The Querier has no continuation
-// token, so a later page reads the earlier ones again: paging is meant
-// for the first few pages, and the filters for the rest.
+// A render reads at most MaxReads (2) Query pages for its view and the
+// latest run (one item) for the figures above it. A view shows at most
+// PageSize (50) rows, fewer when a listing ended or a filter kept few of
+// what a Query page read; its "More" link carries the position where it
+// stopped (the next parameter: the listing, the store's page token and
+// the rows shown so far, as URL-safe base64), so no page reads an earlier
+// one again; "First page" goes back to the start.
 //
 // # Filters
 //
-// Every view takes the query parameters view, account, rule, severity
-// and page (ParseQuery), from a GET form at the top of the page; a bad
-// value is answered with 400 and a message naming it. The filters that
-// cannot apply to a view (a run covers the whole organization) say so.
+// Every view takes the query parameters view, account, ou (an OU's ID or
+// name), rule, severity and next (ParseQuery), from a GET form at the top
+// of the page; a bad value is answered with 400 and a message naming it.
+// The filters that cannot apply to a view (a run covers the whole
+// organization) say so.
 //
 // # Hostile strings
 //

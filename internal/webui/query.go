@@ -3,7 +3,8 @@ package webui
 import (
 	"fmt"
 	"net/url"
-	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/s3inv/scanner/rules"
 )
@@ -16,23 +17,43 @@ const (
 	// ViewFindings: open findings (OPEN and WAIVED), CRITICAL and HIGH
 	// first.
 	ViewFindings View = "findings"
+	// ViewChanges: what the latest scan opened, reopened and resolved
+	// (since the scan before it).
+	ViewChanges View = "changes"
 	// ViewAccounts: the accounts with the most open findings.
 	ViewAccounts View = "accounts"
 	// ViewCoverage: what was not fully scanned (the coverage findings)
 	// and why.
 	ViewCoverage View = "coverage"
+	// ViewWaivers: waived findings whose waiver ends within 30 days.
+	ViewWaivers View = "waivers"
 	// ViewRuns: the latest scan runs and their figures.
 	ViewRuns View = "runs"
 )
 
 // Views lists every view, in navigation order.
-func Views() []View { return []View{ViewFindings, ViewAccounts, ViewCoverage, ViewRuns} }
+func Views() []View {
+	return []View{ViewFindings, ViewChanges, ViewAccounts, ViewCoverage, ViewWaivers, ViewRuns}
+}
+
+// viewNames lists the views' names for messages.
+func viewNames() string {
+	var names []string
+	for _, v := range Views() {
+		names = append(names, string(v))
+	}
+	return strings.Join(names, ", ")
+}
 
 // Title is the view's heading.
 func (v View) Title() string {
 	switch v {
 	case ViewFindings:
 		return "Open findings"
+	case ViewChanges:
+		return "Changes since the previous scan"
+	case ViewWaivers:
+		return "Waivers expiring within 30 days"
 	case ViewAccounts:
 		return "Worst accounts"
 	case ViewCoverage:
@@ -49,21 +70,34 @@ func (v View) Title() string {
 type Query struct {
 	View     View
 	Account  string         // a 12-digit account ID, or "" for every account
+	OU       string         // an OU's ID or name, or "" for every OU
 	Rule     string         // a rule ID, or "" for every rule
 	Severity rules.Severity // 0 for every severity
-	Page     int            // 1-based; 1 when zero
+	// Next is the position of the page in its view's list (the next
+	// parameter of a More link: opaque, URL-safe); "" for the first page.
+	Next string
 }
 
-// ParseQuery reads a query from URL values (view, account, rule,
-// severity, page); missing or empty values mean the default view and no
+// MaxOULength is the longest OU filter: an OU name has at most 128
+// characters.
+const MaxOULength = 128
+
+// ParseQuery reads a query from URL values (view, account, ou, rule,
+// severity, next); missing or empty values mean the default view and no
 // filter. A bad value is an error naming it and what was expected.
 func ParseQuery(v url.Values) (Query, error) {
-	q := Query{View: ViewFindings, Page: 1}
+	q := Query{View: ViewFindings}
 	if s := v.Get("view"); s != "" {
 		q.View = View(s)
 		if !validView(q.View) {
-			return q, fmt.Errorf("view %q: want one of findings, accounts, coverage, runs", s)
+			return q, fmt.Errorf("view %q: want one of %s", s, viewNames())
 		}
+	}
+	if s := v.Get("ou"); s != "" {
+		if utf8.RuneCountInString(s) > MaxOULength || strings.ContainsFunc(s, hidden) {
+			return q, fmt.Errorf("ou %.40q: want an OU ID (ou-…, r-…) or an OU name of at most %d printable characters", s, MaxOULength)
+		}
+		q.OU = s
 	}
 	if s := v.Get("account"); s != "" {
 		if !validAccountID(s) {
@@ -84,12 +118,11 @@ func ParseQuery(v url.Values) (Query, error) {
 		}
 		q.Severity = sev
 	}
-	if s := v.Get("page"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > MaxPages {
-			return q, fmt.Errorf("page %q: want a whole number from 1 to %d", s, MaxPages)
+	if s := v.Get("next"); s != "" {
+		if _, err := parseCursor(s); err != nil {
+			return q, err
 		}
-		q.Page = n
+		q.Next = s
 	}
 	return q, nil
 }
@@ -103,14 +136,17 @@ func (q Query) Values() url.Values {
 	if q.Account != "" {
 		v.Set("account", q.Account)
 	}
+	if q.OU != "" {
+		v.Set("ou", q.OU)
+	}
 	if q.Rule != "" {
 		v.Set("rule", q.Rule)
 	}
 	if q.Severity != 0 {
 		v.Set("severity", q.Severity.String())
 	}
-	if q.Page > 1 {
-		v.Set("page", strconv.Itoa(q.Page))
+	if q.Next != "" {
+		v.Set("next", q.Next)
 	}
 	return v
 }
@@ -129,7 +165,9 @@ func (q Query) Params() map[string]string {
 }
 
 // Filtered reports whether any filter is set.
-func (q Query) Filtered() bool { return q.Account != "" || q.Rule != "" || q.Severity != 0 }
+func (q Query) Filtered() bool {
+	return q.Account != "" || q.OU != "" || q.Rule != "" || q.Severity != 0
+}
 
 func validView(v View) bool {
 	for _, w := range Views() {

@@ -27,7 +27,7 @@ td.message{min-width:18em}
 th{background:#fafafa;color:#545b64;text-align:left;padding:4px 8px;border-bottom:1px solid #eaeded;white-space:nowrap}
 td{padding:4px 8px;border-bottom:1px solid #eaeded;vertical-align:top;overflow-wrap:anywhere}
 tr:hover td{background:#f1faff}
-td.id{white-space:nowrap}
+td.id,td.ou{white-space:nowrap}
 td.num,th.num{text-align:right;white-space:nowrap}
 .sev{display:inline-block;border-radius:2px;padding:0 6px;color:#fff;font-size:12px;font-weight:bold;white-space:nowrap}
 .sev-CRITICAL{background:#7d2105}.sev-HIGH{background:#ba2e0f}.sev-MEDIUM{background:#cc5f21}.sev-LOW{background:#b2911c}.sev-INFO{background:#687078}
@@ -58,6 +58,7 @@ var templates = template.Must(template.New("webui").Parse(`
 <form class="filters"{{if not .Endpoint}} method="get" action=""{{end}}>
 <input type="hidden" name="view" value="{{.Query.View}}">
 <label>Account<input name="account" value="{{.Query.Account}}" placeholder="12-digit account ID" inputmode="numeric" maxlength="12"></label>
+<label>OU<input name="ou" value="{{.Query.OU}}" placeholder="OU ID or name" maxlength="128"></label>
 <label>Rule<select name="rule"><option value="">every rule</option>{{range .Rules}}<option value="{{.ID}}"{{if eq .ID $.Query.Rule}} selected{{end}}>{{.ID}} {{.Name}}</option>{{end}}</select></label>
 <label>Severity<select name="severity"><option value="">every severity</option>{{range .Severities}}<option{{if eq . $.Query.Severity}} selected{{end}}>{{.}}</option>{{end}}</select></label>
 {{if .Endpoint}}<a class="btn btn-primary" id="apply">Apply</a>{{.ApplyAction .Query.View}}{{else}}<button type="submit">Apply</button>{{end}}{{if .Query.Filtered}} <a{{with .Href .ClearLink}} href="{{.}}"{{end}}>Clear filters</a>{{.Action .ClearLink}}{{end}}
@@ -70,30 +71,31 @@ var templates = template.Must(template.New("webui").Parse(`
 </div>{{end}}
 {{with .Err}}<div class="error" role="alert">{{.}}</div>{{end}}
 <section class="panel" id="view" data-view="{{.Query.View}}">
-<h2>{{.Query.View.Title}}{{with .Query.Account}} · account {{.}}{{end}}{{with .Query.Rule}} · rule {{.}}{{end}}{{if .Query.Severity}} · {{.Query.Severity}}{{end}}</h2>
+<h2>{{.Query.View.Title}}{{with .Query.Account}} · account {{.}}{{end}}{{with .Query.OU}} · OU {{.}}{{end}}{{with .Query.Rule}} · rule {{.}}{{end}}{{if .Query.Severity}} · {{.Query.Severity}}{{end}}</h2>
 {{range .Page.Notes}}<p class="note">{{.}}</p>{{end}}
-{{if not .Err}}<div class="scroll">{{if or (eq .Query.View "findings") (eq .Query.View "coverage")}}{{template "findings" .}}{{else if eq .Query.View "accounts"}}{{template "accounts" .}}{{else}}{{template "runs" .}}{{end}}</div>
-<div class="pager">{{if .Page.First}}<span id="position">Showing {{.Page.First}}–{{.Page.Last}}{{if ge .Page.Total 0}} of {{.Page.Total}}{{end}}</span>{{end}}
-{{with .PrevLink}}<a{{with $.Href .}} href="{{.}}"{{end}} rel="prev">← Previous</a>{{$.Action .}}{{end}}{{with .MoreLink}}<a{{with $.Href .}} href="{{.}}"{{end}} rel="next" id="more">More →</a>{{$.Action .}}{{end}}</div>{{end}}
+{{if not .Err}}<div class="scroll">{{if eq .Query.View "accounts"}}{{template "accounts" .}}{{else if eq .Query.View "runs"}}{{template "runs" .}}{{else}}{{template "findings" .}}{{end}}</div>
+<div class="pager">{{if .Page.First}}<span id="position">Showing {{.Page.First}}–{{.Page.Last}}{{if ge .Page.Total 0}} of {{.Page.Total}}{{end}}</span>{{else if gt .Page.Total 0}}<span id="position">Nothing more: {{.Page.Total}} in all</span>{{end}}
+{{with .FirstLink}}<a{{with $.Href .}} href="{{.}}"{{end}} rel="first" id="first">← First page</a>{{$.Action .}}{{end}}{{with .MoreLink}}<a{{with $.Href .}} href="{{.}}"{{end}} rel="next" id="more">More →</a>{{$.Action .}}{{end}}</div>{{end}}
 </section></div>{{end}}
 
 {{define "findings"}}{{if .Page.Findings}}<table id="findings"><thead><tr>
-<th>Severity</th><th>Account</th><th>Account name</th><th>OU</th><th>Bucket</th><th>Configuration</th><th>Rule</th><th>Status</th><th class="num">Age</th><th>Message</th>
+{{if eq .Query.View "changes"}}<th>Change</th>{{else if eq .Query.View "waivers"}}<th>Waiver ends</th>{{end}}<th>Severity</th><th>Account</th><th>Account name</th><th>OU</th><th>Bucket</th><th>Configuration</th><th>Rule</th><th>Status</th><th class="num">Age</th><th>Message</th>
 </tr></thead><tbody>{{range .Page.Findings}}
-<tr data-finding="{{.ID}}" data-severity="{{.Severity}}" data-account="{{.Account}}" data-rule="{{.Rule}}">
-<td>{{template "sev" .Severity}}</td><td class="id"><a{{with $.Href ($.AccountLink .Account)}} href="{{.}}"{{end}}>{{.Account}}</a>{{$.Action ($.AccountLink .Account)}}</td><td>{{template "name" .AccountName}}</td><td class="id">{{.OU}}</td>
+<tr data-finding="{{.ID}}" data-severity="{{.Severity}}" data-account="{{.Account}}" data-rule="{{.Rule}}" data-ou="{{.OUID}}"{{if eq $.Query.View "changes"}} data-change="{{.Change}}"{{end}}>
+{{if eq $.Query.View "changes"}}<td class="id" title="{{.ChangeAt}}">{{.Change}}</td>{{else if eq $.Query.View "waivers"}}<td class="id" data-ends="{{.WaiverEnds}}">{{.WaiverEnds}} <span class="more">{{.WaiverLeft}}</span></td>{{end}}<td>{{template "sev" .Severity}}</td><td class="id"><a{{with $.Href ($.AccountLink .Account)}} href="{{.}}"{{end}}>{{.Account}}</a>{{$.Action ($.AccountLink .Account)}}</td><td>{{template "name" .AccountName}}</td><td class="ou">{{if .OUID}}<a{{with $.Href ($.OULink .OUID)}} href="{{.}}"{{end}} title="{{.OUID}}">{{template "name" .OU}}</a>{{$.Action ($.OULink .OUID)}}{{end}}</td>
 <td>{{template "name" .Bucket}}{{with .Region}} <span class="more">{{.}}</span>{{end}}</td><td>{{template "name" .Config}}</td>
 <td class="id"><a{{with $.Href ($.RuleLink .Rule)}} href="{{.}}"{{end}} title="{{.RuleTitle}}">{{.Rule}}</a>{{$.Action ($.RuleLink .Rule)}}</td>
 <td>{{if eq .Status "WAIVED"}}<span class="waived">WAIVED</span>{{if .Waiver.Full}} {{template "text" .Waiver}}{{end}}{{else}}{{.Status}}{{end}}</td>
 <td class="num"{{with .FirstSeen}} title="first seen {{.}}"{{end}}>{{.Age}}</td><td class="message">{{template "text" .Message}}</td></tr>{{end}}
-</tbody></table>{{else}}<p class="empty">No {{if eq .Query.View "coverage"}}account or bucket that could not be read{{else}}open finding{{end}} matches.</p>{{end}}{{end}}
+</tbody></table>{{else}}<p class="empty">No {{if eq .Query.View "coverage"}}account or bucket that could not be read{{else if eq .Query.View "changes"}}finding opened or resolved by that scan{{else if eq .Query.View "waivers"}}waiver ending within 30 days{{else}}open finding{{end}} matches{{if .Page.Next}} on this page: More reads on{{end}}.</p>{{end}}{{end}}
 
 {{define "accounts"}}{{if .Page.Accounts}}<table id="accounts"><thead><tr>
-<th>Account</th><th>Account name</th><th class="num">Open</th><th class="num">Waived</th><th class="num">Unreadable buckets</th><th class="num">Buckets</th><th class="num">Configurations</th><th>Last complete scan</th>
+<th>Account</th><th>Account name</th><th>OU</th><th class="num">Open</th><th class="num">Waived</th><th class="num">Unreadable buckets</th><th class="num">Buckets</th><th class="num">Configurations</th><th>Last complete scan</th>
 </tr></thead><tbody>{{range .Page.Accounts}}
-<tr data-account="{{.Account}}" data-open="{{.Open}}"><td class="id"><a{{with $.Href ($.AccountLink .Account)}} href="{{.}}"{{end}}>{{.Account}}</a>{{$.Action ($.AccountLink .Account)}}</td><td>{{template "name" .Name}}</td>
+<tr data-account="{{.Account}}" data-open="{{.Open}}" data-ou="{{.OUID}}"><td class="id"><a{{with $.Href ($.AccountLink .Account)}} href="{{.}}"{{end}}>{{.Account}}</a>{{$.Action ($.AccountLink .Account)}}</td><td>{{template "name" .Name}}</td>
+<td class="ou">{{if .OUID}}<a{{with $.Href ($.OULink .OUID)}} href="{{.}}"{{end}} title="{{.OUID}}">{{template "name" .OU}}</a>{{$.Action ($.OULink .OUID)}}{{end}}</td>
 <td class="num">{{.Open}}</td><td class="num">{{.Waived}}</td>
-{{if .Scanned}}<td class="num">{{.Unreadable}}</td><td class="num">{{.Buckets}}</td><td class="num">{{.Confs}}</td><td title="{{.LastScan}} ({{.ScanID}})">{{.Age}} ago</td>{{else}}<td colspan="4" class="more">no complete scan</td>{{end}}</tr>{{end}}
+{{if .Scanned}}<td class="num">{{.Unreadable}}</td><td class="num">{{.Buckets}}</td><td class="num">{{.Confs}}</td><td title="{{.LastScan}} ({{.ScanID}})">{{.Age}} ago</td>{{else}}<td colspan="4" class="more">counted from its open findings</td>{{end}}</tr>{{end}}
 </tbody></table>{{else}}<p class="empty">No account matches.</p>{{end}}{{end}}
 
 {{define "runs"}}{{if .Page.Runs}}<table id="runs"><thead><tr>

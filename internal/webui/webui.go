@@ -163,17 +163,22 @@ type viewModel struct {
 	Err        string
 	Rules      []rules.Rule
 	Severities []rules.Severity
+	// Reads counts the Query pages the view was rendered from, the
+	// latest run's included.
+	Reads int
 }
 
 func (d *Dashboard) viewModel(ctx context.Context, q Query) (viewModel, error) {
 	v := viewModel{Dashboard: d, Query: q, Rules: rules.All(), Severities: rules.Severities()}
 	v.Page.Query = q
-	runs, err := d.Store.Runs(ctx, 1)
+	runs, err := d.Store.RunsPage(ctx, report.PageRequest{Limit: 1})
 	if err != nil {
 		return v, fmt.Errorf("read the latest scan run: %w", err)
 	}
-	if len(runs) == 1 {
-		r := runs[0]
+	var last *report.Run
+	if len(runs.Items) == 1 {
+		r := runs.Items[0]
+		last = &r
 		l := &latest{ScanID: r.ScanID, Trigger: r.Trigger, Complete: r.AccountsComplete, Failed: r.AccountsFailed,
 			Incomplete: r.AccountsIncomplete, Buckets: r.Buckets, Configs: r.Configs}
 		if !r.FinishedAt.IsZero() {
@@ -185,7 +190,8 @@ func (d *Dashboard) viewModel(ctx context.Context, q Query) (viewModel, error) {
 		}
 		v.Latest = l
 	}
-	p, err := d.load(ctx, q)
+	p, err := d.load(ctx, q, last)
+	v.Reads = p.Reads + 1
 	if err != nil {
 		return v, fmt.Errorf("read %s: %w", q.View.Title(), err)
 	}
@@ -202,13 +208,18 @@ func (viewModel) Views() []View { return Views() }
 // ViewLink is view v with the current filters, from its first page.
 func (v viewModel) ViewLink(view View) Query {
 	q := v.Query
-	q.Page, q.View = 1, view
+	q.Next, q.View = "", view
 	return q
 }
 
 // AccountLink is the findings of one account.
 func (v viewModel) AccountLink(account string) Query {
 	return Query{View: ViewFindings, Account: account}
+}
+
+// OULink is the current view of one OU's findings (by its ID).
+func (v viewModel) OULink(ou string) Query {
+	return Query{View: v.Query.View, OU: ou}
 }
 
 // RuleLink is the findings of one rule.
@@ -223,21 +234,22 @@ func (v viewModel) SeverityLink(sev rules.Severity) Query {
 
 // MoreLink is the next page, nil on the last one.
 func (v viewModel) MoreLink() *Query {
-	if !v.Page.More() || v.Query.Page >= MaxPages {
+	if !v.Page.More() {
 		return nil
 	}
 	q := v.Query
-	q.Page = max(q.Page, 1) + 1
+	q.Next = v.Page.Next
 	return &q
 }
 
-// PrevLink is the previous page, nil on the first one.
-func (v viewModel) PrevLink() *Query {
-	if v.Query.Page <= 1 {
+// FirstLink is the first page, nil on the first one (a page knows the
+// one after it, not the one before).
+func (v viewModel) FirstLink() *Query {
+	if v.Query.Next == "" {
 		return nil
 	}
 	q := v.Query
-	q.Page--
+	q.Next = ""
 	return &q
 }
 

@@ -12,16 +12,32 @@
 //     open_rule and open_severity, the keys of the sparse indexes
 //     open-by-rule and open-by-severity; resolved ones carry expires_at
 //     (TTLAttribute) and resolution (NOT_SEEN, or OUT_OF_SCOPE_<reason>
-//     for an account that left the scope) instead.
+//     for an account that left the scope) instead. Unresolved coverage
+//     findings carry open_coverage (index open-coverage); every current
+//     record carries changed_in and change_sort, the scan that last
+//     opened, reopened or resolved it (index changes); WAIVED ones with
+//     an end date carry waiver_feed (index waivers).
 //   - episode: sk F#<bucket>#<finding_id>#<first_seen>; an earlier,
 //     resolved episode of a finding that reappeared, kept for the bucket's
 //     history until it expires.
 //   - account_scan: pk ACCOUNT#<account>, sk SCAN; the last complete scan
-//     of the account (index accounts-scanned).
+//     of the account (indexes accounts-scanned and worst-accounts).
 //   - fence: pk ACCOUNT#<account>, sk FENCE; scan_id, the newest scan
 //     that claimed the account (see "Overlapping runs"), and claimed_at.
 //   - run: pk RUN#<scan_id>, sk RUN; one scan run, written at Begin and
 //     completed at End (index runs).
+//
+// # Paged reads
+//
+// The paged queries of report.Querier (OpenPage, ChangesPage,
+// WaiversPage, RunsPage, WorstAccountsPage) each send exactly one Query
+// with a Limit of the page's size plus one (four times that with a
+// filter expression, at most report.MaxPageLimit+1), and return as the
+// next page's token the key of the last item the page holds (or the
+// LastEvaluatedKey), which the next call hands back as
+// ExclusiveStartKey. A token names its listing and partition; one of
+// another listing, or not a token at all, is a one-line error, and
+// nothing is read.
 //
 // # Writes
 //

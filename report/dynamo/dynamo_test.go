@@ -440,7 +440,7 @@ func TestEnsureTable(t *testing.T) {
 		names = append(names, aws.ToString(g.IndexName))
 	}
 	slices.Sort(names)
-	want := []string{IndexAccountsScanned, IndexOpenByRule, IndexOpenBySeverity, IndexRuns}
+	want := []string{IndexAccountsScanned, IndexChanges, IndexOpenByRule, IndexOpenBySeverity, IndexOpenCoverage, IndexRuns, IndexWaivers, IndexWorstAccounts}
 	if !slices.Equal(names, want) {
 		t.Errorf("created indexes %v; want %v", names, want)
 	}

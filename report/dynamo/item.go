@@ -54,6 +54,7 @@ type findingItem struct {
 	AccountID     string            `dynamodbav:"account_id"`
 	AccountName   string            `dynamodbav:"account_name,omitempty"`
 	OUID          string            `dynamodbav:"ou_id,omitempty"`
+	OUName        string            `dynamodbav:"ou_name,omitempty"`
 	Bucket        string            `dynamodbav:"bucket,omitempty"`
 	Region        string            `dynamodbav:"region,omitempty"`
 	ConfigID      string            `dynamodbav:"config_id,omitempty"`
@@ -74,12 +75,16 @@ type findingItem struct {
 	ExpiresAt     int64             `dynamodbav:"expires_at,omitempty"` // TTLAttribute
 	OpenRule      string            `dynamodbav:"open_rule,omitempty"`
 	OpenSeverity  string            `dynamodbav:"open_severity,omitempty"`
+	ChangedIn     string            `dynamodbav:"changed_in,omitempty"`    // current records only: index changes
+	ChangeSort    string            `dynamodbav:"change_sort,omitempty"`   // report.ChangeKey, with changed_in
+	WaiverFeed    string            `dynamodbav:"waiver_feed,omitempty"`   // "WAIVED", on current WAIVED records with an expiry: index waivers
+	OpenCoverage  string            `dynamodbav:"open_coverage,omitempty"` // "COVERAGE", on unresolved current coverage findings: index open-coverage
 }
 
 func encodeRecord(r report.Record) (map[string]types.AttributeValue, error) {
 	it := findingItem{
 		PK: accountPK(r.AccountID), SK: findingSK(r), Type: typeFinding,
-		FindingID: r.FindingID, AccountID: r.AccountID, AccountName: r.AccountName, OUID: r.OUID,
+		FindingID: r.FindingID, AccountID: r.AccountID, AccountName: r.AccountName, OUID: r.OUID, OUName: r.OUName,
 		Bucket: r.Bucket, Region: r.Region, ConfigID: r.ConfigID, RuleID: r.RuleID,
 		Severity: r.Severity.String(), Status: string(r.Status), Title: r.Title, Message: r.Message,
 		Evidence: r.Evidence, ScanID: r.ScanID, ObservedAt: stamp(r.ObservedAt),
@@ -97,6 +102,15 @@ func encodeRecord(r report.Record) (map[string]types.AttributeValue, error) {
 	}
 	if r.Open() && !r.History {
 		it.OpenRule, it.OpenSeverity = r.RuleID, r.Severity.String()
+		if rules.IsCoverage(r.RuleID) {
+			it.OpenCoverage = coverageFeed
+		}
+	}
+	if r.ChangedIn != "" && !r.History {
+		it.ChangedIn, it.ChangeSort = r.ChangedIn, report.ChangeKey(r)
+	}
+	if r.Status == rules.StatusWaived && !r.History && it.WaiverExpires != "" {
+		it.WaiverFeed = waiverFeed
 	}
 	av, err := attributevalue.MarshalMap(it)
 	if err != nil {
@@ -115,11 +129,11 @@ func decodeRecord(av map[string]types.AttributeValue) (report.Record, error) {
 		return report.Record{}, fmt.Errorf("decode finding %s: %w", it.FindingID, err)
 	}
 	r := report.Record{Finding: rules.Finding{
-		FindingID: it.FindingID, AccountID: it.AccountID, AccountName: it.AccountName, OUID: it.OUID,
+		FindingID: it.FindingID, AccountID: it.AccountID, AccountName: it.AccountName, OUID: it.OUID, OUName: it.OUName,
 		Bucket: it.Bucket, Region: it.Region, ConfigID: it.ConfigID, RuleID: it.RuleID, Severity: sev,
 		Status: rules.Status(it.Status), Title: it.Title, Message: it.Message, Evidence: it.Evidence,
 		ScanID: it.ScanID,
-	}, History: it.Type == typeEpisode, Resolution: it.Resolution}
+	}, History: it.Type == typeEpisode, Resolution: it.Resolution, ChangedIn: it.ChangedIn}
 	if it.WaiverReason != "" || it.WaiverExpires != "" {
 		r.Waiver = &rules.AppliedWaiver{Reason: it.WaiverReason, Expires: it.WaiverExpires}
 	}
@@ -208,6 +222,8 @@ type accountScanItem struct {
 	AccountFeed string `dynamodbav:"account_feed"`
 	AccountID   string `dynamodbav:"account_id"`
 	AccountName string `dynamodbav:"account_name,omitempty"`
+	OUID        string `dynamodbav:"ou_id,omitempty"`
+	OUName      string `dynamodbav:"ou_name,omitempty"`
 	ScanID      string `dynamodbav:"scan_id"`
 	StartedAt   string `dynamodbav:"started_at,omitempty"`
 	FinishedAt  string `dynamodbav:"finished_at,omitempty"`
@@ -221,7 +237,7 @@ type accountScanItem struct {
 func encodeAccountScan(s report.AccountScan) (map[string]types.AttributeValue, error) {
 	av, err := attributevalue.MarshalMap(accountScanItem{
 		PK: accountPK(s.AccountID), SK: skAccountScan, Type: typeAccountScan, AccountFeed: accountFeed,
-		AccountID: s.AccountID, AccountName: s.AccountName, ScanID: s.ScanID,
+		AccountID: s.AccountID, AccountName: s.AccountName, OUID: s.OUID, OUName: s.OUName, ScanID: s.ScanID,
 		StartedAt: stamp(s.StartedAt), FinishedAt: stamp(s.FinishedAt),
 		Buckets: s.Buckets, Configs: s.Configs, Unreadable: s.Unreadable, Open: s.Open, Waived: s.Waived,
 	})
@@ -237,7 +253,7 @@ func decodeAccountScan(av map[string]types.AttributeValue) (report.AccountScan, 
 		return report.AccountScan{}, fmt.Errorf("decode account scan item: %w", err)
 	}
 	s := report.AccountScan{
-		AccountID: it.AccountID, AccountName: it.AccountName, ScanID: it.ScanID,
+		AccountID: it.AccountID, AccountName: it.AccountName, OUID: it.OUID, OUName: it.OUName, ScanID: it.ScanID,
 		Buckets: it.Buckets, Configs: it.Configs, Unreadable: it.Unreadable, Open: it.Open, Waived: it.Waived,
 	}
 	var err error

@@ -331,7 +331,7 @@ func (s *Store) resolve(ctx context.Context, scanID string, r inventory.AccountR
 		if _, ok := a.seen[fid]; ok || rec.Expired(now) || !res.Resolves(rec) {
 			continue
 		}
-		resolved := report.Resolve(rec, at, s.opts.Retention, report.ResolutionNotSeen)
+		resolved := report.Resolve(rec, scanID, at, s.opts.Retention, report.ResolutionNotSeen)
 		if err := s.queue(ctx, id, a, resolved, &rec); err != nil {
 			return fmt.Errorf("account %s: %w", id, err)
 		}
@@ -356,7 +356,7 @@ func (s *Store) resolve(ctx context.Context, scanID string, r inventory.AccountR
 // consistent read of the table. A finding that became unresolved a
 // moment ago may be missed until the next run; nothing is closed on the
 // index's word alone.
-func (s *Store) CloseOutOfScope(ctx context.Context, _ string, scope report.Scope) (int, error) {
+func (s *Store) CloseOutOfScope(ctx context.Context, scanID string, scope report.Scope) (int, error) {
 	if err := s.check(); err != nil {
 		return 0, err
 	}
@@ -375,7 +375,7 @@ func (s *Store) CloseOutOfScope(ctx context.Context, _ string, scope report.Scop
 		if reason == "" {
 			continue
 		}
-		n, err := s.closeAccount(ctx, id, report.OutOfScopeResolution(reason), at)
+		n, err := s.closeAccount(ctx, scanID, id, report.OutOfScopeResolution(reason), at)
 		closed += n
 		if err != nil {
 			errs = append(errs, fmt.Errorf("close account %s (%s): %w", id, reason, err))
@@ -386,7 +386,7 @@ func (s *Store) CloseOutOfScope(ctx context.Context, _ string, scope report.Scop
 
 // closeAccount resolves the unresolved records of one account out of
 // scope and returns how many it wrote.
-func (s *Store) closeAccount(ctx context.Context, id, resolution string, at time.Time) (int, error) {
+func (s *Store) closeAccount(ctx context.Context, scanID, id, resolution string, at time.Time) (int, error) {
 	a, err := s.account(id)
 	if err != nil {
 		return 0, err
@@ -405,7 +405,7 @@ func (s *Store) closeAccount(ctx context.Context, id, resolution string, at time
 		if !rec.Open() || rec.History || rec.Expired(now) {
 			continue
 		}
-		resolved := report.Resolve(rec, at, s.opts.Retention, resolution)
+		resolved := report.Resolve(rec, scanID, at, s.opts.Retention, resolution)
 		if err := s.queue(ctx, id, a, resolved, &rec); err != nil {
 			return 0, err
 		}

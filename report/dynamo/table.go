@@ -29,6 +29,12 @@ const (
 	attrRunFeed      = "run_feed"     // "RUN", only on scan-run items
 	attrStartedAt    = "started_at"   // RFC 3339
 	attrAccountFeed  = "account_feed" // "ACCOUNT", only on last-complete-scan items
+	attrOpen         = "open"         // Number: the open findings of a last complete scan
+	attrChangedIn    = "changed_in"   // the scan that last opened, reopened or resolved a current finding
+	attrChangeSort   = "change_sort"  // report.ChangeKey, beside changed_in
+	attrWaiverFeed   = "waiver_feed"  // "WAIVED", only on current WAIVED findings with an expiry
+	attrWaiverExp    = "waiver_expires"
+	attrOpenCoverage = "open_coverage" // "COVERAGE", only on unresolved current coverage findings
 )
 
 // The global secondary indexes, one per access pattern the table's own
@@ -46,12 +52,29 @@ const (
 	// IndexAccountsScanned serves "the last complete scan of each
 	// account": account_feed = "ACCOUNT", by account_id.
 	IndexAccountsScanned = "accounts-scanned"
+	// IndexWorstAccounts serves "the accounts with the most open
+	// findings": account_feed = "ACCOUNT", open (a Number) descending.
+	IndexWorstAccounts = "worst-accounts"
+	// IndexChanges serves "what one scan opened, reopened and resolved":
+	// changed_in = SCAN_ID, change_sort (report.ChangeKey: most severe
+	// first, opened before resolved).
+	IndexChanges = "changes"
+	// IndexWaivers serves "waivers expiring soon": waiver_feed =
+	// "WAIVED", waiver_expires (YYYY-MM-DD) ascending; sparse, current
+	// WAIVED findings only.
+	IndexWaivers = "waivers"
+	// IndexOpenCoverage serves "what could not be read": open_coverage =
+	// "COVERAGE", by account_id; sparse, unresolved coverage findings
+	// (rules.IsCoverage) only.
+	IndexOpenCoverage = "open-coverage"
 )
 
 // Constant partition values of the two feed indexes.
 const (
-	runFeed     = "RUN"
-	accountFeed = "ACCOUNT"
+	runFeed      = "RUN"
+	accountFeed  = "ACCOUNT"
+	waiverFeed   = "WAIVED"
+	coverageFeed = "COVERAGE"
 )
 
 // findingProjection lists the attributes the two finding indexes carry
@@ -59,7 +82,7 @@ const (
 // changes from one scan to the next (last_seen, scan_id, observed_at), so
 // that re-writing an unchanged open finding costs no index write.
 var findingProjection = []string{
-	"type", "finding_id", attrAccountID, "account_name", "ou_id", "bucket", "region", "config_id",
+	"type", "finding_id", attrAccountID, "account_name", "ou_id", "ou_name", "bucket", "region", "config_id",
 	"rule_id", "severity", "status", "title", "message", "evidence", "waiver_reason", "waiver_expires",
 	attrFirstSeen,
 }
@@ -78,27 +101,39 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(rng), KeyType: types.KeyTypeRange},
 		}
 	}
-	include := func(keys ...string) *types.Projection {
-		nonKey := slices.DeleteFunc(slices.Clone(findingProjection), func(a string) bool { return slices.Contains(keys, a) })
+	include := func(extra []string, keys ...string) *types.Projection {
+		nonKey := slices.DeleteFunc(append(slices.Clone(findingProjection), extra...), func(a string) bool { return slices.Contains(keys, a) })
 		return &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: nonKey}
+	}
+	n := func(name string) types.AttributeDefinition {
+		return types.AttributeDefinition{AttributeName: aws.String(name), AttributeType: types.ScalarAttributeTypeN}
 	}
 	return &dynamodb.CreateTableInput{
 		TableName:   aws.String(name),
 		BillingMode: types.BillingModePayPerRequest,
 		AttributeDefinitions: []types.AttributeDefinition{
 			s(attrPK), s(attrSK), s(attrOpenRule), s(attrAccountID), s(attrOpenSeverity), s(attrFirstSeen),
-			s(attrRunFeed), s(attrStartedAt), s(attrAccountFeed),
+			s(attrRunFeed), s(attrStartedAt), s(attrAccountFeed), n(attrOpen),
+			s(attrChangedIn), s(attrChangeSort), s(attrWaiverFeed), s(attrWaiverExp), s(attrOpenCoverage),
 		},
 		KeySchema: key(attrPK, attrSK),
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{
 			{IndexName: aws.String(IndexOpenByRule), KeySchema: key(attrOpenRule, attrAccountID),
-				Projection: include(attrOpenRule, attrAccountID)},
+				Projection: include(nil, attrOpenRule, attrAccountID)},
 			{IndexName: aws.String(IndexOpenBySeverity), KeySchema: key(attrOpenSeverity, attrFirstSeen),
-				Projection: include(attrOpenSeverity, attrFirstSeen)},
+				Projection: include(nil, attrOpenSeverity, attrFirstSeen)},
 			{IndexName: aws.String(IndexRuns), KeySchema: key(attrRunFeed, attrStartedAt),
 				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}},
 			{IndexName: aws.String(IndexAccountsScanned), KeySchema: key(attrAccountFeed, attrAccountID),
 				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}},
+			{IndexName: aws.String(IndexWorstAccounts), KeySchema: key(attrAccountFeed, attrOpen),
+				Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}},
+			{IndexName: aws.String(IndexChanges), KeySchema: key(attrChangedIn, attrChangeSort),
+				Projection: include([]string{"resolved_at", "resolution"}, attrChangedIn, attrChangeSort)},
+			{IndexName: aws.String(IndexOpenCoverage), KeySchema: key(attrOpenCoverage, attrAccountID),
+				Projection: include(nil, attrOpenCoverage, attrAccountID)},
+			{IndexName: aws.String(IndexWaivers), KeySchema: key(attrWaiverFeed, attrWaiverExp),
+				Projection: include(nil, attrWaiverFeed, attrWaiverExp)},
 		},
 	}
 }

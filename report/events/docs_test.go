@@ -36,7 +36,7 @@ func TestDocsExamples(t *testing.T) {
 	waived.Waiver = &rules.AppliedWaiver{Reason: "migration to KMS tracked in SEC-1234", Expires: "2026-12-31"}
 	waivedRec, _ := report.Observe(&opened, waived)
 	expiredRec, _ := report.Observe(&waivedRec, later)
-	resolved := report.Resolve(opened, t0.Add(48*time.Hour+time.Minute), report.DefaultRetention, report.ResolutionNotSeen)
+	resolved := report.Resolve(opened, "scan-2", t0.Add(48*time.Hour+time.Minute), report.DefaultRetention, report.ResolutionNotSeen)
 	reopened, _ := report.Observe(&resolved, later)
 	ts := []report.Transition{
 		{Kind: report.TransitionOpened, ScanID: f.ScanID, Record: opened},

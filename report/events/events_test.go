@@ -261,7 +261,7 @@ func TestDetailTypes(t *testing.T) {
 	ts := opened(1)
 	ts[0].Kind = report.TransitionResolved
 	ts[0].From = rules.StatusOpen
-	ts[0].Record = report.Resolve(ts[0].Record, sinktest.T0.Add(time.Hour), time.Hour, report.ResolutionNotSeen)
+	ts[0].Record = report.Resolve(ts[0].Record, "scan-2", sinktest.T0.Add(time.Hour), time.Hour, report.ResolutionNotSeen)
 	api := &fakeAPI{}
 	if _, err := newPublisher(t, api, nil).Publish(context.Background(), ts, scanSummary()); err != nil {
 		t.Fatal(err)

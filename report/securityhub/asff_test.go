@@ -82,7 +82,7 @@ func TestFindingRequiredFields(t *testing.T) {
 func TestFindingStates(t *testing.T) {
 	open := record("111111111111", sinktest.Spec{Bucket: "b", Rule: "INV-001", Severity: rules.SeverityMedium})
 	waived := record("111111111111", sinktest.Spec{Bucket: "b", Rule: "INV-002", Severity: rules.SeverityCritical, Waived: true})
-	resolved := report.Resolve(open, t0.Add(48*time.Hour), report.DefaultRetention, report.ResolutionNotSeen)
+	resolved := report.Resolve(open, "s2", t0.Add(48*time.Hour), report.DefaultRetention, report.ResolutionNotSeen)
 	for _, c := range []struct {
 		r          report.Record
 		state      types.RecordState

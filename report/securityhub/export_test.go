@@ -127,7 +127,7 @@ func TestExportGroupsByAccountAndRegion(t *testing.T) {
 	us.Region = "us-west-2"
 	acct := record("222222222222", sinktest.Spec{Rule: "SCAN-002", Severity: rules.SeverityHigh})
 	ts := opened(append(rs, us, acct)...)
-	resolved := report.Resolve(rs[0], t0.Add(72*time.Hour), report.DefaultRetention, report.ResolutionNotSeen)
+	resolved := report.Resolve(rs[0], "scan-2", t0.Add(72*time.Hour), report.DefaultRetention, report.ResolutionNotSeen)
 	ts = append(ts, report.Transition{Kind: report.TransitionResolved, ScanID: "scan-2", Record: resolved, From: rules.StatusOpen})
 
 	c := &fakeClients{}

@@ -1,6 +1,7 @@
 package sinktest
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -11,8 +12,13 @@ import (
 type Spec struct {
 	Bucket, Config, Rule string
 	Severity             rules.Severity
-	// Waived makes the finding WAIVED with a waiver.
-	Waived bool
+	// Waived makes the finding WAIVED with a waiver, whose last day is
+	// Expires (2099-12-31 when empty).
+	Waived  bool
+	Expires string
+	// OU, when set, is the OU ID of the finding's account, named
+	// "OU & <id>"; ou-ab12-cdef3456, without a name, when empty.
+	OU string
 }
 
 // NewFinding builds the finding of spec on account, as scan scanID
@@ -41,7 +47,10 @@ func NewFinding(account string, s Spec, scanID string, at time.Time) rules.Findi
 	}
 	if s.Waived {
 		f.Status = rules.StatusWaived
-		f.Waiver = &rules.AppliedWaiver{Reason: "migration ticket OPS-42", Expires: "2099-12-31"}
+		f.Waiver = &rules.AppliedWaiver{Reason: "migration ticket OPS-42", Expires: cmp.Or(s.Expires, "2099-12-31")}
+	}
+	if s.OU != "" {
+		f.OUID, f.OUName = s.OU, OUName(s.OU)
 	}
 	return f
 }
@@ -73,3 +82,6 @@ func Generate(account string, n, perBucket int, scanID string, at time.Time) []r
 	}
 	return fs
 }
+
+// OUName is the name of the OU of a Spec's OU ID.
+func OUName(id string) string { return "OU & <" + id + ">" }

@@ -43,6 +43,8 @@ func RunStoreTests(t *testing.T, newStore NewStore) {
 		{"InvalidFindingsWriteNothing", testInvalid},
 		{"ExpiredRecordsHiddenAndRenewed", testExpiry},
 		{"Queries", testQueries},
+		{"PagedQueries", testPaged},
+		{"PageTokens", testPageTokens},
 		{"OutOfScopeClosed", testOutOfScope},
 		{"OutOfScopeOutsideRun", testOutOfScopeOutsideRun},
 		{"OverlapOlderRunLoses", testOverlapOlderLoses},
@@ -117,6 +119,9 @@ func (h *harness) scan(id string, at time.Time, accts ...acct) (report.Run, map[
 		res := complete(a.id, at)
 		res.Unreadable = a.unreadable
 		res.Unverified = a.unverified
+		if len(fs) > 0 && fs[0].OUName != "" {
+			res.Account.OUID, res.Account.OUName = fs[0].OUID, fs[0].OUName
+		}
 		if a.status != "" {
 			res.Status = a.status
 		}
