@@ -27,6 +27,9 @@ type FanoutRun struct {
 	// says whether the accounts came from AWS Organizations.
 	Members           []string
 	FromOrganizations bool
+	// OrgID is the organization's ID (o-...), for the destination checks'
+	// aws:SourceOrgID; empty for a static list.
+	OrgID string
 	// WholeScope is true when the run covers every account in scope.
 	WholeScope bool
 	// ClosedAt is set once the run is closed.

@@ -272,7 +272,10 @@ func scanFixture(b *testing.B, fx *awssim.Fixture, memory bool, simOpts ...awssi
 //	+ GetBucketPolicy D + DescribeKey K + GetKeyPolicy K + ListObjectsV2 (Σ C_b + F)
 //
 // (one folder listing per enabled configuration, one manifest listing per
-// configuration whose newest folder holds its manifest).
+// configuration whose newest folder holds its manifest), plus one
+// ListBuckets for each missing destination bucket whose owner the scan
+// does not list itself (none here; in a fan-out worker, any other
+// account).
 //
 // The latency bound is total calls × latency ÷ concurrency, where
 // concurrency is the most requests the scanner keeps in flight

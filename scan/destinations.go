@@ -124,6 +124,9 @@ type shared[T any] struct {
 	done   chan struct{}
 	v      T
 	region string // the bucket's region, as S3 corrected it
+	// listed: a missing bucket's owner, not one of the scan's accounts,
+	// has no bucket of that name (listByName).
+	listed bool
 }
 
 // destReads are the destination reads of one scan.
@@ -181,7 +184,10 @@ var errOutside = errors.New("account outside the organization")
 
 // connectTarget connects one of the scan's accounts for its own scan.
 func (d *destReads) connectTarget(awsCtx context.Context, id string) (S3API, *pacer, error) {
-	return d.connect(awsCtx, d.owners[id])
+	d.mu.Lock()
+	o := d.owners[id]
+	d.mu.Unlock()
+	return d.connect(awsCtx, o)
 }
 
 // listed closes a scanned account's listing: complete when every page of
@@ -190,7 +196,9 @@ func (d *destReads) listed(id string, complete bool) {
 	if d == nil {
 		return
 	}
+	d.mu.Lock()
 	o := d.owners[id]
+	d.mu.Unlock()
 	o.listedOnce.Do(func() {
 		o.complete = complete
 		close(o.listed)
@@ -292,11 +300,11 @@ func (d *destReads) checkOne(awsCtx context.Context, acct inventory.Account, p p
 		dc.Failure = o.failure
 		return dc
 	}
-	pol, region := d.policy(awsCtx, o, dest.BucketARN, p.bucket.Region)
+	pol, region, listedByName := d.policy(awsCtx, o, dest.BucketARN, p.bucket.Region)
 	dc.Policy = &pol
 	if pol.Missing {
 		// Only a missing bucket waits for its owner's listing (INV-110).
-		dc.OwnerListed = d.ownerListed(awsCtx, o)
+		dc.OwnerListed = listedByName || d.ownerListed(awsCtx, o)
 	} else {
 		r := d.reports(awsCtx, o, dest, region, p.bucket.Name, p.config.ID)
 		dc.Reports = &r
@@ -305,8 +313,10 @@ func (d *destReads) checkOne(awsCtx context.Context, acct inventory.Account, p p
 }
 
 // policy returns the destination bucket's policy, read once per scan, and
-// the bucket's region.
-func (d *destReads) policy(awsCtx context.Context, o *owner, bucketARN, region string) (inventory.PolicyRead, string) {
+// the bucket's region; for a missing bucket whose owner is not one of the
+// scan's accounts, whether the owner has no bucket of that name
+// (listByName).
+func (d *destReads) policy(awsCtx context.Context, o *owner, bucketARN, region string) (pol inventory.PolicyRead, _ string, listedByName bool) {
 	key := o.id + "\x00" + bucketARN
 	d.mu.Lock()
 	e := d.policies[key]
@@ -318,14 +328,40 @@ func (d *destReads) policy(awsCtx context.Context, o *owner, bucketARN, region s
 	d.mu.Unlock()
 	if first {
 		e.v = d.readPolicy(awsCtx, o, bucketARN, &e.region)
+		if e.v.Missing && !o.target {
+			e.listed = d.listByName(awsCtx, o, bucketARN)
+		}
 		close(e.done)
 	}
 	select {
 	case <-e.done:
-		return e.v, e.region
+		return e.v, e.region, e.listed
 	case <-awsCtx.Done():
-		return inventory.PolicyRead{Failure: deadlineFailure}, region
+		return inventory.PolicyRead{Failure: deadlineFailure}, region, false
 	}
+}
+
+// listByName lists the buckets of an owner this scan does not list (an
+// account outside its filters, or any other account in a fan-out
+// worker, which scans one) from a missing bucket's name on, one bucket:
+// buckets are listed by name, so the listing is complete for that name.
+// It reports whether the owner has no such bucket; false when the
+// listing failed, or found the bucket S3 just called missing.
+func (d *destReads) listByName(awsCtx context.Context, o *owner, bucketARN string) bool {
+	name, ok := bucketOf(bucketARN)
+	if !ok || o.api == nil {
+		return false
+	}
+	var out *s3.ListBucketsOutput
+	err := d.call(awsCtx, o, "ListBuckets", func() (err error) {
+		out, err = o.api.ListBuckets(awsCtx, &s3.ListBucketsInput{Prefix: aws.String(name), MaxBuckets: aws.Int32(1)})
+		return err
+	})
+	if err != nil {
+		d.s.opts.Logger.WarnContext(awsCtx, "owner's buckets not listed", "account", o.id, "bucket", name, "error", err.Error())
+		return false
+	}
+	return len(out.Buckets) == 0 || aws.ToString(out.Buckets[0].Name) != name
 }
 
 func (d *destReads) readPolicy(awsCtx context.Context, o *owner, bucketARN string, region *string) inventory.PolicyRead {

@@ -188,7 +188,7 @@ func coordinate(ctx context.Context, s Settings, f Fanout, org inventory.Org) (*
 	}
 	fr := report.FanoutRun{ScanID: run.ScanID, Trigger: run.Trigger, StartedAt: started,
 		Deadline: started.Add(s.Config.FanoutDeadline), Accounts: ids, Expected: len(ids),
-		Members: slices.Sorted(maps.Keys(org.Members)), FromOrganizations: org.FromOrganizations, WholeScope: true}
+		Members: slices.Sorted(maps.Keys(org.Members)), FromOrganizations: org.FromOrganizations, OrgID: org.ID, WholeScope: true}
 	if err := f.Ledger.OpenRun(ctx, fr); err != nil {
 		return nil, err
 	}
@@ -333,8 +333,10 @@ func Work(ctx context.Context, s Settings, f Fanout, m Message) error {
 	}
 	org := runOrg(fr)
 	org.Targets = []inventory.Account{m.Account}
+	eval := rules.NewEvaluator(s.Policy, org)
 	opts := s.Config.ScanOptions()
 	opts.Logger, opts.Now = s.Logger, s.Now
+	opts.Destinations, opts.Organization = eval.ReadsDestinations(), org
 	scanner, err := scan.New(s.Connector, opts)
 	if err != nil {
 		return err
@@ -347,7 +349,7 @@ func Work(ctx context.Context, s Settings, f Fanout, m Message) error {
 	defer stopWrites()
 	defer context.AfterFunc(ctx, func() { time.AfterFunc(writeGrace, stopWrites) })()
 	open := &openTally{}
-	h := &handler{eval: rules.NewEvaluator(s.Policy, org), sink: report.Fanout(s.Sink, open), writeCtx: writeCtx,
+	h := &handler{eval: eval, sink: report.Fanout(s.Sink, open), writeCtx: writeCtx,
 		scanID: run.ScanID, now: s.Now, count: summary.NewCounter(1, s.Progress), log: s.Logger}
 	if err := scanner.Scan(ctx, org.Targets, h); err != nil {
 		return fmt.Errorf("scan account %s: %w", m.Account.ID, err)
@@ -573,7 +575,7 @@ func recordMissing(ctx context.Context, s Settings, f Fanout, fr report.FanoutRu
 // runOrg is the organization as the rules see it in a worker: whether
 // the accounts came from AWS Organizations, and its members.
 func runOrg(fr report.FanoutRun) inventory.Org {
-	org := inventory.Org{FromOrganizations: fr.FromOrganizations}
+	org := inventory.Org{FromOrganizations: fr.FromOrganizations, ID: fr.OrgID}
 	if len(fr.Members) > 0 {
 		org.Members = make(map[string]bool, len(fr.Members))
 		for _, id := range fr.Members {

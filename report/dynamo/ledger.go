@@ -59,6 +59,7 @@ type fanoutItem struct {
 	Shards            int      `dynamodbav:"shards"`
 	Members           []string `dynamodbav:"members,stringset,omitempty"`
 	FromOrganizations bool     `dynamodbav:"from_organizations"`
+	OrgID             string   `dynamodbav:"org_id,omitempty"`
 	WholeScope        bool     `dynamodbav:"whole_scope"`
 	ClosedAt          string   `dynamodbav:"closed_at,omitempty"`
 	ExpiresAt         int64    `dynamodbav:"expires_at"`
@@ -132,7 +133,7 @@ func (l *Ledger) OpenRun(ctx context.Context, run report.FanoutRun) error {
 	av, err := attributevalue.MarshalMap(fanoutItem{
 		PK: runPrefix + run.ScanID, SK: skFanout, Type: typeFanout, ScanID: run.ScanID, Trigger: run.Trigger,
 		Started: stamp(run.StartedAt), Deadline: stamp(run.Deadline), Accounts: len(run.Accounts), Shards: shards,
-		Members: run.Members, FromOrganizations: run.FromOrganizations, WholeScope: run.WholeScope, ExpiresAt: exp,
+		Members: run.Members, FromOrganizations: run.FromOrganizations, OrgID: run.OrgID, WholeScope: run.WholeScope, ExpiresAt: exp,
 	})
 	if err != nil {
 		return fmt.Errorf("encode fan-out run %s: %w", run.ScanID, err)
@@ -167,7 +168,7 @@ func (l *Ledger) FanoutRun(ctx context.Context, scanID string) (report.FanoutRun
 		return report.FanoutRun{}, false, fmt.Errorf("decode fan-out run %s: %w", scanID, err)
 	}
 	run := report.FanoutRun{ScanID: it.ScanID, Trigger: it.Trigger, Expected: it.Accounts,
-		Members: it.Members, FromOrganizations: it.FromOrganizations, WholeScope: it.WholeScope}
+		Members: it.Members, FromOrganizations: it.FromOrganizations, OrgID: it.OrgID, WholeScope: it.WholeScope}
 	var errs []error
 	for _, f := range []struct {
 		s string

@@ -27,7 +27,7 @@ func TestLedgerRecordsEachAccountOnceAndClosesOnce(t *testing.T) {
 	}
 	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
 	run := report.FanoutRun{ScanID: "20261125T000000.000Z-abcdef", Trigger: "schedule", StartedAt: start,
-		Deadline: start.Add(time.Hour), Accounts: accounts, Members: accounts[:3], FromOrganizations: true, WholeScope: true}
+		Deadline: start.Add(time.Hour), Accounts: accounts, Members: accounts[:3], FromOrganizations: true, OrgID: "o-abcdef1234", WholeScope: true}
 	if err := l.OpenRun(ctx, run); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestLedgerRecordsEachAccountOnceAndClosesOnce(t *testing.T) {
 		t.Error("second OpenRun of the same scan: no error")
 	}
 	got, ok, err := l.FanoutRun(ctx, run.ScanID)
-	if err != nil || !ok || got.Expected != n || !got.Deadline.Equal(run.Deadline) || !slices.Equal(got.Members, accounts[:3]) || !got.Open(start) || got.Open(run.Deadline) {
+	if err != nil || !ok || got.Expected != n || !got.Deadline.Equal(run.Deadline) || !slices.Equal(got.Members, accounts[:3]) || got.OrgID != run.OrgID || !got.Open(start) || got.Open(run.Deadline) {
 		t.Fatalf("FanoutRun = %+v, %v, %v", got, ok, err)
 	}
 	if pending, err := l.Pending(ctx, run.ScanID); err != nil || !slices.Equal(pending, accounts) {
