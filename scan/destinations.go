@@ -301,6 +301,14 @@ func (d *destReads) checkOne(awsCtx context.Context, acct inventory.Account, p p
 		return dc
 	}
 	pol, region, listedByName := d.policy(awsCtx, o, dest.BucketARN, p.bucket.Region)
+	if dest.AccountID == "" && pol.Failure != nil && pol.Failure.Code == "AccessDenied" {
+		// Without AccountId the source account was asked as the owner,
+		// and S3 denies a bucket another account owns: say so, rather
+		// than blame the member role.
+		dc.Failure = &inventory.Failure{Code: "OwnerUnknown", Message: "the configuration names no destination AccountId (INV-103), and the bucket is not account " +
+			acct.ID + "'s, so its owner could not be asked"}
+		return dc
+	}
 	dc.Policy = &pol
 	if pol.Missing {
 		// Only a missing bucket waits for its owner's listing (INV-110).
