@@ -234,7 +234,10 @@ func (f Fanout) send(ctx context.Context, scanID string, accounts []inventory.Ac
 		left = append(left, i)
 	}
 	attempts := cmp.Or(f.SendAttempts, 5)
-	var last error
+	var (
+		last    error
+		refused []int // the sender's fault: resending cannot help
+	)
 	for attempt := 1; len(left) > 0; attempt++ {
 		in := &sqs.SendMessageBatchInput{QueueUrl: aws.String(f.QueueURL)}
 		for _, i := range left {
@@ -249,11 +252,12 @@ func (f Fanout) send(ctx context.Context, scanID string, accounts []inventory.Ac
 			left = left[:0]
 			for _, e := range out.Failed {
 				i, _ := strconv.Atoi(aws.ToString(e.Id))
-				left = append(left, i)
 				last = fmt.Errorf("send message of account %s: %s: %s", accounts[i].ID, aws.ToString(e.Code), aws.ToString(e.Message))
 				if e.SenderFault {
-					attempt = attempts // a sender's fault does not go away
+					refused = append(refused, i)
+					continue
 				}
+				left = append(left, i)
 			}
 		} else {
 			last = fmt.Errorf("send messages to %s: %w", f.QueueURL, err)
@@ -262,10 +266,11 @@ func (f Fanout) send(ctx context.Context, scanID string, accounts []inventory.Ac
 			break
 		}
 		if err := backoff.Sleep(ctx, backoff.Equal(100*time.Millisecond, 5*time.Second, attempt)); err != nil {
-			return left, errors.Join(last, err)
+			return append(left, refused...), errors.Join(last, err)
 		}
 	}
-	if len(left) > 0 {
+	if left = append(left, refused...); len(left) > 0 {
+		slices.Sort(left)
 		return left, last
 	}
 	return nil, nil

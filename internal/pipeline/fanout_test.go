@@ -482,3 +482,136 @@ func TestFanoutPoisonedMessage(t *testing.T) {
 		t.Errorf("late message of a closed run scanned the account: %d findings, %v", len(rs), err)
 	}
 }
+
+// flakyQueue answers SendMessageBatch as SQS does when some entries fail:
+// the call succeeds, and the failed entries are listed in Failed. The
+// entries of flaky accounts fail their first flakes sends (a throttle:
+// not the sender's fault), those of dead accounts every send; lost
+// accounts are refused as the sender's fault (resending cannot help).
+// Every send of each account is counted.
+type flakyQueue struct {
+	pipeline.QueueAPI
+	flakes      int
+	flaky, dead []string
+	lost        []string
+	mu          sync.Mutex
+	sends       map[string]int
+}
+
+func (q *flakyQueue) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, o ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	q.mu.Lock()
+	var (
+		pass   []sqstypes.SendMessageBatchRequestEntry
+		failed []sqstypes.BatchResultErrorEntry
+	)
+	for _, e := range in.Entries {
+		m, err := pipeline.ParseMessage(*e.MessageBody)
+		if err != nil {
+			q.mu.Unlock()
+			return nil, err
+		}
+		id := m.Account.ID
+		q.sends[id]++
+		switch {
+		case slices.Contains(q.lost, id):
+			failed = append(failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InvalidParameterValue"), Message: aws.String("refused"), SenderFault: true})
+		case slices.Contains(q.dead, id), slices.Contains(q.flaky, id) && q.sends[id] <= q.flakes:
+			failed = append(failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("RequestThrottled"), Message: aws.String("slow down")})
+		default:
+			pass = append(pass, e)
+		}
+	}
+	q.mu.Unlock()
+	out := &sqs.SendMessageBatchOutput{Failed: failed}
+	if len(pass) > 0 {
+		sent, err := q.QueueAPI.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: in.QueueUrl, Entries: pass}, o...)
+		if err != nil {
+			return nil, err
+		}
+		out.Successful, out.Failed = sent.Successful, append(out.Failed, sent.Failed...)
+	}
+	return out, nil
+}
+
+// TestFanoutSendPartialFailures: SendMessageBatch fails some entries. A
+// throttled entry is resent (with back-off) until SQS takes it; an entry
+// that keeps failing is given up after SendAttempts sends, and one
+// refused as the sender's fault after one. The accounts not queued are
+// recorded INCOMPLETE (NotQueued) at once, the coordinator says which,
+// the others are scanned by the workers, and the run still closes, once,
+// by the worker that records the last account.
+func TestFanoutSendPartialFailures(t *testing.T) {
+	const (
+		flaky = "222222222222"
+		dead  = "444444444444"
+		lost  = "555555555555"
+	)
+	e := newFanoutEnv(t)
+	ctx := context.Background()
+	done := &finishes{}
+	q := &flakyQueue{QueueAPI: e.sqs, flakes: 2, flaky: []string{flaky}, dead: []string{dead}, lost: []string{lost}, sends: map[string]int{}}
+	s, f := e.process("fanout", done.add)
+	f.Queue, f.SendAttempts = q, 4
+	_, c, err := pipeline.Schedule(ctx, s, f)
+	if c == nil {
+		t.Fatalf("coordinator: %v; want a fan-out", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "2 of 6 accounts not queued") {
+		t.Errorf("coordinator error %v; want 2 of 6 accounts not queued", err)
+	}
+	if want := []string{dead, lost}; !slices.Equal(c.NotQueued, want) || c.Queued != 4 || c.Accounts != 6 {
+		t.Errorf("coordination %+v; want 4 of the 6 accounts in scope queued, %v not", c, want)
+	}
+	for id, want := range map[string]int{flaky: 3, dead: 4, lost: 1, "111111111111": 1} {
+		if got := q.sends[id]; got != want {
+			t.Errorf("account %s sent %d times; want %d", id, got, want)
+		}
+	}
+	if runs := done.get(); len(runs) != 0 {
+		t.Fatalf("run finalized before the workers ran: %+v", runs[0].Summary)
+	}
+	e.work("fanout", 2, 30, time.Second, done)
+	runs := done.get()
+	if len(runs) != 1 || runs[0].Swept || runs[0].Summary.ScanID != c.ScanID {
+		t.Fatalf("%d runs finalized (%+v); want %s once, by a worker", len(runs), runs, c.ScanID)
+	}
+	sum := runs[0].Summary
+	if got := accountsOf(sum.Failed); !slices.Contains(got, dead+":INCOMPLETE") || !slices.Contains(got, lost+":INCOMPLETE") ||
+		sum.AccountsIncomplete != 2 || sum.AccountsComplete+sum.AccountsFailed != 4 {
+		t.Errorf("run: %d complete, %d failed, %d incomplete (%v); want %s and %s INCOMPLETE, the 4 others scanned",
+			sum.AccountsComplete, sum.AccountsFailed, sum.AccountsIncomplete, got, dead, lost)
+	}
+	store, _ := e.store("fanout")
+	for _, id := range []string{dead, lost} {
+		rs, err := store.Findings(ctx, id)
+		if err != nil || len(rs) != 1 || !rules.IsCoverage(rs[0].RuleID) || !strings.Contains(fmt.Sprint(rs[0].Evidence, rs[0].Message), "NotQueued") {
+			t.Errorf("account %s: %+v, %v; want its one coverage finding (NotQueued)", id, rs, err)
+		}
+	}
+	if rs, err := store.Findings(ctx, flaky); err != nil || len(rs) == 0 || slices.ContainsFunc(rs, func(r report.Record) bool { return strings.Contains(fmt.Sprint(r.Evidence, r.Message), "NotQueued") }) {
+		t.Errorf("flaky account %s: %d findings, %v; want it scanned (it was sent on its third try)", flaky, len(rs), err)
+	}
+}
+
+// TestFanoutNothingQueued: when SQS takes no message at all, the
+// coordinator records every account INCOMPLETE and closes the run
+// itself: no run is left open for the sweeper.
+func TestFanoutNothingQueued(t *testing.T) {
+	e := newFanoutEnv(t)
+	ctx := context.Background()
+	done := &finishes{}
+	q := &flakyQueue{QueueAPI: e.sqs, lost: goldenAccounts, sends: map[string]int{}}
+	s, f := e.process("fanout", done.add)
+	f.Queue = q
+	_, c, err := pipeline.Schedule(ctx, s, f)
+	if c == nil || err == nil || c.Queued != 0 || len(c.NotQueued) != c.Accounts || c.Accounts == 0 {
+		t.Fatalf("coordination %+v, %v; want nothing queued and an error", c, err)
+	}
+	runs := done.get()
+	if len(runs) != 1 || runs[0].Summary.AccountsIncomplete != c.Accounts {
+		t.Fatalf("%d runs finalized (%+v); want 1 with every account INCOMPLETE", len(runs), runs)
+	}
+	if swept, err := pipeline.Sweep(ctx, s, f); err != nil || len(swept) != 0 {
+		t.Errorf("sweep: %v, %v; want no run left open", swept, err)
+	}
+}
