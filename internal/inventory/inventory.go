@@ -133,7 +133,11 @@ type AccountResult struct {
 	Configs int `json:"configs"`
 	// Unreadable names the buckets whose configurations could not be read
 	// in this scan; their earlier findings must not be resolved.
-	Unreadable []string  `json:"unreadable,omitempty"`
+	Unreadable []string `json:"unreadable,omitempty"`
+	// Chunks is set when the account had more buckets than a fan-out
+	// worker reads itself (docs/scale.md): its buckets were handed out
+	// in Chunks chunks to other workers, and none was read here.
+	Chunks     int       `json:"chunks,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 }

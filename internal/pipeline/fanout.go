@@ -79,7 +79,21 @@ type Message struct {
 	ScanID  string            `json:"scan_id"`
 	Shard   int               `json:"shard"`
 	Account inventory.Account `json:"account"`
+	// Chunk, when set, is a chunk of a split account: the worker reads
+	// these buckets only (docs/scale.md).
+	Chunk *Chunk `json:"chunk,omitempty"`
 }
+
+// Chunk is the index-th run of a split account's buckets, in listing
+// order.
+type Chunk struct {
+	Index   int                `json:"index"`
+	Buckets []inventory.Bucket `json:"buckets"`
+}
+
+// maxChunkBuckets bounds a chunk message's buckets (the configuration's
+// SCANNER_CHUNK_BUCKETS at most).
+const maxChunkBuckets = 10000
 
 // scanIDForm is the form of NewScanID's IDs.
 var scanIDForm = regexp.MustCompile(`^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$`)
@@ -100,6 +114,16 @@ func ParseMessage(body string) (Message, error) {
 		return Message{}, fmt.Errorf("message: shard %d: want 0 or more", m.Shard)
 	case !scan.ValidAccountID(m.Account.ID):
 		return Message{}, fmt.Errorf("message: account id %q is not a 12-digit account ID", shortID(m.Account.ID))
+	}
+	if c := m.Chunk; c != nil {
+		if c.Index < 0 || len(c.Buckets) == 0 || len(c.Buckets) > maxChunkBuckets {
+			return Message{}, fmt.Errorf("message: chunk %d of %d buckets: want an index of 0 or more and 1 to %d buckets", c.Index, len(c.Buckets), maxChunkBuckets)
+		}
+		for _, b := range c.Buckets {
+			if b.Name == "" || len(b.Name) > 255 {
+				return Message{}, fmt.Errorf("message: chunk %d: bucket name %q: want 1 to 255 characters", c.Index, shortID(b.Name))
+			}
+		}
 	}
 	return m, nil
 }
@@ -354,8 +378,18 @@ func Work(ctx context.Context, s Settings, f Fanout, m Message) error {
 	open := &openTally{}
 	h := &handler{eval: rules.NewEvaluator(s.Policy, org), sink: report.Fanout(s.Sink, open), writeCtx: writeCtx,
 		scanID: run.ScanID, now: s.Now, count: summary.NewCounter(1, s.Progress), log: s.Logger}
-	if err := scanner.Scan(ctx, org.Targets, h); err != nil {
+	if m.Chunk != nil {
+		return workChunk(ctx, writeCtx, s, f, fr, m, scanner, h, open)
+	}
+	lister := &splitListing{handler: h}
+	send := func(ctx context.Context, a inventory.Account, i int, bs []inventory.Bucket) error {
+		return f.sendChunk(ctx, Message{ScanID: m.ScanID, Shard: m.Shard, Account: a, Chunk: &Chunk{Index: i, Buckets: bs}})
+	}
+	if err := scanner.ScanSplit(ctx, m.Account, s.Config.ChunkBuckets, send, lister); err != nil {
 		return fmt.Errorf("scan account %s: %w", m.Account.ID, err)
+	}
+	if lister.split != nil {
+		return splitDone(ctx, writeCtx, s, f, fr, m, *lister.split)
 	}
 	sum := h.count.Summary(run)
 	publishChanges(writeCtx, s, &sum, log)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -613,5 +614,202 @@ func TestFanoutNothingQueued(t *testing.T) {
 	}
 	if swept, err := pipeline.Sweep(ctx, s, f); err != nil || len(swept) != 0 {
 		t.Errorf("sweep: %v, %v; want no run left open", swept, err)
+	}
+}
+
+// payments is the golden organization's account with the most buckets
+// (17): split into chunks of 4 it makes 5 chunks.
+const payments = "222222222222"
+
+// chunkedEnv is a fan-out environment whose workers split accounts of
+// more than 4 buckets.
+func chunkedEnv(t *testing.T) *fanoutEnv {
+	e := newFanoutEnv(t)
+	e.settings.Config.ChunkBuckets = 4
+	return e
+}
+
+// addInventory copies the first inventory configuration of bucket from
+// onto bucket to, in the payments account (the organization changes
+// between two scans: to's INV-001 finding is resolved by the next
+// complete scan).
+func addInventory(t *testing.T, s pipeline.Settings, from, to string) {
+	t.Helper()
+	ctx := context.Background()
+	api, err := s.Connector.Connect(ctx, inventory.Account{ID: payments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := api.(*s3.Client)
+	out, err := c.ListBucketInventoryConfigurations(ctx, &s3.ListBucketInventoryConfigurationsInput{Bucket: aws.String(from)})
+	if err != nil || len(out.InventoryConfigurationList) == 0 {
+		t.Fatalf("inventory of %s: %v", from, err)
+	}
+	cfg := out.InventoryConfigurationList[0]
+	if _, err := c.PutBucketInventoryConfiguration(ctx, &s3.PutBucketInventoryConfigurationInput{Bucket: aws.String(to), Id: cfg.Id,
+		InventoryConfiguration: &cfg}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFanoutChunksEqualSingleInvocation: with chunks of 4 buckets, the
+// payments account's worker reads none of its 17 buckets but sends 5
+// chunk messages; 3 workers read them. Twice, with a bucket gaining its
+// inventory in between: each run's summary and the table after it are a
+// single invocation's (the second run resolves the bucket's INV-001 once
+// every chunk is recorded, and nothing else), each run is finalized
+// once, and each of payments' buckets was read once per run.
+func TestFanoutChunksEqualSingleInvocation(t *testing.T) {
+	e := chunkedEnv(t)
+	singleStore, _ := e.store("single")
+	fanStore, _ := e.store("fanout")
+	for round := 1; round <= 2; round++ {
+		if round == 2 {
+			addInventory(t, e.settings, "pass-all", "inv001-missing")
+		}
+		want := e.single("single")
+		done := &finishes{}
+		chunks := &countingQueue{QueueAPI: e.sqs}
+		c := e.coordinate("fanout", done)
+		e.workWith("fanout", 3, 30, time.Second, done, chunks)
+		runs := done.get()
+		if len(runs) != 1 || runs[0].Summary.ScanID != c.ScanID {
+			t.Fatalf("round %d: %d runs finalized; want %s exactly once", round, len(runs), c.ScanID)
+		}
+		if n := chunks.chunks(payments); n != 5 {
+			t.Errorf("round %d: %d chunk messages of account %s; want 5 (17 buckets in chunks of 4)", round, n, payments)
+		}
+		got := runs[0].Summary
+		if figures(got) != figures(want) {
+			t.Errorf("round %d: fan-out summary\n%s\nsingle invocation\n%s", round, figures(got), figures(want))
+		}
+		if round == 2 && (want.Changes.Resolved != 1 || got.Changes.Resolved != 1) {
+			t.Errorf("round 2: resolved %d (fan-out), %d (single); want the one INV-001 of inv001-missing", got.Changes.Resolved, want.Changes.Resolved)
+		}
+		if g, w := tableState(t, fanStore, goldenAccounts), tableState(t, singleStore, goldenAccounts); !slices.Equal(g, w) || len(w) == 0 {
+			t.Errorf("round %d: fan-out table differs from the single invocation's:\n%s", round, lineDiff(strings.Join(w, "\n"), strings.Join(g, "\n")))
+		}
+	}
+}
+
+// countingQueue counts the chunk messages sent, by account.
+type countingQueue struct {
+	pipeline.QueueAPI
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (q *countingQueue) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, o ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	q.mu.Lock()
+	for _, e := range in.Entries {
+		if m, err := pipeline.ParseMessage(*e.MessageBody); err == nil && m.Chunk != nil {
+			if q.n == nil {
+				q.n = map[string]int{}
+			}
+			q.n[m.Account.ID]++
+		}
+	}
+	q.mu.Unlock()
+	return q.QueueAPI.SendMessageBatch(ctx, in, o...)
+}
+
+func (q *countingQueue) chunks(account string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n[account]
+}
+
+// workWith is work with the workers sending their chunk messages
+// through queue.
+func (e *fanoutEnv) workWith(table string, n int, visibility int32, quiet time.Duration, done *finishes, queue pipeline.QueueAPI) {
+	e.t.Helper()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range n {
+		s, f := e.process(table, done.add)
+		f.Queue = queue
+		wg.Go(func() {
+			for last := time.Now(); time.Since(last) < quiet; {
+				ms := e.receive(ctx, e.queue, visibility)
+				if len(ms) == 0 {
+					time.Sleep(200 * time.Millisecond)
+					continue
+				}
+				e.deliver(ctx, s, f, ms)
+				last = time.Now()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestFanoutChunkKilledMidWay: after a first fan-out run, a second one's
+// chunk worker dies after the first batch of its chunk reached the
+// table. Its message comes back, another worker reads the chunk again,
+// and only then is the account closed: the table ends as a single
+// invocation's (nothing lost, duplicated or wrongly resolved), and the
+// run is finalized once with the account complete.
+func TestFanoutChunkKilledMidWay(t *testing.T) {
+	e := chunkedEnv(t)
+	ctx := context.Background()
+	singleStore, _ := e.store("single")
+	fanStore, _ := e.store("fanout")
+	e.single("single")
+	e.single("single")
+	first := &finishes{}
+	e.coordinate("fanout", first)
+	e.work("fanout", 2, 30, time.Second, first)
+	if len(first.get()) != 1 {
+		t.Fatalf("first run: %d finalized; want 1", len(first.get()))
+	}
+
+	done := &finishes{}
+	c := e.coordinate("fanout", done)
+	s, f := e.process("fanout", done.add)
+	killer := &killingAPI{API: dynalite.Client(e.dynamo), wrote: make(chan struct{})}
+	ks, kf := e.process("fanout", done.add, killer)
+	killed := -1
+	for killed < 0 {
+		ms := e.receive(ctx, e.queue, 2)
+		if len(ms) == 0 {
+			t.Fatal("queue empty before a chunk's worker was killed")
+		}
+		m, err := pipeline.ParseMessage(*ms[0].Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Chunk == nil {
+			e.deliver(ctx, s, f, ms)
+			continue
+		}
+		resp := pipeline.HandleBatch(ctx, ks, kf, events.SQSEvent{Records: []events.SQSMessage{{MessageId: *ms[0].MessageId, Body: *ms[0].Body, EventSource: "aws:sqs"}}})
+		if !killer.killed.Load() || len(resp.BatchItemFailures) != 1 {
+			t.Fatalf("chunk %d: killed %v, failures %+v; want the worker killed and its message failed", m.Chunk.Index, killer.killed.Load(), resp.BatchItemFailures)
+		}
+		killed = m.Chunk.Index
+	}
+	ledger := dynamo.NewLedger(fanStore)
+	if pending, err := ledger.Pending(ctx, c.ScanID); err != nil || !slices.Contains(pending, payments) {
+		t.Errorf("after chunk %d was killed: pending %v, %v; want %s still pending", killed, pending, err, payments)
+	}
+	e.work("fanout", 2, 2, 4*time.Second, done)
+
+	runs := done.get()
+	if len(runs) != 1 || runs[0].Swept {
+		t.Fatalf("%d runs finalized (%+v); want 1, by a worker", len(runs), runs)
+	}
+	sum := runs[0].Summary
+	if sum.Changes != (report.TransitionCounts{}) {
+		t.Errorf("changes %+v; want none: the organization did not change", sum.Changes)
+	}
+	if slices.Contains(accountsOf(sum.Failed), payments+":INCOMPLETE") {
+		t.Errorf("account %s INCOMPLETE after its killed chunk was read again: %v", payments, accountsOf(sum.Failed))
+	}
+	if g, w := tableState(t, fanStore, goldenAccounts), tableState(t, singleStore, goldenAccounts); !slices.Equal(g, w) {
+		t.Errorf("after chunk %d's worker was killed, the table differs from a single invocation's:\n%s", killed, lineDiff(strings.Join(w, "\n"), strings.Join(g, "\n")))
+	}
+	want := e.single("single")
+	if figures(sum) != figures(want) {
+		t.Errorf("fan-out summary\n%s\nsingle invocation\n%s", figures(sum), figures(want))
 	}
 }
