@@ -95,6 +95,19 @@ type wcuTable struct {
 	dynamo.API
 	units atomic.Int64 // in tenths
 	calls atomic.Int64
+	busy  atomic.Int64 // nanoseconds spent in DynamoDB calls, every worker's added up
+}
+
+func (w *wcuTable) since(t time.Time) { w.busy.Add(int64(time.Since(t))) }
+
+func (w *wcuTable) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	defer w.since(time.Now())
+	return w.API.Query(ctx, in, o...)
+}
+
+func (w *wcuTable) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	defer w.since(time.Now())
+	return w.API.GetItem(ctx, in, o...)
 }
 
 func (w *wcuTable) add(cs ...ddbtypes.ConsumedCapacity) {
@@ -105,6 +118,7 @@ func (w *wcuTable) add(cs ...ddbtypes.ConsumedCapacity) {
 }
 
 func (w *wcuTable) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error) {
+	defer w.since(time.Now())
 	in.ReturnConsumedCapacity = ddbtypes.ReturnConsumedCapacityTotal
 	out, err := w.API.BatchWriteItem(ctx, in, o...)
 	if err == nil {
@@ -114,6 +128,7 @@ func (w *wcuTable) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteIt
 }
 
 func (w *wcuTable) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	defer w.since(time.Now())
 	in.ReturnConsumedCapacity = ddbtypes.ReturnConsumedCapacityTotal
 	out, err := w.API.PutItem(ctx, in, o...)
 	if err == nil && out.ConsumedCapacity != nil {
@@ -123,6 +138,7 @@ func (w *wcuTable) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...
 }
 
 func (w *wcuTable) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	defer w.since(time.Now())
 	in.ReturnConsumedCapacity = ddbtypes.ReturnConsumedCapacityTotal
 	out, err := w.API.UpdateItem(ctx, in, o...)
 	if err == nil && out.ConsumedCapacity != nil {
@@ -165,6 +181,7 @@ type fanResult struct {
 	wall, cpu                            time.Duration
 	calls                                map[string]int
 	wcu                                  float64
+	tableBusy                            time.Duration
 	writes                               int64
 	messages                             int64
 	complete                             int
@@ -205,6 +222,7 @@ func runFanout(b *testing.B, fx *awssim.Fixture, workers int) fanResult {
 	srv.ResetCalls()
 	table.units.Store(0)
 	table.calls.Store(0)
+	table.busy.Store(0)
 
 	cpu0, began := cpuNow(), time.Now()
 	_, coord, err := pipeline.Schedule(ctx, cs, cf)
@@ -253,7 +271,7 @@ func runFanout(b *testing.B, fx *awssim.Fixture, workers int) fanResult {
 		b.Fatalf("fan-out run: %d of %d accounts complete, %d of %d buckets read", r.Summary.AccountsComplete, len(fx.Organization.Accounts), r.Summary.Buckets, total)
 	}
 	return fanResult{accounts: len(fx.Organization.Accounts), buckets: total, workers: workers, inFlight: inFlight,
-		wall: wall, cpu: cpu, calls: srv.AllCalls(), wcu: float64(table.units.Load()) / 10, writes: table.calls.Load(),
+		wall: wall, cpu: cpu, calls: srv.AllCalls(), wcu: float64(table.units.Load()) / 10, tableBusy: time.Duration(table.busy.Load()), writes: table.calls.Load(),
 		messages: n.Load(), complete: r.Summary.AccountsComplete}
 }
 
@@ -307,8 +325,13 @@ func BenchmarkFanout(b *testing.B) {
 		b.Logf("  all calls %d, minimum %d, ratio %.2f", total, minTotal, float64(total)/float64(minTotal))
 		b.Logf("  wall %s, latency bound %s (%d calls × %s ÷ %d in flight), ratio %.2f", r.wall.Round(time.Millisecond), bound.Round(time.Millisecond),
 			total, fanLatency, r.workers*r.inFlight, float64(r.wall)/float64(bound))
+		chain := time.Duration(r.accounts) * 3 * fanLatency / time.Duration(r.workers)
+		b.Logf("  per-account chain: AssumeRole, ListBuckets, then the reads: 3 round trips an account at least, one account a worker at a time: %s for %d accounts on %d workers, DynamoDB's round trips not counted (ratio %.2f)",
+			chain.Round(time.Millisecond), r.accounts, r.workers, float64(r.wall)/float64(chain))
 		b.Logf("  CPU %s on %d cores (scanner, SDK, simulator; dynalite not included): %.2f ms per API call, CPU floor %s",
 			r.cpu.Round(time.Millisecond), runtime.GOMAXPROCS(0), float64(r.cpu)/float64(total)/1e6, (r.cpu / time.Duration(runtime.GOMAXPROCS(0))).Round(time.Millisecond))
+		b.Logf("  time in DynamoDB calls (dynalite, one Node.js process): %s, %.0f%% of the workers' time (%d workers × wall)",
+			r.tableBusy.Round(time.Millisecond), 100*float64(r.tableBusy)/float64(time.Duration(r.workers)*r.wall), r.workers)
 		b.Logf("  DynamoDB: %.0f write units in %d write calls (%.2f per bucket, %.1f per account); %d messages handled",
 			r.wcu, r.writes, r.wcu/float64(r.buckets), r.wcu/float64(r.accounts), r.messages)
 		for op, m := range min {
@@ -361,7 +384,7 @@ func workerHeap(b *testing.B, n int) (float64, int) {
 	s := pipeline.Settings{Config: cfg, Policy: rules.DefaultPolicy(), Sink: nopSink{},
 		Connector: &scan.RoleConnector{STS: sts.NewFromConfig(awsCfg), Base: awsCfg, Role: cfg.Role("aws"),
 			S3Options: []func(*s3.Options){awsclient.S3PathStyle}}}
-	q := &memQueue{ch: make(chan string, n/cfg.ChunkBuckets+2)}
+	q := &countQueue{}
 	f := pipeline.Fanout{Queue: q, QueueURL: "https://sqs.us-east-1.amazonaws.com/111122223333/bench", Ledger: &openLedger{}}
 	runtime.GC()
 	base := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
@@ -372,7 +395,20 @@ func workerHeap(b *testing.B, n int) (float64, int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return float64(peak-min(peak, base[0].Value.Uint64())) / (1 << 20), len(q.ch)
+	return float64(peak-min(peak, base[0].Value.Uint64())) / (1 << 20), int(q.n.Load())
+}
+
+// countQueue counts the messages sent and keeps none (SQS holds them,
+// not the worker).
+type countQueue struct{ n atomic.Int64 }
+
+func (q *countQueue) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatchInput, _ ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	out := &sqs.SendMessageBatchOutput{}
+	for _, e := range in.Entries {
+		q.n.Add(1)
+		out.Successful = append(out.Successful, sqstypes.SendMessageBatchResultEntry{Id: e.Id})
+	}
+	return out, nil
 }
 
 // livePeak samples the live heap every 20 ms (after a GC) until stopped
@@ -404,10 +440,10 @@ func livePeak() func() uint64 {
 // nopSink writes nothing (the worker's memory without the table's).
 type nopSink struct{}
 
-func (nopSink) Begin(context.Context, report.Run) error                              { return nil }
-func (nopSink) Put(context.Context, []rules.Finding) error                           { return nil }
+func (nopSink) Begin(context.Context, report.Run) error                            { return nil }
+func (nopSink) Put(context.Context, []rules.Finding) error                         { return nil }
 func (nopSink) AccountDone(context.Context, string, inventory.AccountResult) error { return nil }
-func (nopSink) End(context.Context, report.Run) error                                { return nil }
+func (nopSink) End(context.Context, report.Run) error                              { return nil }
 
 // openLedger is a run that is open, whose accounts and chunks are never
 // all recorded.
