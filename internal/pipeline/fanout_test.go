@@ -813,3 +813,33 @@ func TestFanoutChunkKilledMidWay(t *testing.T) {
 		t.Errorf("fan-out summary\n%s\nsingle invocation\n%s", figures(sum), figures(want))
 	}
 }
+
+// TestParseMessage: a fan-out message is read strictly; each bad one is a
+// one-line error naming what is wrong.
+func TestParseMessage(t *testing.T) {
+	const id = "20260101T000000.000Z-abcdef"
+	many := strings.Repeat(`{"name":"b","region":"us-east-1"},`, 10001)
+	for _, c := range []struct{ body, err string }{
+		{`{"scan_id":"` + id + `","shard":2,"account":{"id":"123456789012"}}`, ""},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"chunk":{"index":3,"buckets":[{"name":"b1","region":"eu-west-1"}]}}`, ""},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"extra":1}`, "message:"},
+		{`{"scan_id":"` + id + `","shard":0,"shard":1,"account":{"id":"123456789012"}}`, "message:"},
+		{`{"scan_id":"yesterday","shard":0,"account":{"id":"123456789012"}}`, `scan_id "yesterday"`},
+		{`{"scan_id":"` + id + `","shard":-1,"account":{"id":"123456789012"}}`, "shard -1"},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"12345"}}`, `account id "12345"`},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"chunk":{"index":0,"buckets":[]}}`, "chunk 0 of 0 buckets"},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"chunk":{"index":-1,"buckets":[{"name":"b"}]}}`, "chunk -1 of 1 buckets"},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"chunk":{"index":0,"buckets":[{"name":""}]}}`, `bucket name ""`},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"chunk":{"index":0,"buckets":[` + strings.TrimSuffix(many, ",") + `]}}`, "chunk 0 of 10001 buckets"},
+	} {
+		m, err := pipeline.ParseMessage(c.body)
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("ParseMessage(%.80s): %v", c.body, err)
+		case c.err == "" && (m.ScanID != id || m.Account.ID != "123456789012"):
+			t.Errorf("ParseMessage(%.80s) = %+v", c.body, m)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err) || strings.Contains(err.Error(), "\n")):
+			t.Errorf("ParseMessage(%.80s): %v; want one line with %q", c.body, err, c.err)
+		}
+	}
+}
