@@ -268,8 +268,8 @@ const (
 	minFanoutThreshold, maxFanoutThreshold = 1, 100000
 	// A chunk's message lists its buckets: 10,000 names of at most 63
 	// characters, with their Regions, stay under SQS's 1 MiB.
-	minChunkBuckets, maxChunkBuckets = 1, 10000
-	minFanoutDeadline, maxFanoutDeadline   = 5 * time.Minute, 24 * time.Hour
+	minChunkBuckets, maxChunkBuckets     = 1, 10000
+	minFanoutDeadline, maxFanoutDeadline = 5 * time.Minute, 24 * time.Hour
 )
 
 // Names says how the user gave each setting, so that an error names what

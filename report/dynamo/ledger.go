@@ -28,18 +28,18 @@ import (
 //
 // Every one expires with the findings' retention (TTLAttribute).
 const (
-	skFanout    = "FANOUT"
-	skShard     = "SHARD"
-	partPrefix  = "PART#"
-	typeFanout  = "fanout"
-	typeShard   = "shard"
-	typePart    = "part"
-	attrPending = "pending"
+	skFanout     = "FANOUT"
+	skShard      = "SHARD"
+	partPrefix   = "PART#"
+	typeFanout   = "fanout"
+	typeShard    = "shard"
+	typePart     = "part"
+	attrPending  = "pending"
 	chunksPrefix = "CHUNKS#"
 	chunkPrefix  = "CHUNK#"
 	typeChunks   = "chunks"
 	typeChunk    = "chunk"
-	attrClosed  = "closed_at"
+	attrClosed   = "closed_at"
 )
 
 // Ledger keeps fan-out runs in the findings table (report.Ledger). Each
