@@ -20,6 +20,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/s3inv/scanner/internal/backoff"
+	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/internal/strictjson"
 	"github.com/s3inv/scanner/internal/summary"
@@ -385,7 +386,8 @@ func Work(ctx context.Context, s Settings, f Fanout, m Message) error {
 	send := func(ctx context.Context, a inventory.Account, i int, bs []inventory.Bucket) error {
 		return f.sendChunk(ctx, Message{ScanID: m.ScanID, Shard: m.Shard, Account: a, Chunk: &Chunk{Index: i, Buckets: bs}})
 	}
-	if err := scanner.ScanSplit(ctx, m.Account, s.Config.ChunkBuckets, send, lister); err != nil {
+	chunk := cmp.Or(s.Config.ChunkBuckets, config.Default().ChunkBuckets) // settings not from the configuration: its default
+	if err := scanner.ScanSplit(ctx, m.Account, chunk, send, lister); err != nil {
 		return fmt.Errorf("scan account %s: %w", m.Account.ID, err)
 	}
 	if lister.split != nil {
