@@ -3,6 +3,8 @@ package report
 import (
 	"context"
 	"time"
+
+	"github.com/s3inv/scanner/internal/inventory"
 )
 
 // FanoutRun is the record of a scan run fanned out over many invocations
@@ -79,6 +81,44 @@ type Ledger interface {
 	// Unclosed returns the fan-out runs among the latest limit runs that
 	// are not closed.
 	Unclosed(ctx context.Context, limit int) ([]FanoutRun, error)
+
+	// The chunks of an account split among workers (docs/scale.md).
+	// Each of SetChunks and RecordChunk is one atomic update of the
+	// account's chunk record, and reports done when, after it, the
+	// number of chunks is known and every chunk is recorded: the caller
+	// then closes the account (a message delivered again may report done
+	// again; closing an account twice writes the same).
+
+	// SetChunks records that the account's buckets were handed out in n
+	// chunks, and the outcome of their listing (opaque to the ledger).
+	SetChunks(ctx context.Context, scanID string, shard int, account string, n int, listing []byte) (done bool, err error)
+	// RecordChunk stores a chunk's outcome and marks the chunk recorded.
+	RecordChunk(ctx context.Context, scanID string, shard int, account string, index int, part []byte) (done bool, err error)
+	// Chunks returns the account's listing outcome and its chunks'
+	// outcomes by index (strongly consistent).
+	Chunks(ctx context.Context, scanID string, shard int, account string) (listing []byte, parts map[int][]byte, err error)
+}
+
+// ChunkCloser is a sink that can close an account whose findings other
+// processes of the same run wrote (the chunks of a split account): the
+// findings the run produced are read from the store, not remembered.
+type ChunkCloser interface {
+	AccountDoneAcross(ctx context.Context, scanID string, r inventory.AccountResult) error
+}
+
+// AccountDoneAcross closes an account whose chunks other processes wrote:
+// AccountDoneAcross for a ChunkCloser, AccountDone for any other sink (a
+// stream or a tally, which resolves nothing).
+func AccountDoneAcross(ctx context.Context, sink Sink, scanID string, r inventory.AccountResult) error {
+	if c, ok := sink.(ChunkCloser); ok {
+		return c.AccountDoneAcross(ctx, scanID, r)
+	}
+	return sink.AccountDone(ctx, scanID, r)
+}
+
+// AccountDoneAcross forwards to each sink (report.AccountDoneAcross).
+func (f fanout) AccountDoneAcross(ctx context.Context, scanID string, r inventory.AccountResult) error {
+	return f.each(func(s Sink) error { return AccountDoneAcross(ctx, s, scanID, r) })
 }
 
 // Joiner is a sink that can take part in a run another process began

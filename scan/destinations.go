@@ -107,6 +107,7 @@ type owner struct {
 	id       string
 	acct     inventory.Account // as the scan lists it; only the ID for others
 	target   bool              // one of the scan's accounts
+	byName   bool              // a target whose buckets this scan does not list (a chunk)
 	connOnce sync.Once
 	api      S3API // paced; nil when the role could not be used
 	pace     *pacer
@@ -224,7 +225,7 @@ func (d *destReads) owner(awsCtx context.Context, id string) (*owner, error) {
 // ownerListed waits for a scanned owner's listing to end and says
 // whether it was complete; false for an account this scan does not list.
 func (d *destReads) ownerListed(awsCtx context.Context, o *owner) bool {
-	if !o.target {
+	if !o.target || o.byName {
 		return false
 	}
 	select {
@@ -336,7 +337,7 @@ func (d *destReads) policy(awsCtx context.Context, o *owner, bucketARN, region s
 	d.mu.Unlock()
 	if first {
 		e.v = d.readPolicy(awsCtx, o, bucketARN, &e.region)
-		if e.v.Missing && !o.target {
+		if e.v.Missing && (!o.target || o.byName) {
 			e.listed = d.listByName(awsCtx, o, bucketARN)
 		}
 		close(e.done)

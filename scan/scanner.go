@@ -175,11 +175,8 @@ func (s *Scanner) Scan(ctx context.Context, accounts []inventory.Account, h Hand
 		}
 		starts = semaphore.NewWeighted(int64(s.opts.AccountConcurrency))
 		pool   = semaphore.NewWeighted(int64(s.opts.MaxInFlight()))
-		dr     *destReads
+		dr     = s.destReads(h, pool, accounts)
 	)
-	if dh, ok := h.(DestinationHandler); ok && s.opts.Destinations && dh != nil {
-		dr = newDestReads(s, pool, accounts)
-	}
 	for _, acct := range accounts {
 		// Never fails: ctx is not the AWS context, every account is
 		// closed, cut short or not.
@@ -190,6 +187,16 @@ func (s *Scanner) Scan(ctx context.Context, accounts []inventory.Account, h Hand
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// destReads returns the destination reads of a scan of accounts, or nil
+// when the scan reads no destination (Options.Destinations, and a
+// handler that takes them).
+func (s *Scanner) destReads(h Handler, pool *semaphore.Weighted, accounts []inventory.Account) *destReads {
+	if dh, ok := h.(DestinationHandler); ok && s.opts.Destinations && dh != nil {
+		return newDestReads(s, pool, accounts)
+	}
+	return nil
 }
 
 // awsContext returns the context for AWS calls: it ends DeadlineMargin
@@ -203,6 +210,12 @@ func (s *Scanner) awsContext(ctx context.Context) (context.Context, context.Canc
 
 // accountScan is the state of one account's scan.
 type accountScan struct {
+	// only, when set, are the buckets to read (a chunk): the account's
+	// buckets are not listed. split, when set, hands out the buckets of
+	// an account that has too many (ScanSplit).
+	only  []inventory.Bucket
+	split *splitter
+
 	mu         sync.Mutex
 	res        inventory.AccountResult
 	incomplete *inventory.Failure // first reason the account is not finished
@@ -244,8 +257,14 @@ var deadlineFailure = &inventory.Failure{Code: "Deadline", Message: "the run end
 // account's buckets are all handed out (or none more will be). It returns
 // the handler's errors.
 func (s *Scanner) scanAccount(ctx, awsCtx context.Context, acct inventory.Account, h Handler, pool *semaphore.Weighted, dr *destReads, started func()) error {
+	return s.scanOne(ctx, awsCtx, &accountScan{}, acct, h, pool, dr, started)
+}
+
+// scanOne scans one account as scanAccount does, with st's chunk or
+// splitter, and reads the destinations of what it read when dr is set.
+func (s *Scanner) scanOne(ctx, awsCtx context.Context, st *accountScan, acct inventory.Account, h Handler, pool *semaphore.Weighted, dr *destReads, started func()) error {
 	log := s.opts.Logger.With("account", acct.ID)
-	st := &accountScan{res: inventory.AccountResult{Account: acct, StartedAt: s.opts.Now()}}
+	st.res = inventory.AccountResult{Account: acct, StartedAt: s.opts.Now()}
 	if dr != nil {
 		st.pending = []pendingConfig{}
 	}
@@ -348,6 +367,14 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 		})
 	}
 
+	if st.only != nil {
+		for _, b := range st.only {
+			st.res.Buckets++
+			dispatch(b)
+		}
+		return s.readAgain(ctx, awsCtx, acct, h, st, &reads, dispatch, release)
+	}
+
 	pages := s3.NewListBucketsPaginator(api,
 		&s3.ListBucketsInput{MaxBuckets: aws.Int32(int32(s.opts.PageSize))},
 		func(o *s3.ListBucketsPaginatorOptions) { o.Limit = int32(s.opts.PageSize) })
@@ -380,10 +407,38 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 		}
 		for _, b := range page.Buckets {
 			st.res.Buckets++ // only this goroutine counts listed buckets
-			dispatch(inventory.Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)})
+			bucket := inventory.Bucket{Name: aws.ToString(b.Name), Region: aws.ToString(b.BucketRegion)}
+			if st.split == nil {
+				dispatch(bucket)
+				continue
+			}
+			if err := st.split.add(ctx, acct, bucket); err != nil {
+				st.res.Chunks = st.split.sent
+				return inventory.AccountIncomplete, &inventory.Failure{Code: "ChunkNotQueued", Message: err.Error()}
+			}
 		}
 	}
 	dr.listed(acct.ID, true)
+	if sp := st.split; sp != nil {
+		if err := sp.flush(ctx, acct); err != nil {
+			st.res.Chunks = sp.sent
+			return inventory.AccountIncomplete, &inventory.Failure{Code: "ChunkNotQueued", Message: err.Error()}
+		}
+		if sp.sent > 0 {
+			st.res.Chunks = sp.sent
+			return inventory.AccountComplete, nil
+		}
+		for _, b := range sp.buf { // few enough to read here
+			dispatch(b)
+		}
+		sp.buf = nil
+	}
+	return s.readAgain(ctx, awsCtx, acct, h, st, &reads, dispatch, release)
+}
+
+// readAgain waits for the account's reads, and reads the buckets put
+// back in its queue again, round after round (walkAccount).
+func (s *Scanner) readAgain(ctx, awsCtx context.Context, acct inventory.Account, h Handler, st *accountScan, reads *sync.WaitGroup, dispatch func(inventory.Bucket), release func()) (inventory.AccountStatus, *inventory.Failure) {
 	release()
 
 	for round := 1; ; round++ {

@@ -7,9 +7,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/s3inv/scanner/internal/awsclient"
 	"github.com/s3inv/scanner/internal/emf"
 	"github.com/s3inv/scanner/internal/pipeline"
 )
@@ -27,7 +29,10 @@ func (f *function) invoke(ctx context.Context, raw json.RawMessage) (any, error)
 		if f.fanout.Ledger == nil {
 			return nil, fmt.Errorf("event: an SQS batch needs the findings table (SCANNER_TABLE)")
 		}
-		return pipeline.HandleBatch(ctx, f.run, f.fanout, ev), nil
+		before := f.calls.Snapshot()
+		resp := pipeline.HandleBatch(ctx, f.run, f.fanout, ev)
+		f.writeCalls(ctx, batchScanID(ev), before)
+		return resp, nil
 	}
 	sum, coord, err := f.scheduled(ctx, raw)
 	if coord != nil {
@@ -59,7 +64,39 @@ func sqsEvent(raw json.RawMessage) (events.SQSEvent, bool, error) {
 	return ev, true, nil
 }
 
-// finished prints the metrics of a fan-out run this invocation finalized.
+// writeCalls prints the AWS calls this invocation made since before, as
+// its own EMF lines: in a fan-out run each invocation (the coordinator,
+// every worker) prints its calls and CloudWatch sums them, where merging
+// them into the finalizer's figures would need every worker's counts in
+// the ledger and would still miss the coordinator's and the calls of a
+// worker killed before it recorded its account. The gauges (open
+// findings) are printed once, by the finalizer (finished).
+func (f *function) writeCalls(ctx context.Context, scanID string, before []awsclient.APICalls) {
+	if f.metrics == nil {
+		return
+	}
+	calls := awsclient.Since(f.calls.Snapshot(), before)
+	if _, err := emf.WriteCalls(f.metrics, f.namespace, scanID, time.Now(), calls); err != nil {
+		f.run.Logger.ErrorContext(ctx, "metrics not written", "scan_id", scanID, "error", err.Error())
+	}
+}
+
+// batchScanID is the scan ID of a batch's messages when they all have
+// the same, "" otherwise.
+func batchScanID(ev events.SQSEvent) string {
+	id := ""
+	for _, r := range ev.Records {
+		m, err := pipeline.ParseMessage(r.Body)
+		if err != nil || (id != "" && m.ScanID != id) {
+			return ""
+		}
+		id = m.ScanID
+	}
+	return id
+}
+
+// finished prints the metrics of a fan-out run this invocation finalized
+// (without AWS calls: see writeCalls).
 func (f *function) finished(ctx context.Context, r pipeline.Finished) {
 	if f.metrics == nil {
 		return

@@ -133,6 +133,7 @@ func (f *function) scheduled(ctx context.Context, raw json.RawMessage) (summary.
 	callsBefore := f.calls.Snapshot()
 	sum, coord, err := pipeline.Schedule(ctx, s, f.fanout)
 	if coord != nil {
+		f.writeCalls(ctx, coord.ScanID, callsBefore)
 		if err != nil {
 			log.ErrorContext(ctx, "fan-out incomplete", "scan_id", coord.ScanID, "error", err.Error())
 			return sum, coord, fmt.Errorf("scan %s: %w", coord.ScanID, err)

@@ -97,6 +97,11 @@ type Config struct {
 	// FanoutThreshold is the number of accounts above which ModeAuto fans
 	// out. SCANNER_FANOUT_THRESHOLD.
 	FanoutThreshold int
+	// ChunkBuckets is the most buckets a fan-out worker reads of one
+	// account: an account with more is split into chunks of this many,
+	// each read by another worker (docs/scale.md).
+	// SCANNER_CHUNK_BUCKETS.
+	ChunkBuckets int
 	// FanoutDeadline is how long a fan-out run may take before the next
 	// coordinator closes it, its missing accounts INCOMPLETE.
 	// SCANNER_FANOUT_DEADLINE (a Go duration).
@@ -146,6 +151,7 @@ var Env = []struct{ Name, Default, Doc string }{
 	{"SCANNER_MODE", ModeSingle, "scheduled runs: single (one invocation), fanout (one SQS message per account, docs/scale.md) or auto (fanout above SCANNER_FANOUT_THRESHOLD accounts); Lambda only"},
 	{"SCANNER_QUEUE_URL", "", "SQS queue URL of the fan-out's messages (fanout and auto)"},
 	{"SCANNER_FANOUT_THRESHOLD", "1000", "accounts in scope above which auto fans out (1-100000)"},
+	{"SCANNER_CHUNK_BUCKETS", "5000", "fan-out: buckets above which a worker splits an account into chunks of this many, read by other workers (1-10000)"},
 	{"SCANNER_FANOUT_DEADLINE", "1h", "how long a fan-out run may take before the next run closes it, its missing accounts INCOMPLETE (5m-24h)"},
 }
 
@@ -183,6 +189,7 @@ func Default() Config {
 		MetricsNamespace:   DefaultMetricsNamespace,
 		Mode:               ModeSingle,
 		FanoutThreshold:    1000,
+		ChunkBuckets:       5000,
 		FanoutDeadline:     time.Hour,
 	}
 }
@@ -252,6 +259,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.Mode = strings.ToLower(get("SCANNER_MODE"))
 	c.QueueURL = get("SCANNER_QUEUE_URL")
 	c.FanoutThreshold = num("SCANNER_FANOUT_THRESHOLD", minFanoutThreshold, maxFanoutThreshold)
+	c.ChunkBuckets = num("SCANNER_CHUNK_BUCKETS", minChunkBuckets, maxChunkBuckets)
 	if v := get("SCANNER_FANOUT_DEADLINE"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -271,7 +279,10 @@ const (
 	minRetentionDays, maxRetentionDays     = 1, 3650
 	maxDeadlineMargin                      = 10 * time.Minute
 	minFanoutThreshold, maxFanoutThreshold = 1, 100000
-	minFanoutDeadline, maxFanoutDeadline   = 5 * time.Minute, 24 * time.Hour
+	// A chunk's message lists its buckets: 10,000 names of at most 63
+	// characters, with their Regions, stay under SQS's 1 MiB.
+	minChunkBuckets, maxChunkBuckets     = 1, 10000
+	minFanoutDeadline, maxFanoutDeadline = 5 * time.Minute, 24 * time.Hour
 )
 
 // Names says how the user gave each setting, so that an error names what
@@ -369,6 +380,9 @@ func (c Config) validateFanout(n Names) error {
 	}
 	if c.QueueURL != "" && !validQueueURL(c.QueueURL) {
 		return fmt.Errorf("%s: want an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)", n.is("SCANNER_QUEUE_URL", strconv.Quote(shorten(c.QueueURL))))
+	}
+	if c.ChunkBuckets < minChunkBuckets || c.ChunkBuckets > maxChunkBuckets {
+		return fmt.Errorf("%s: want %d to %d", n.is("SCANNER_CHUNK_BUCKETS", strconv.Itoa(c.ChunkBuckets)), minChunkBuckets, maxChunkBuckets)
 	}
 	if c.FanoutThreshold < minFanoutThreshold || c.FanoutThreshold > maxFanoutThreshold {
 		return fmt.Errorf("%s: want %d to %d", n.is("SCANNER_FANOUT_THRESHOLD", strconv.Itoa(c.FanoutThreshold)), minFanoutThreshold, maxFanoutThreshold)

@@ -272,8 +272,10 @@ func TestDashboardAlarmsAndLogs(t *testing.T) {
 			}
 		case "log":
 			q, _ := raw(w, "properties", "query").(string)
-			if !strings.HasPrefix(q, "SOURCE 'ref:ScannerLogGroup' |") {
-				t.Errorf("log widget query %q: want SOURCE '${ScannerLogGroup}' first", q)
+			// The scanner's log group, and the fan-out workers' (they scan
+			// the accounts of a fan-out run, docs/scale.md).
+			if !strings.HasPrefix(q, "SOURCE 'ref:ScannerLogGroup' | SOURCE 'ref:WorkerLogGroup' |") {
+				t.Errorf("log widget query %q: want SOURCE '${ScannerLogGroup}' | SOURCE '${WorkerLogGroup}' first", q)
 			}
 			// The key the function's logger writes the message under.
 			msgKey := lambdacontext.ReplaceAttr(nil, slog.String(slog.MessageKey, "")).Key

@@ -350,8 +350,8 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 			}
 
 			// The fan-out workers: the member role, the table, the queue
-			// the event source reads, the bus; no Organizations, no
-			// sending.
+			// the event source reads (and a split account's chunks sent
+			// to it), the bus; no Organizations.
 			w := rs[workerRole]
 			if w == nil || workerRole == fnRole {
 				t.Fatalf("template.yaml: WorkerFunction's role %q; want a role of its own", workerRole)
@@ -359,8 +359,8 @@ func TestScannerIAMLeastPrivilege(t *testing.T) {
 			if got := w.granted("dynamodb:"); !slices.Equal(got, storeActions) {
 				t.Errorf("%s: grants %v on the table; report/dynamo calls %v: grant exactly those", workerRole, got, storeActions)
 			}
-			if got := w.granted("sqs:"); !slices.Equal(got, []string{"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}) {
-				t.Errorf("%s: grants %v on SQS; the event source mapping needs ReceiveMessage, DeleteMessage, GetQueueAttributes", workerRole, got)
+			if got := w.granted("sqs:"); !slices.Equal(got, []string{"sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:SendMessage"}) {
+				t.Errorf("%s: grants %v on SQS; the event source mapping needs ReceiveMessage, DeleteMessage, GetQueueAttributes, and a worker sends the chunks of a split account (SendMessage)", workerRole, got)
 			}
 			if got := w.granted("organizations:"); len(got) > 0 {
 				t.Errorf("%s: grants %v; a worker never lists accounts", workerRole, got)
@@ -472,8 +472,8 @@ func checkAction(a string, st statement, kind int, services []string, memberPatt
 			return fmt.Sprintf("lambda:InvokeFunction granted to a role trusted by %v; want only the scheduler's role", services)
 		}
 		return only("getatt:ScannerFunction.Arn")
-	case a == "sqs:SendMessage" && kind == scannerRole:
-		return only("getatt:AccountQueue.Arn") // the coordinator's messages
+	case a == "sqs:SendMessage" && (kind == scannerRole || kind == workerRole):
+		return only("getatt:AccountQueue.Arn") // the coordinator's messages, a split account's chunks
 	case a == "sqs:ReceiveMessage" || a == "sqs:DeleteMessage" || a == "sqs:GetQueueAttributes":
 		if kind != workerRole {
 			return a + " granted to a role other than the workers'"

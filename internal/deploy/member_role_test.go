@@ -3,6 +3,7 @@ package deploy
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -225,5 +226,67 @@ func checkMemberPermissions(t *testing.T, name string, r *role, destinations boo
 	slices.Sort(want)
 	if got := r.granted(""); !slices.Equal(got, want) {
 		t.Errorf("%s: grants %v; want %v", name, got, want)
+	}
+}
+
+// TestMemberRoleTrustsTheWorkers: with WorkerRoleArn set (the scanner
+// stack's output of that name, for a fan-out) the member role trusts the
+// scanner's role and the workers' role, under the same ExternalId and
+// organization conditions; without it, the scanner's role alone. The
+// template's WorkerRoleArn output is the role WorkerFunction runs as.
+func TestMemberRoleTrustsTheWorkers(t *testing.T) {
+	tpl := loadTemplate(t, "member-role.yaml")
+	const worker = "arn:aws:iam::111122223333:role/scanner-WorkerRole-DEF"
+	for _, c := range []struct {
+		name, worker string
+		want         []string
+	}{
+		{"without WorkerRoleArn", "", []string{memberParams["ScannerRoleArn"]}},
+		{"with WorkerRoleArn", worker, []string{memberParams["ScannerRoleArn"], worker}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := maps.Clone(memberParams)
+			if c.worker != "" {
+				p["WorkerRoleArn"] = c.worker
+			}
+			s, err := newStack(tpl, p)
+			if err != nil {
+				t.Fatalf("member-role.yaml: %v", err)
+			}
+			for name, r := range roles(t, s) {
+				if len(r.trust) != 1 {
+					t.Fatalf("%s: %d trust statements; want one", name, len(r.trust))
+				}
+				st := r.trust[0]
+				principal, _ := st["Principal"].(map[string]any)
+				if got := stringList(principal["AWS"]); len(principal) != 1 || !slices.Equal(got, c.want) {
+					t.Errorf("%s: trusts %v; want the AWS principals %v", name, st["Principal"], c.want)
+				}
+				eq, _ := raw(st, "Condition", "StringEquals").(map[string]any)
+				if eq["sts:ExternalId"] != memberParams["ExternalId"] || eq["aws:PrincipalOrgID"] != memberParams["OrganizationId"] {
+					t.Errorf("%s: trust conditions %v; want the ExternalId and the organization for every principal", name, st["Condition"])
+				}
+			}
+		})
+	}
+	pattern, _ := raw(tpl.Raw, "Parameters", "WorkerRoleArn", "AllowedPattern").(string)
+	re, err := regexp.Compile(pattern)
+	if err != nil || pattern == "" {
+		t.Fatalf("member-role.yaml: WorkerRoleArn's AllowedPattern %q: %v", pattern, err)
+	}
+	for v, ok := range map[string]bool{"": true, worker: true, "WorkerRole": false, "arn:aws:iam::1111:role/x": false, worker + " ": false} {
+		if re.MatchString(v) != ok {
+			t.Errorf("member-role.yaml: WorkerRoleArn %q matches the AllowedPattern: %v; want %v", v, !ok, ok)
+		}
+	}
+
+	sc := loadTemplate(t, "template.yaml")
+	out, _ := raw(sc.Raw, "Outputs", "WorkerRoleArn", "Value").(map[string]any)
+	_, props, err := sc.Resource("WorkerFunction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role := getAttName(props["Role"]); getAttName(out) == "" || getAttName(out) != role {
+		t.Errorf("template.yaml: output WorkerRoleArn is %v; WorkerFunction runs as %v", out, props["Role"])
 	}
 }

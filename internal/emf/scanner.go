@@ -181,7 +181,12 @@ func Values(r Run) []Value {
 	}
 	vs = append(vs, one(EventsFailed, s.EventsFailed), one(SecurityHubImported, hub.Imported),
 		one(SecurityHubFailed, hub.Failed), one(SecurityHubNotEnabled, hub.NotEnabled))
-	for _, c := range r.Calls {
+	return append(vs, callValues(r.Calls)...)
+}
+
+func callValues(calls []awsclient.APICalls) []Value {
+	var vs []Value
+	for _, c := range calls {
 		dims := map[string]string{DimService: c.Service, DimOperation: c.Operation}
 		vs = append(vs, Value{Metric: AWSCalls, Dims: dims, Value: float64(c.Calls)},
 			Value{Metric: AWSThrottledCalls, Dims: dims, Value: float64(c.Throttled)})
@@ -201,7 +206,29 @@ func Write(w io.Writer, namespace string, r Run) (int, error) {
 	if ts.IsZero() {
 		ts = time.Now()
 	}
-	lines, err := Encode(namespace, ts, members, Values(r))
+	return writeLines(w, namespace, ts, members, Values(r))
+}
+
+// WriteCalls writes only the AWS call counts (AWSCalls,
+// AWSThrottledCalls) of one invocation that took part in a fan-out run
+// (docs/scale.md): the coordinator and each worker print their own, and
+// CloudWatch sums them, as it sums every value of a metric in a period.
+// The run's other metrics are written once, by the invocation that
+// finalizes it (Write, without Calls). scanID may be empty (a batch of
+// several runs' messages). It writes nothing when calls is empty.
+func WriteCalls(w io.Writer, namespace, scanID string, ts time.Time, calls []awsclient.APICalls) (int, error) {
+	if len(calls) == 0 {
+		return 0, nil
+	}
+	members := map[string]any{}
+	if scanID != "" {
+		members["scan_id"] = scanID
+	}
+	return writeLines(w, namespace, ts, members, callValues(calls))
+}
+
+func writeLines(w io.Writer, namespace string, ts time.Time, members map[string]any, vs []Value) (int, error) {
+	lines, err := Encode(namespace, ts, members, vs)
 	if err != nil {
 		return 0, err
 	}

@@ -227,3 +227,38 @@ func TestReadChecksTheContract(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteCallsWritesOnlyCalls: a fan-out invocation's own lines carry
+// its AWS calls and nothing else (no ScansFinished: the run is counted
+// once, by its finalizer), and nothing at all when it made no call.
+func TestWriteCallsWritesOnlyCalls(t *testing.T) {
+	var out bytes.Buffer
+	calls := []awsclient.APICalls{
+		{API: awsclient.API{Service: "S3", Operation: "ListBuckets"}, Calls: 3, Throttled: 1},
+		{API: awsclient.API{Service: "DynamoDB", Operation: "UpdateItem"}, Calls: 2},
+	}
+	if n, err := WriteCalls(&out, "ns", "20260101T000000.000Z-abcdef", time.Unix(0, 0), calls); err != nil || n == 0 {
+		t.Fatalf("WriteCalls: %d lines, %v", n, err)
+	}
+	docs, errs := Read(out.Bytes(), "ns")
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	sums := map[string]float64{}
+	for _, d := range docs {
+		for _, p := range d.Metrics {
+			sums[p.Metric.Name+" "+p.Dims[DimOperation]] += p.Value
+		}
+	}
+	want := map[string]float64{"AWSCalls ListBuckets": 3, "AWSThrottledCalls ListBuckets": 1, "AWSCalls UpdateItem": 2, "AWSThrottledCalls UpdateItem": 0}
+	if fmt.Sprint(sums) != fmt.Sprint(want) {
+		t.Errorf("WriteCalls wrote %v; want %v", sums, want)
+	}
+	if !strings.Contains(out.String(), `"scan_id":"20260101T000000.000Z-abcdef"`) {
+		t.Errorf("WriteCalls lines lack the scan ID: %s", out.String())
+	}
+	out.Reset()
+	if n, err := WriteCalls(&out, "ns", "", time.Unix(0, 0), nil); n != 0 || err != nil || out.Len() != 0 {
+		t.Errorf("WriteCalls of no call: %d lines, %v, %q; want nothing", n, err, out.String())
+	}
+}

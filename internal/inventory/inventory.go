@@ -143,7 +143,11 @@ type AccountResult struct {
 	// Unverified names the buckets with a configuration whose destination
 	// checks could not all be made in this scan (SCAN-005); their earlier
 	// destination findings (INV-110 to INV-115) must not be resolved.
-	Unverified []string  `json:"unverified,omitempty"`
+	Unverified []string `json:"unverified,omitempty"`
+	// Chunks is set when the account had more buckets than a fan-out
+	// worker reads itself (docs/scale.md): its buckets were handed out
+	// in Chunks chunks to other workers, and none was read here.
+	Chunks     int       `json:"chunks,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 }

@@ -20,6 +20,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/s3inv/scanner/internal/backoff"
+	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/internal/strictjson"
 	"github.com/s3inv/scanner/internal/summary"
@@ -79,7 +80,21 @@ type Message struct {
 	ScanID  string            `json:"scan_id"`
 	Shard   int               `json:"shard"`
 	Account inventory.Account `json:"account"`
+	// Chunk, when set, is a chunk of a split account: the worker reads
+	// these buckets only (docs/scale.md).
+	Chunk *Chunk `json:"chunk,omitempty"`
 }
+
+// Chunk is the index-th run of a split account's buckets, in listing
+// order.
+type Chunk struct {
+	Index   int                `json:"index"`
+	Buckets []inventory.Bucket `json:"buckets"`
+}
+
+// maxChunkBuckets bounds a chunk message's buckets (the configuration's
+// SCANNER_CHUNK_BUCKETS at most).
+const maxChunkBuckets = 10000
 
 // scanIDForm is the form of NewScanID's IDs.
 var scanIDForm = regexp.MustCompile(`^\d{8}T\d{6}\.\d{3}Z-[0-9a-f]{6}$`)
@@ -100,6 +115,16 @@ func ParseMessage(body string) (Message, error) {
 		return Message{}, fmt.Errorf("message: shard %d: want 0 or more", m.Shard)
 	case !scan.ValidAccountID(m.Account.ID):
 		return Message{}, fmt.Errorf("message: account id %q is not a 12-digit account ID", shortID(m.Account.ID))
+	}
+	if c := m.Chunk; c != nil {
+		if c.Index < 0 || len(c.Buckets) == 0 || len(c.Buckets) > maxChunkBuckets {
+			return Message{}, fmt.Errorf("message: chunk %d of %d buckets: want an index of 0 or more and 1 to %d buckets", c.Index, len(c.Buckets), maxChunkBuckets)
+		}
+		for _, b := range c.Buckets {
+			if b.Name == "" || len(b.Name) > 255 {
+				return Message{}, fmt.Errorf("message: chunk %d: bucket name %q: want 1 to 255 characters", c.Index, shortID(b.Name))
+			}
+		}
 	}
 	return m, nil
 }
@@ -234,7 +259,10 @@ func (f Fanout) send(ctx context.Context, scanID string, accounts []inventory.Ac
 		left = append(left, i)
 	}
 	attempts := cmp.Or(f.SendAttempts, 5)
-	var last error
+	var (
+		last    error
+		refused []int // the sender's fault: resending cannot help
+	)
 	for attempt := 1; len(left) > 0; attempt++ {
 		in := &sqs.SendMessageBatchInput{QueueUrl: aws.String(f.QueueURL)}
 		for _, i := range left {
@@ -249,11 +277,12 @@ func (f Fanout) send(ctx context.Context, scanID string, accounts []inventory.Ac
 			left = left[:0]
 			for _, e := range out.Failed {
 				i, _ := strconv.Atoi(aws.ToString(e.Id))
-				left = append(left, i)
 				last = fmt.Errorf("send message of account %s: %s: %s", accounts[i].ID, aws.ToString(e.Code), aws.ToString(e.Message))
 				if e.SenderFault {
-					attempt = attempts // a sender's fault does not go away
+					refused = append(refused, i)
+					continue
 				}
+				left = append(left, i)
 			}
 		} else {
 			last = fmt.Errorf("send messages to %s: %w", f.QueueURL, err)
@@ -262,10 +291,11 @@ func (f Fanout) send(ctx context.Context, scanID string, accounts []inventory.Ac
 			break
 		}
 		if err := backoff.Sleep(ctx, backoff.Equal(100*time.Millisecond, 5*time.Second, attempt)); err != nil {
-			return left, errors.Join(last, err)
+			return append(left, refused...), errors.Join(last, err)
 		}
 	}
-	if len(left) > 0 {
+	if left = append(left, refused...); len(left) > 0 {
+		slices.Sort(left)
 		return left, last
 	}
 	return nil, nil
@@ -351,8 +381,19 @@ func Work(ctx context.Context, s Settings, f Fanout, m Message) error {
 	open := &openTally{}
 	h := &handler{eval: eval, sink: report.Fanout(s.Sink, open), writeCtx: writeCtx,
 		scanID: run.ScanID, now: s.Now, count: summary.NewCounter(1, s.Progress), log: s.Logger}
-	if err := scanner.Scan(ctx, org.Targets, h); err != nil {
+	if m.Chunk != nil {
+		return workChunk(ctx, writeCtx, s, f, fr, m, scanner, h, open)
+	}
+	lister := &splitListing{handler: h}
+	send := func(ctx context.Context, a inventory.Account, i int, bs []inventory.Bucket) error {
+		return f.sendChunk(ctx, Message{ScanID: m.ScanID, Shard: m.Shard, Account: a, Chunk: &Chunk{Index: i, Buckets: bs}})
+	}
+	chunk := cmp.Or(s.Config.ChunkBuckets, config.Default().ChunkBuckets) // settings not from the configuration: its default
+	if err := scanner.ScanSplit(ctx, m.Account, chunk, send, lister); err != nil {
 		return fmt.Errorf("scan account %s: %w", m.Account.ID, err)
+	}
+	if lister.split != nil {
+		return splitDone(ctx, writeCtx, s, f, fr, m, *lister.split)
 	}
 	sum := h.count.Summary(run)
 	publishChanges(writeCtx, s, &sum, log)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/scan"
 	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/rules"
 )
@@ -480,5 +482,371 @@ func TestFanoutPoisonedMessage(t *testing.T) {
 	}
 	if rs, err := store.Findings(ctx, poisoned); err != nil || len(rs) != 1 {
 		t.Errorf("late message of a closed run scanned the account: %d findings, %v", len(rs), err)
+	}
+}
+
+// flakyQueue answers SendMessageBatch as SQS does when some entries fail:
+// the call succeeds, and the failed entries are listed in Failed. The
+// entries of flaky accounts fail their first flakes sends (a throttle:
+// not the sender's fault), those of dead accounts every send; lost
+// accounts are refused as the sender's fault (resending cannot help).
+// Every send of each account is counted.
+type flakyQueue struct {
+	pipeline.QueueAPI
+	flakes      int
+	flaky, dead []string
+	lost        []string
+	mu          sync.Mutex
+	sends       map[string]int
+}
+
+func (q *flakyQueue) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, o ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	q.mu.Lock()
+	var (
+		pass   []sqstypes.SendMessageBatchRequestEntry
+		failed []sqstypes.BatchResultErrorEntry
+	)
+	for _, e := range in.Entries {
+		m, err := pipeline.ParseMessage(*e.MessageBody)
+		if err != nil {
+			q.mu.Unlock()
+			return nil, err
+		}
+		id := m.Account.ID
+		q.sends[id]++
+		switch {
+		case slices.Contains(q.lost, id):
+			failed = append(failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InvalidParameterValue"), Message: aws.String("refused"), SenderFault: true})
+		case slices.Contains(q.dead, id), slices.Contains(q.flaky, id) && q.sends[id] <= q.flakes:
+			failed = append(failed, sqstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("RequestThrottled"), Message: aws.String("slow down")})
+		default:
+			pass = append(pass, e)
+		}
+	}
+	q.mu.Unlock()
+	out := &sqs.SendMessageBatchOutput{Failed: failed}
+	if len(pass) > 0 {
+		sent, err := q.QueueAPI.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: in.QueueUrl, Entries: pass}, o...)
+		if err != nil {
+			return nil, err
+		}
+		out.Successful, out.Failed = sent.Successful, append(out.Failed, sent.Failed...)
+	}
+	return out, nil
+}
+
+// TestFanoutSendPartialFailures: SendMessageBatch fails some entries. A
+// throttled entry is resent (with back-off) until SQS takes it; an entry
+// that keeps failing is given up after SendAttempts sends, and one
+// refused as the sender's fault after one. The accounts not queued are
+// recorded INCOMPLETE (NotQueued) at once, the coordinator says which,
+// the others are scanned by the workers, and the run still closes, once,
+// by the worker that records the last account.
+func TestFanoutSendPartialFailures(t *testing.T) {
+	const (
+		flaky = "222222222222"
+		dead  = "444444444444"
+		lost  = "555555555555"
+	)
+	e := newFanoutEnv(t)
+	ctx := context.Background()
+	done := &finishes{}
+	q := &flakyQueue{QueueAPI: e.sqs, flakes: 2, flaky: []string{flaky}, dead: []string{dead}, lost: []string{lost}, sends: map[string]int{}}
+	s, f := e.process("fanout", done.add)
+	f.Queue, f.SendAttempts = q, 4
+	_, c, err := pipeline.Schedule(ctx, s, f)
+	if c == nil {
+		t.Fatalf("coordinator: %v; want a fan-out", err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "2 of 6 accounts not queued") {
+		t.Errorf("coordinator error %v; want 2 of 6 accounts not queued", err)
+	}
+	if want := []string{dead, lost}; !slices.Equal(c.NotQueued, want) || c.Queued != 4 || c.Accounts != 6 {
+		t.Errorf("coordination %+v; want 4 of the 6 accounts in scope queued, %v not", c, want)
+	}
+	for id, want := range map[string]int{flaky: 3, dead: 4, lost: 1, "111111111111": 1} {
+		if got := q.sends[id]; got != want {
+			t.Errorf("account %s sent %d times; want %d", id, got, want)
+		}
+	}
+	if runs := done.get(); len(runs) != 0 {
+		t.Fatalf("run finalized before the workers ran: %+v", runs[0].Summary)
+	}
+	e.work("fanout", 2, 30, time.Second, done)
+	runs := done.get()
+	if len(runs) != 1 || runs[0].Swept || runs[0].Summary.ScanID != c.ScanID {
+		t.Fatalf("%d runs finalized (%+v); want %s once, by a worker", len(runs), runs, c.ScanID)
+	}
+	sum := runs[0].Summary
+	if got := accountsOf(sum.Failed); !slices.Contains(got, dead+":INCOMPLETE") || !slices.Contains(got, lost+":INCOMPLETE") ||
+		sum.AccountsIncomplete != 2 || sum.AccountsComplete+sum.AccountsFailed != 4 {
+		t.Errorf("run: %d complete, %d failed, %d incomplete (%v); want %s and %s INCOMPLETE, the 4 others scanned",
+			sum.AccountsComplete, sum.AccountsFailed, sum.AccountsIncomplete, got, dead, lost)
+	}
+	store, _ := e.store("fanout")
+	for _, id := range []string{dead, lost} {
+		rs, err := store.Findings(ctx, id)
+		if err != nil || len(rs) != 1 || !rules.IsCoverage(rs[0].RuleID) || !strings.Contains(fmt.Sprint(rs[0].Evidence, rs[0].Message), "NotQueued") {
+			t.Errorf("account %s: %+v, %v; want its one coverage finding (NotQueued)", id, rs, err)
+		}
+	}
+	if rs, err := store.Findings(ctx, flaky); err != nil || len(rs) == 0 || slices.ContainsFunc(rs, func(r report.Record) bool { return strings.Contains(fmt.Sprint(r.Evidence, r.Message), "NotQueued") }) {
+		t.Errorf("flaky account %s: %d findings, %v; want it scanned (it was sent on its third try)", flaky, len(rs), err)
+	}
+}
+
+// TestFanoutNothingQueued: when SQS takes no message at all, the
+// coordinator records every account INCOMPLETE and closes the run
+// itself: no run is left open for the sweeper.
+func TestFanoutNothingQueued(t *testing.T) {
+	e := newFanoutEnv(t)
+	ctx := context.Background()
+	done := &finishes{}
+	q := &flakyQueue{QueueAPI: e.sqs, lost: goldenAccounts, sends: map[string]int{}}
+	s, f := e.process("fanout", done.add)
+	f.Queue = q
+	_, c, err := pipeline.Schedule(ctx, s, f)
+	if c == nil || err == nil || c.Queued != 0 || len(c.NotQueued) != c.Accounts || c.Accounts == 0 {
+		t.Fatalf("coordination %+v, %v; want nothing queued and an error", c, err)
+	}
+	runs := done.get()
+	if len(runs) != 1 || runs[0].Summary.AccountsIncomplete != c.Accounts {
+		t.Fatalf("%d runs finalized (%+v); want 1 with every account INCOMPLETE", len(runs), runs)
+	}
+	if swept, err := pipeline.Sweep(ctx, s, f); err != nil || len(swept) != 0 {
+		t.Errorf("sweep: %v, %v; want no run left open", swept, err)
+	}
+}
+
+// payments is the golden organization's account with the most buckets
+// (17): split into chunks of 4 it makes 5 chunks.
+const payments = "222222222222"
+
+// chunkedEnv is a fan-out environment whose workers split accounts of
+// more than 4 buckets.
+func chunkedEnv(t *testing.T) *fanoutEnv {
+	e := newFanoutEnv(t)
+	e.settings.Config.ChunkBuckets = 4
+	return e
+}
+
+// addInventory copies the first inventory configuration of bucket from
+// onto bucket to, in the payments account (the organization changes
+// between two scans: to's INV-001 finding is resolved by the next
+// complete scan).
+func addInventory(t *testing.T, s pipeline.Settings, from, to string) {
+	t.Helper()
+	ctx := context.Background()
+	api, err := s.Connector.Connect(ctx, inventory.Account{ID: payments})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, ok := api.(interface {
+		scan.S3API
+		PutBucketInventoryConfiguration(context.Context, *s3.PutBucketInventoryConfigurationInput, ...func(*s3.Options)) (*s3.PutBucketInventoryConfigurationOutput, error)
+	})
+	if !ok {
+		t.Fatalf("the connector's client %T cannot put inventory configurations", api)
+	}
+	out, err := c.ListBucketInventoryConfigurations(ctx, &s3.ListBucketInventoryConfigurationsInput{Bucket: aws.String(from)})
+	if err != nil || len(out.InventoryConfigurationList) == 0 {
+		t.Fatalf("inventory of %s: %v", from, err)
+	}
+	cfg := out.InventoryConfigurationList[0]
+	if _, err := c.PutBucketInventoryConfiguration(ctx, &s3.PutBucketInventoryConfigurationInput{Bucket: aws.String(to), Id: cfg.Id,
+		InventoryConfiguration: &cfg}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestFanoutChunksEqualSingleInvocation: with chunks of 4 buckets, the
+// payments account's worker reads none of its 17 buckets but sends 5
+// chunk messages; 3 workers read them. Twice, with a bucket gaining its
+// inventory in between: each run's summary and the table after it are a
+// single invocation's (the second run resolves the bucket's INV-001 once
+// every chunk is recorded, and nothing else), each run is finalized
+// once, and each of payments' buckets was read once per run.
+func TestFanoutChunksEqualSingleInvocation(t *testing.T) {
+	e := chunkedEnv(t)
+	singleStore, _ := e.store("single")
+	fanStore, _ := e.store("fanout")
+	for round := 1; round <= 2; round++ {
+		if round == 2 {
+			addInventory(t, e.settings, "pass-all", "inv001-missing")
+		}
+		want := e.single("single")
+		done := &finishes{}
+		chunks := &countingQueue{QueueAPI: e.sqs}
+		c := e.coordinate("fanout", done)
+		e.workWith("fanout", 3, 30, time.Second, done, chunks)
+		runs := done.get()
+		if len(runs) != 1 || runs[0].Summary.ScanID != c.ScanID {
+			t.Fatalf("round %d: %d runs finalized; want %s exactly once", round, len(runs), c.ScanID)
+		}
+		if n := chunks.chunks(payments); n != 5 {
+			t.Errorf("round %d: %d chunk messages of account %s; want 5 (17 buckets in chunks of 4)", round, n, payments)
+		}
+		got := runs[0].Summary
+		if figures(got) != figures(want) {
+			t.Errorf("round %d: fan-out summary\n%s\nsingle invocation\n%s", round, figures(got), figures(want))
+		}
+		if round == 2 && (want.Changes.Resolved != 1 || got.Changes.Resolved != 1) {
+			t.Errorf("round 2: resolved %d (fan-out), %d (single); want the one INV-001 of inv001-missing", got.Changes.Resolved, want.Changes.Resolved)
+		}
+		if g, w := tableState(t, fanStore, goldenAccounts), tableState(t, singleStore, goldenAccounts); !slices.Equal(g, w) || len(w) == 0 {
+			t.Errorf("round %d: fan-out table differs from the single invocation's:\n%s", round, lineDiff(strings.Join(w, "\n"), strings.Join(g, "\n")))
+		}
+	}
+}
+
+// countingQueue counts the chunk messages sent, by account.
+type countingQueue struct {
+	pipeline.QueueAPI
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (q *countingQueue) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBatchInput, o ...func(*sqs.Options)) (*sqs.SendMessageBatchOutput, error) {
+	q.mu.Lock()
+	for _, e := range in.Entries {
+		if m, err := pipeline.ParseMessage(*e.MessageBody); err == nil && m.Chunk != nil {
+			if q.n == nil {
+				q.n = map[string]int{}
+			}
+			q.n[m.Account.ID]++
+		}
+	}
+	q.mu.Unlock()
+	return q.QueueAPI.SendMessageBatch(ctx, in, o...)
+}
+
+func (q *countingQueue) chunks(account string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.n[account]
+}
+
+// workWith is work with the workers sending their chunk messages
+// through queue.
+func (e *fanoutEnv) workWith(table string, n int, visibility int32, quiet time.Duration, done *finishes, queue pipeline.QueueAPI) {
+	e.t.Helper()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range n {
+		s, f := e.process(table, done.add)
+		f.Queue = queue
+		wg.Go(func() {
+			for last := time.Now(); time.Since(last) < quiet; {
+				ms := e.receive(ctx, e.queue, visibility)
+				if len(ms) == 0 {
+					time.Sleep(200 * time.Millisecond)
+					continue
+				}
+				e.deliver(ctx, s, f, ms)
+				last = time.Now()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// TestFanoutChunkKilledMidWay: after a first fan-out run, a second one's
+// chunk worker dies after the first batch of its chunk reached the
+// table. Its message comes back, another worker reads the chunk again,
+// and only then is the account closed: the table ends as a single
+// invocation's (nothing lost, duplicated or wrongly resolved), and the
+// run is finalized once with the account complete.
+func TestFanoutChunkKilledMidWay(t *testing.T) {
+	e := chunkedEnv(t)
+	ctx := context.Background()
+	singleStore, _ := e.store("single")
+	fanStore, _ := e.store("fanout")
+	e.single("single")
+	e.single("single")
+	first := &finishes{}
+	e.coordinate("fanout", first)
+	e.work("fanout", 2, 30, time.Second, first)
+	if len(first.get()) != 1 {
+		t.Fatalf("first run: %d finalized; want 1", len(first.get()))
+	}
+
+	done := &finishes{}
+	c := e.coordinate("fanout", done)
+	s, f := e.process("fanout", done.add)
+	killer := &killingAPI{API: dynalite.Client(e.dynamo), wrote: make(chan struct{})}
+	ks, kf := e.process("fanout", done.add, killer)
+	killed := -1
+	for killed < 0 {
+		ms := e.receive(ctx, e.queue, 2)
+		if len(ms) == 0 {
+			t.Fatal("queue empty before a chunk's worker was killed")
+		}
+		m, err := pipeline.ParseMessage(*ms[0].Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Chunk == nil {
+			e.deliver(ctx, s, f, ms)
+			continue
+		}
+		resp := pipeline.HandleBatch(ctx, ks, kf, events.SQSEvent{Records: []events.SQSMessage{{MessageId: *ms[0].MessageId, Body: *ms[0].Body, EventSource: "aws:sqs"}}})
+		if !killer.killed.Load() || len(resp.BatchItemFailures) != 1 {
+			t.Fatalf("chunk %d: killed %v, failures %+v; want the worker killed and its message failed", m.Chunk.Index, killer.killed.Load(), resp.BatchItemFailures)
+		}
+		killed = m.Chunk.Index
+	}
+	ledger := dynamo.NewLedger(fanStore)
+	if pending, err := ledger.Pending(ctx, c.ScanID); err != nil || !slices.Contains(pending, payments) {
+		t.Errorf("after chunk %d was killed: pending %v, %v; want %s still pending", killed, pending, err, payments)
+	}
+	e.work("fanout", 2, 2, 4*time.Second, done)
+
+	runs := done.get()
+	if len(runs) != 1 || runs[0].Swept {
+		t.Fatalf("%d runs finalized (%+v); want 1, by a worker", len(runs), runs)
+	}
+	sum := runs[0].Summary
+	if sum.Changes != (report.TransitionCounts{}) {
+		t.Errorf("changes %+v; want none: the organization did not change", sum.Changes)
+	}
+	if slices.Contains(accountsOf(sum.Failed), payments+":INCOMPLETE") {
+		t.Errorf("account %s INCOMPLETE after its killed chunk was read again: %v", payments, accountsOf(sum.Failed))
+	}
+	if g, w := tableState(t, fanStore, goldenAccounts), tableState(t, singleStore, goldenAccounts); !slices.Equal(g, w) {
+		t.Errorf("after chunk %d's worker was killed, the table differs from a single invocation's:\n%s", killed, lineDiff(strings.Join(w, "\n"), strings.Join(g, "\n")))
+	}
+	want := e.single("single")
+	if figures(sum) != figures(want) {
+		t.Errorf("fan-out summary\n%s\nsingle invocation\n%s", figures(sum), figures(want))
+	}
+}
+
+// TestParseMessage: a fan-out message is read strictly; each bad one is a
+// one-line error naming what is wrong.
+func TestParseMessage(t *testing.T) {
+	const id = "20260101T000000.000Z-abcdef"
+	many := strings.Repeat(`{"name":"b","region":"us-east-1"},`, 10001)
+	for _, c := range []struct{ body, err string }{
+		{`{"scan_id":"` + id + `","shard":2,"account":{"id":"123456789012"}}`, ""},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"chunk":{"index":3,"buckets":[{"name":"b1","region":"eu-west-1"}]}}`, ""},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"extra":1}`, "message:"},
+		{`{"scan_id":"` + id + `","shard":0,"shard":1,"account":{"id":"123456789012"}}`, "message:"},
+		{`{"scan_id":"yesterday","shard":0,"account":{"id":"123456789012"}}`, `scan_id "yesterday"`},
+		{`{"scan_id":"` + id + `","shard":-1,"account":{"id":"123456789012"}}`, "shard -1"},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"12345"}}`, `account id "12345"`},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"chunk":{"index":0,"buckets":[]}}`, "chunk 0 of 0 buckets"},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"chunk":{"index":-1,"buckets":[{"name":"b"}]}}`, "chunk -1 of 1 buckets"},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"chunk":{"index":0,"buckets":[{"name":""}]}}`, `bucket name ""`},
+		{`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"chunk":{"index":0,"buckets":[` + strings.TrimSuffix(many, ",") + `]}}`, "chunk 0 of 10001 buckets"},
+	} {
+		m, err := pipeline.ParseMessage(c.body)
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("ParseMessage(%.80s): %v", c.body, err)
+		case c.err == "" && (m.ScanID != id || m.Account.ID != "123456789012"):
+			t.Errorf("ParseMessage(%.80s) = %+v", c.body, m)
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err) || strings.Contains(err.Error(), "\n")):
+			t.Errorf("ParseMessage(%.80s): %v; want one line with %q", c.body, err, c.err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package summary
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 
 	"github.com/s3inv/scanner/internal/inventory"
@@ -55,9 +56,33 @@ func Merge(run report.Run, parts ...Summary) Summary {
 	}
 	slices.SortFunc(s.Failed, func(a, b inventory.AccountResult) int { return cmp.Compare(a.Account.ID, b.Account.ID) })
 	s.Failed = s.Failed[:min(len(s.Failed), maxFailed)]
-	s.WorstAccounts = worst(s.WorstAccounts)
+	s.WorstAccounts = worst(combine(s.WorstAccounts))
 	s.WorstBuckets = worst(s.WorstBuckets)
 	return s
+}
+
+// combine adds up the tallies of one account given by several parts (the
+// chunks of a split account), keeping the order of first appearance.
+func combine(ts []Tally) []Tally {
+	var out []Tally
+	at := map[string]int{}
+	for _, t := range ts {
+		i, ok := at[t.AccountID]
+		if !ok {
+			at[t.AccountID] = len(out)
+			t.BySeverity = maps.Clone(t.BySeverity)
+			out = append(out, t)
+			continue
+		}
+		out[i].Open += t.Open
+		if out[i].BySeverity == nil {
+			out[i].BySeverity = map[string]int{}
+		}
+		for k, n := range t.BySeverity {
+			out[i].BySeverity[k] += n
+		}
+	}
+	return out
 }
 
 // worst ranks tallies decoded from JSON (their worst severity recomputed

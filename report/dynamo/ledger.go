@@ -13,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/s3inv/scanner/internal/inventory"
 	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/rules"
 )
 
 // The items of a fan-out run (docs/scale.md):
@@ -21,17 +23,23 @@ import (
 //	pk RUN#<scan_id>         sk FANOUT           the run: deadline, accounts expected, shards, members, closed_at
 //	pk RUN#<scan_id>#<nnnn>  sk SHARD            pending: the shard's accounts not yet recorded (a string set)
 //	pk RUN#<scan_id>#<nnnn>  sk PART#<account>   part: one account's outcome, opaque to the store
+//	pk RUN#<scan_id>#<nnnn>  sk CHUNKS#<account> a split account: chunks (its number of chunks), listing, done (the chunks recorded, a number set)
+//	pk RUN#<scan_id>#<nnnn>  sk CHUNK#<account>#<nnnnn>  one chunk's outcome
 //
 // Every one expires with the findings' retention (TTLAttribute).
 const (
-	skFanout    = "FANOUT"
-	skShard     = "SHARD"
-	partPrefix  = "PART#"
-	typeFanout  = "fanout"
-	typeShard   = "shard"
-	typePart    = "part"
-	attrPending = "pending"
-	attrClosed  = "closed_at"
+	skFanout     = "FANOUT"
+	skShard      = "SHARD"
+	partPrefix   = "PART#"
+	typeFanout   = "fanout"
+	typeShard    = "shard"
+	typePart     = "part"
+	attrPending  = "pending"
+	chunksPrefix = "CHUNKS#"
+	chunkPrefix  = "CHUNK#"
+	typeChunks   = "chunks"
+	typeChunk    = "chunk"
+	attrClosed   = "closed_at"
 )
 
 // Ledger keeps fan-out runs in the findings table (report.Ledger). Each
@@ -352,4 +360,137 @@ func (s *Store) Join(_ context.Context, run report.Run) error {
 	s.accounts = map[string]*account{}
 	s.running = true
 	return nil
+}
+
+func chunksKey(scanID string, shard int, account string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		attrPK: &types.AttributeValueMemberS{Value: shardPK(scanID, shard)},
+		attrSK: &types.AttributeValueMemberS{Value: chunksPrefix + account},
+	}
+}
+
+type chunksItem struct {
+	Chunks  *int   `dynamodbav:"chunks"`
+	Listing []byte `dynamodbav:"listing"`
+	Done    []int  `dynamodbav:"done,numberset"`
+}
+
+type chunkItem struct {
+	PK        string `dynamodbav:"pk"`
+	SK        string `dynamodbav:"sk"`
+	Type      string `dynamodbav:"type"`
+	Account   string `dynamodbav:"account"`
+	Index     int    `dynamodbav:"index"`
+	Part      []byte `dynamodbav:"part"`
+	ExpiresAt int64  `dynamodbav:"expires_at"`
+}
+
+// SetChunks sets the account's number of chunks and its listing outcome
+// on its chunk record (one UpdateItem, the new item returned).
+func (l *Ledger) SetChunks(ctx context.Context, scanID string, shard int, account string, n int, listing []byte) (bool, error) {
+	upd := expression.Set(expression.Name("chunks"), expression.Value(n)).
+		Set(expression.Name("listing"), expression.Value(listing)).
+		Set(expression.Name("type"), expression.Value(typeChunks)).
+		Set(expression.Name("expires_at"), expression.Value(l.expiry(l.s.opts.Now())))
+	return l.updateChunks(ctx, scanID, shard, account, upd)
+}
+
+// RecordChunk writes the chunk's outcome, then adds its index to the
+// account's chunk record's done set (one UpdateItem: a chunk recorded
+// twice is in the set once).
+func (l *Ledger) RecordChunk(ctx context.Context, scanID string, shard int, account string, index int, part []byte) (bool, error) {
+	av, err := attributevalue.MarshalMap(chunkItem{PK: shardPK(scanID, shard), SK: fmt.Sprintf("%s%s#%05d", chunkPrefix, account, index),
+		Type: typeChunk, Account: account, Index: index, Part: part, ExpiresAt: l.expiry(l.s.opts.Now())})
+	if err != nil {
+		return false, fmt.Errorf("encode chunk %d of account %s: %w", index, account, err)
+	}
+	if _, err := l.s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(l.s.table), Item: av}); err != nil {
+		return false, fmt.Errorf("write chunk %d of account %s of run %s: %w", index, account, scanID, err)
+	}
+	upd := expression.Add(expression.Name("done"), expression.Value(&types.AttributeValueMemberNS{Value: []string{fmt.Sprint(index)}})).
+		Set(expression.Name("type"), expression.Value(typeChunks)).
+		Set(expression.Name("expires_at"), expression.Value(l.expiry(l.s.opts.Now())))
+	return l.updateChunks(ctx, scanID, shard, account, upd)
+}
+
+// updateChunks applies upd to the account's chunk record and reports
+// whether, after it, every chunk is recorded.
+func (l *Ledger) updateChunks(ctx context.Context, scanID string, shard int, account string, upd expression.UpdateBuilder) (bool, error) {
+	expr, err := expression.NewBuilder().WithUpdate(upd).Build()
+	if err != nil {
+		return false, fmt.Errorf("chunks of account %s: %w", account, err)
+	}
+	out, err := l.s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(l.s.table), Key: chunksKey(scanID, shard, account),
+		UpdateExpression: expr.Update(), ExpressionAttributeNames: expr.Names(), ExpressionAttributeValues: expr.Values(),
+		ReturnValues: types.ReturnValueAllNew,
+	})
+	if err != nil {
+		return false, fmt.Errorf("record the chunks of account %s on run %s: %w", account, scanID, err)
+	}
+	var it chunksItem
+	if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+		return false, fmt.Errorf("decode the chunks of account %s of run %s: %w", account, scanID, err)
+	}
+	return it.Chunks != nil && len(it.Done) == *it.Chunks, nil
+}
+
+// Chunks reads the account's chunk record and its chunks' outcomes,
+// strongly consistent.
+func (l *Ledger) Chunks(ctx context.Context, scanID string, shard int, account string) ([]byte, map[int][]byte, error) {
+	out, err := l.s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(l.s.table), Key: chunksKey(scanID, shard, account), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the chunks of account %s of run %s: %w", account, scanID, err)
+	}
+	var it chunksItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return nil, nil, fmt.Errorf("decode the chunks of account %s of run %s: %w", account, scanID, err)
+	}
+	parts := map[int][]byte{}
+	key := expression.Key(attrPK).Equal(expression.Value(shardPK(scanID, shard))).And(expression.Key(attrSK).BeginsWith(chunkPrefix + account + "#"))
+	in := keyQuery(l.s.table, "", key, nil)
+	in.ConsistentRead = aws.Bool(true)
+	err = l.s.query(ctx, in, func(av map[string]types.AttributeValue) error {
+		var c chunkItem
+		if err := attributevalue.UnmarshalMap(av, &c); err != nil {
+			return fmt.Errorf("decode a chunk of account %s of run %s: %w", account, scanID, err)
+		}
+		parts[c.Index] = c.Part
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read the chunks of account %s of run %s: %w", account, scanID, err)
+	}
+	return it.Listing, parts, nil
+}
+
+// AccountDoneAcross closes an account whose findings other processes of
+// the run wrote (report.ChunkCloser): the findings this run produced are
+// the account's records the run last saw (their scan ID is the run's, and
+// they are not resolved), read from the table, strongly consistent; then
+// as AccountDone.
+func (s *Store) AccountDoneAcross(ctx context.Context, scanID string, r inventory.AccountResult) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	id := r.Account.ID
+	a, err := s.account(id)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	if err := s.open(ctx, id, a); err != nil {
+		_ = a.fail(err)
+		a.mu.Unlock()
+		return s.AccountDone(ctx, scanID, r) // writes what is queued, resolves nothing
+	}
+	for fid, rec := range a.records {
+		if rec.ScanID == scanID && rec.Status != rules.StatusResolved {
+			a.seen[fid] = rec.Status
+		}
+	}
+	a.mu.Unlock()
+	return s.AccountDone(ctx, scanID, r)
 }

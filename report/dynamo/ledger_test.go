@@ -102,3 +102,70 @@ func TestLedgerRecordsEachAccountOnceAndClosesOnce(t *testing.T) {
 		t.Errorf("Close of an unknown run = %v, %v; want false", closed, err)
 	}
 }
+
+// TestLedgerChunks: the listing and 5 chunks of a split account are
+// recorded from 11 goroutines at once (every chunk twice, as redelivered
+// messages are): at least one call reports done (the last update sees
+// everything), and Chunks returns the listing and each chunk's part once.
+// Then, in order: a chunk recorded before the listing is not done, nor is
+// the listing while a chunk is missing; the last chunk is.
+func TestLedgerChunks(t *testing.T) {
+	ctx := context.Background()
+	l := NewLedger(newTestStore(t, report.StoreOptions{}, nil))
+	const (
+		scanID  = "20261125T000000.000Z-abcdef"
+		account = "222222222222"
+		n       = 5
+	)
+	var (
+		wg    sync.WaitGroup
+		dones atomic.Int32
+		errs  = make(chan error, 2*n+1)
+	)
+	wg.Go(func() {
+		done, err := l.SetChunks(ctx, scanID, 3, account, n, []byte(`{"listing":true}`))
+		errs <- err
+		if done {
+			dones.Add(1)
+		}
+	})
+	for i := range 2 * n {
+		wg.Go(func() {
+			done, err := l.RecordChunk(ctx, scanID, 3, account, i%n, fmt.Appendf(nil, `{"chunk":%d}`, i%n))
+			errs <- err
+			if done {
+				dones.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if dones.Load() == 0 {
+		t.Fatal("no call reported the account's chunks all recorded")
+	}
+	listing, parts, err := l.Chunks(ctx, scanID, 3, account)
+	if err != nil || string(listing) != `{"listing":true}` || len(parts) != n {
+		t.Fatalf("Chunks = %s, %d parts, %v; want the listing and %d parts", listing, len(parts), err, n)
+	}
+	for i := range n {
+		if string(parts[i]) != fmt.Sprintf(`{"chunk":%d}`, i) {
+			t.Errorf("part %d = %s", i, parts[i])
+		}
+	}
+	// Another account of the same shard: a chunk recorded before the
+	// listing is not done, the listing then is.
+	if done, err := l.RecordChunk(ctx, scanID, 3, "333333333333", 0, []byte(`{}`)); err != nil || done {
+		t.Errorf("first chunk before its listing: done %v, %v; want not done", done, err)
+	}
+	if done, err := l.SetChunks(ctx, scanID, 3, "333333333333", 2, []byte(`{}`)); err != nil || done {
+		t.Errorf("listing of 2 chunks with 1 recorded: done %v, %v; want not done", done, err)
+	}
+	if done, err := l.RecordChunk(ctx, scanID, 3, "333333333333", 1, []byte(`{}`)); err != nil || !done {
+		t.Errorf("last chunk: done %v, %v; want done", done, err)
+	}
+}
