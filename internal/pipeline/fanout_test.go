@@ -25,9 +25,9 @@ import (
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
-	"github.com/s3inv/scanner/scan"
 	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/rules"
+	"github.com/s3inv/scanner/scan"
 )
 
 // fanoutEnv is a fan-out deployment in the test: the golden organization
