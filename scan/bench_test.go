@@ -7,8 +7,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"runtime/metrics"
-	"sync"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -22,6 +21,7 @@ import (
 	"github.com/s3inv/scanner/internal/awsclient"
 	"github.com/s3inv/scanner/internal/awssim"
 	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/liveheap"
 	"github.com/s3inv/scanner/scan"
 )
 
@@ -129,33 +129,6 @@ func (d *discard) Account(_ context.Context, r inventory.AccountResult) error {
 	return nil
 }
 
-// heapPeak measures the live heap every 20 ms (forcing a GC, so that
-// garbage not yet collected does not count) until stop is called, and
-// returns the highest value seen.
-func heapPeak() (stop func() uint64) {
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	var (
-		peak uint64
-		done = make(chan struct{})
-		wg   sync.WaitGroup
-	)
-	wg.Go(func() {
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.GC()
-			metrics.Read(sample)
-			peak = max(peak, sample[0].Value.Uint64())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return func() uint64 { close(done); wg.Wait(); return peak }
-}
-
 type benchResult struct {
 	accounts, bucketsPerAccount int
 	wall                        time.Duration
@@ -230,12 +203,10 @@ func scanFixture(b *testing.B, fx *awssim.Fixture, memory bool, simOpts ...awssi
 		total += len(a.Buckets)
 	}
 	h := &discard{}
-	runtime.GC()
-	base := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(base)
-	stop := func() uint64 { return 0 }
+	base := liveheap.Now()
+	stop := func() []uint64 { return []uint64{0} }
 	if memory {
-		stop = heapPeak()
+		stop = liveheap.Sample(20 * time.Millisecond)
 	}
 	cpu0 := cpuUsed()
 	began := time.Now()
@@ -245,7 +216,7 @@ func scanFixture(b *testing.B, fx *awssim.Fixture, memory bool, simOpts ...awssi
 	wall := time.Since(began)
 	cpu := cpuUsed() - cpu0
 	peakIn, busy := srv.InFlight()
-	peak := stop()
+	peak := slices.Max(stop())
 	// The exact property: nothing lost.
 	if got := h.buckets.Load() - h.bucketFailures.Load(); got != int64(total) || h.failures.Load() != 0 || h.accounts.Load() != int64(len(targets)) {
 		b.Fatalf("%d of %d buckets read (%d lost), %d of %d accounts closed, %d failures (accounts not COMPLETE or buckets unreadable)",
@@ -254,7 +225,7 @@ func scanFixture(b *testing.B, fx *awssim.Fixture, memory bool, simOpts ...awssi
 	return benchResult{
 		fresh: h.fresh.Load(),
 		wall:  wall, calls: srv.AllCalls(), inFlight: opts.MaxInFlight(),
-		heapBase: base[0].Value.Uint64(), heapPeak: peak, cpu: cpu, peakInFlight: peakIn, busy: busy, srv: srv,
+		heapBase: base, heapPeak: peak, cpu: cpu, peakInFlight: peakIn, busy: busy, srv: srv,
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"runtime/metrics"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -31,6 +30,7 @@ import (
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/dynalite"
 	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/liveheap"
 	"github.com/s3inv/scanner/internal/pipeline"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
@@ -420,17 +420,15 @@ func workerHeap(b *testing.B, n int) heapShare {
 			S3Options: []func(*s3.Options){awsclient.S3PathStyle}}}
 	q := &countQueue{}
 	f := pipeline.Fanout{Queue: q, QueueURL: "https://sqs.us-east-1.amazonaws.com/111122223333/bench", Ledger: &openLedger{}}
-	runtime.GC()
-	base := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(base)
-	stop := liveSamples()
+	base := liveheap.Now()
+	stop := liveheap.Sample(20 * time.Millisecond)
 	err = pipeline.Work(ctx, s, f, pipeline.Message{ScanID: "20260101T000000.000Z-abcdef", Account: inventory.Account{ID: fx.Organization.Accounts[0].ID}})
 	samples := stop()
 	if err != nil {
 		b.Fatal(err)
 	}
 	slices.Sort(samples)
-	above := func(v uint64) float64 { return float64(v-min(v, base[0].Value.Uint64())) / (1 << 20) }
+	above := func(v uint64) float64 { return float64(v-min(v, base)) / (1 << 20) }
 	return heapShare{p95: above(samples[len(samples)*95/100]), max: above(samples[len(samples)-1]),
 		samples: len(samples), chunks: int(q.n.Load())}
 }
@@ -446,32 +444,6 @@ func (q *countQueue) SendMessageBatch(_ context.Context, in *sqs.SendMessageBatc
 		out.Successful = append(out.Successful, sqstypes.SendMessageBatchResultEntry{Id: e.Id})
 	}
 	return out, nil
-}
-
-// liveSamples samples the live heap every 20 ms (after a GC) until
-// stopped and returns the samples (at least one).
-func liveSamples() func() []uint64 {
-	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	var (
-		samples []uint64
-		done    = make(chan struct{})
-		wg      sync.WaitGroup
-	)
-	wg.Go(func() {
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			runtime.GC()
-			metrics.Read(sample)
-			samples = append(samples, sample[0].Value.Uint64())
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	})
-	return func() []uint64 { close(done); wg.Wait(); return samples }
 }
 
 // nopSink writes nothing (the worker's memory without the table's).

@@ -154,23 +154,7 @@ func (e *fanoutEnv) deliver(ctx context.Context, s pipeline.Settings, f pipeline
 // quiet (visibility: how long a received message stays hidden).
 func (e *fanoutEnv) work(table string, n int, visibility int32, quiet time.Duration, done *finishes) {
 	e.t.Helper()
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	for range n {
-		s, f := e.process(table, done.add)
-		wg.Go(func() {
-			for last := time.Now(); time.Since(last) < quiet; {
-				ms := e.receive(ctx, e.queue, visibility)
-				if len(ms) == 0 {
-					time.Sleep(200 * time.Millisecond)
-					continue
-				}
-				e.deliver(ctx, s, f, ms)
-				last = time.Now()
-			}
-		})
-	}
-	wg.Wait()
+	e.workWith(table, n, visibility, quiet, done, nil)
 }
 
 // coordinate runs the scheduled invocation in fan-out mode.
@@ -727,14 +711,16 @@ func (q *countingQueue) chunks(account string) int {
 }
 
 // workWith is work with the workers sending their chunk messages
-// through queue.
+// through queue (nil: the test's queue, as the coordinator).
 func (e *fanoutEnv) workWith(table string, n int, visibility int32, quiet time.Duration, done *finishes, queue pipeline.QueueAPI) {
 	e.t.Helper()
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for range n {
 		s, f := e.process(table, done.add)
-		f.Queue = queue
+		if queue != nil {
+			f.Queue = queue
+		}
 		wg.Go(func() {
 			for last := time.Now(); time.Since(last) < quiet; {
 				ms := e.receive(ctx, e.queue, visibility)
