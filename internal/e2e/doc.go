@@ -27,7 +27,26 @@
 // a first run, a run that changed nothing, and a run after the test fixed
 // a configuration.
 //
-// The test needs node and `npm ci` (dynalite) and moto_server: without
+// TestLambdaFanoutEndToEnd runs a fan-out over SQS the same way: a
+// coordinator process (SCANNER_MODE=fanout) sends an account a message to
+// a queue in moto_server (AWS_ENDPOINT_URL_SQS; with a dead-letter queue,
+// maxReceiveCount 5), and the test acts as Lambda's SQS event source
+// mapping: it receives the messages in batches, builds the SQS event as
+// Lambda does (messageId, receiptHandle, body, attributes, eventSource
+// aws:sqs, eventSourceARN, awsRegion), invokes one of two worker processes
+// with it, each in a goroutine of its own, and deletes every message the
+// answer's batchItemFailures does not name, until the queue is empty. The
+// table must then equal that of a single invocation (SCANNER_MODE=single,
+// a table of its own) of the same organization: every account's records,
+// lifecycle included (status, resolution, the round that saw and the round
+// that changed each), and the runs' figures, over two rounds, the second
+// after a configuration was fixed. The run is closed with no account
+// pending and a finish time, its ScansFinished metric printed by exactly
+// one invocation, every worker prints its AWS calls, and the calls the
+// coordinator and the workers print add up to what the simulated
+// organization received.
+//
+// The tests need node and `npm ci` (dynalite) and moto_server: without
 // them it is skipped, unless the environment variable CI is set, in which
 // case it fails.
 package e2e

@@ -148,20 +148,29 @@ func tail(s string, n int) string {
 // invoke sends one payload and returns the function's response body.
 func (f *function) invoke(t *testing.T, payload string) []byte {
 	t.Helper()
+	body, err := f.post(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// post is invoke for a goroutine of its own: it returns the error.
+func (f *function) post(payload string) ([]byte, error) {
 	c := &http.Client{Timeout: 2 * time.Minute}
 	resp, err := c.Post(f.invokeURL, "application/json", strings.NewReader(payload))
 	if err != nil {
-		t.Fatalf("invoke: %v", err)
+		return nil, fmt.Errorf("invoke: %w", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("invoke: read response: %v", err)
+		return nil, fmt.Errorf("invoke: read response: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("invoke: HTTP %d: %s", resp.StatusCode, body)
+		return nil, fmt.Errorf("invoke: HTTP %d: %s", resp.StatusCode, body)
 	}
-	return body
+	return body, nil
 }
 
 // dynamoCall is one DynamoDB request the function made.
