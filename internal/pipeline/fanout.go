@@ -363,11 +363,7 @@ func Work(ctx context.Context, s Settings, f Fanout, m Message) error {
 	}
 	org := runOrg(fr)
 	org.Targets = []inventory.Account{m.Account}
-	eval := rules.NewEvaluator(s.Policy, org)
-	opts := s.Config.ScanOptions()
-	opts.Logger, opts.Now = s.Logger, s.Now
-	opts.Destinations, opts.Organization = eval.ReadsDestinations(), org
-	scanner, err := scan.New(s.Connector, opts)
+	eval, scanner, err := newScanner(s, org)
 	if err != nil {
 		return err
 	}

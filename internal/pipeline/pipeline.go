@@ -120,13 +120,7 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 	if err != nil {
 		return summary.Summary{}, err
 	}
-	eval := rules.NewEvaluator(s.Policy, org)
-	opts := s.Config.ScanOptions()
-	opts.Logger, opts.Now = s.Logger, s.Now
-	// The destination checks read destinations only when the policy
-	// enables one of them.
-	opts.Destinations, opts.Organization = eval.ReadsDestinations(), org
-	scanner, err := scan.New(s.Connector, opts)
+	eval, scanner, err := newScanner(s, org)
 	if err != nil {
 		return summary.Summary{}, err
 	}
@@ -219,6 +213,19 @@ func publish(ctx context.Context, s Settings, sum *summary.Summary, log *slog.Lo
 	if err != nil {
 		log.ErrorContext(ctx, "events not published", "events_failed", failed, "error", err)
 	}
+}
+
+// newScanner returns the rules' evaluator and the scanner of the accounts
+// of org, for a run (Run) or one account of a fan-out run (Work) alike.
+// The scanner reads destinations only when the policy enables one of the
+// destination checks.
+func newScanner(s Settings, org inventory.Org) (*rules.Evaluator, *scan.Scanner, error) {
+	eval := rules.NewEvaluator(s.Policy, org)
+	opts := s.Config.ScanOptions()
+	opts.Logger, opts.Now = s.Logger, s.Now
+	opts.Destinations, opts.Organization = eval.ReadsDestinations(), org
+	scanner, err := scan.New(s.Connector, opts)
+	return eval, scanner, err
 }
 
 // export imports a run's (or a fan-out worker's) changes into Security
