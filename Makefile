@@ -94,6 +94,8 @@ fuzz: ## Fuzz the parsers of untrusted input for 30 s each.
 	$(GO) test -run '^$$' -fuzz FuzzLoadPolicy -fuzztime 30s ./rules
 	$(GO) test -run '^$$' -fuzz FuzzParseWidgetEvent -fuzztime 30s ./cmd/scanner
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/iampolicy
+	$(GO) test -run '^$$' -fuzz FuzzParseMessage -fuzztime 30s ./internal/pipeline
+	$(GO) test -run '^$$' -fuzz FuzzDecodePageToken -fuzztime 30s ./report
 
 .PHONY: clean
 clean: ## Remove build output.

@@ -2,8 +2,10 @@ package pipeline_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -835,4 +837,34 @@ func TestParseMessage(t *testing.T) {
 			t.Errorf("ParseMessage(%.80s): %v; want one line with %q", c.body, err, c.err)
 		}
 	}
+}
+
+// FuzzParseMessage: an SQS message body is anyone's who may send to the
+// queue: ParseMessage never panics, an error is one line, and a message
+// it accepts marshals to a body it accepts again as the same message.
+func FuzzParseMessage(f *testing.F) {
+	const id = "20260101T000000.000Z-abcdef"
+	f.Add(`{"scan_id":"` + id + `","shard":2,"account":{"id":"123456789012"}}`)
+	f.Add(`{"scan_id":"` + id + `","shard":0,"account":{"id":"123456789012"},"chunk":{"index":3,"buckets":[{"name":"b1","region":"eu-west-1"}]}}`)
+	f.Add(`{"scan_id":"` + id + `","shard":0,"shard":1,"account":{"id":"123456789012"}}`)
+	f.Add(`{"scan_id":"` + id + `","shard":1e99,"account":{"id":"123456789012"}}`)
+	f.Add(`[]`)
+	f.Add(``)
+	f.Fuzz(func(t *testing.T, body string) {
+		m, err := pipeline.ParseMessage(body)
+		if err != nil {
+			if strings.ContainsAny(err.Error(), "\n\r") {
+				t.Fatalf("error of more than one line: %q", err)
+			}
+			return
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := pipeline.ParseMessage(string(b))
+		if err != nil || !reflect.DeepEqual(again, m) {
+			t.Fatalf("accepted %q as %+v; marshalled again %s: %+v, %v", body, m, b, again, err)
+		}
+	})
 }
