@@ -188,15 +188,17 @@ func TestLambdaFanoutEndToEnd(t *testing.T) {
 			{"workers", "WorkerRole", fanoutTable, []string{"dynamodb", "events", "securityhub"}},
 			{"single", "ScannerRole", singleTable, []string{"dynamodb", "events", "securityhub"}},
 		} {
-			made := recs[c.name].made(c.table, src.url)
-			ops := made.services()
-			for _, svc := range c.want {
-				if !ops[svc] {
-					t.Errorf("the %s made calls to %v; want some to %v", c.name, ops, c.want)
-					break
+			t.Run(c.name, func(t *testing.T) {
+				made := recs[c.name].made(c.table, src.url)
+				ops := made.services()
+				for _, svc := range c.want {
+					if !ops[svc] {
+						t.Errorf("the %s made calls to %v; want some to each of %v", c.name, ops, c.want)
+						break
+					}
 				}
-			}
-			checkGrants(t, root, c.role, made)
+				checkGrants(t, root, c.role, made)
+			})
 		}
 		// The coordinator lists the organization; the workers assume the
 		// member role and read the buckets.
