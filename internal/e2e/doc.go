@@ -44,7 +44,12 @@
 // pending and a finish time, its ScansFinished metric printed by exactly
 // one invocation, every worker prints its AWS calls, and the calls the
 // coordinator and the workers print add up to what the simulated
-// organization received.
+// organization received. Each role's processes reach DynamoDB, SQS,
+// EventBridge and Security Hub through recorders of their own, and every
+// call must be granted by the role the function runs as (checkGrants with
+// the role's logical ID): the coordinator's and the single invocation's by
+// ScannerRole, sqs:SendMessage on the queue included, the workers' by
+// WorkerRole, the member accounts' by MemberRole, which must trust both.
 //
 // The tests need node and `npm ci` (dynalite) and moto_server: without
 // them it is skipped, unless the environment variable CI is set, in which

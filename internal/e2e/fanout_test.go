@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/s3inv/scanner/internal/awssim"
 	"github.com/s3inv/scanner/internal/deploy"
 	"github.com/s3inv/scanner/internal/dynalite"
 	"github.com/s3inv/scanner/internal/emf"
@@ -67,31 +68,44 @@ func TestLambdaFanoutEndToEnd(t *testing.T) {
 	sim := startSim(t)
 	src := newEventSource(t, motoURL)
 
-	env := func(mode, tbl string) map[string]string {
+	// Each role's processes reach DynamoDB, SQS, EventBridge and Security
+	// Hub through recorders of their own, for checkGrants: the
+	// coordinator's and the single invocation's calls are ScannerRole's,
+	// the workers' WorkerRole's.
+	recs := map[string]*roleCalls{}
+	for _, name := range []string{"coordinator", "workers", "single"} {
+		recs[name] = &roleCalls{ddb: newRecorder(t, endpoint), sqs: newRecorder(t, motoURL),
+			outs: newOutputs(t, motoURL, []*awssim.Server{sim}, nil), sim: map[string]int{}}
+	}
+	env := func(mode, tbl string, rec *roleCalls) map[string]string {
 		key, secret := sim.ManagementCredentials()
 		return map[string]string{
-			"AWS_REGION":                  "us-east-1",
-			"AWS_ACCESS_KEY_ID":           key,
-			"AWS_SECRET_ACCESS_KEY":       secret,
-			"AWS_ENDPOINT_URL":            sim.URL(),
-			"AWS_ENDPOINT_URL_DYNAMODB":   endpoint,
-			"AWS_ENDPOINT_URL_SQS":        motoURL,
-			"AWS_LAMBDA_FUNCTION_TIMEOUT": "120",
-			"SCANNER_TABLE":               tbl,
-			"SCANNER_ROLE_NAME":           roleName,
-			"SCANNER_EXTERNAL_ID":         externalID,
-			"SCANNER_DEADLINE_MARGIN":     "5s",
-			"SCANNER_METRICS_NAMESPACE":   e2eNamespace,
-			"SCANNER_MODE":                mode,
-			"SCANNER_QUEUE_URL":           src.url,
+			"AWS_REGION":                   "us-east-1",
+			"AWS_ACCESS_KEY_ID":            key,
+			"AWS_SECRET_ACCESS_KEY":        secret,
+			"AWS_ENDPOINT_URL":             sim.URL(),
+			"AWS_ENDPOINT_URL_DYNAMODB":    rec.ddb.URL,
+			"AWS_ENDPOINT_URL_SQS":         rec.sqs.URL,
+			"AWS_ENDPOINT_URL_EVENTBRIDGE": rec.outs.URL,
+			"AWS_ENDPOINT_URL_SECURITYHUB": rec.outs.URL,
+			"SCANNER_EVENT_BUS":            "default",
+			"SCANNER_SECURITY_HUB":         "true",
+			"AWS_LAMBDA_FUNCTION_TIMEOUT":  "120",
+			"SCANNER_TABLE":                tbl,
+			"SCANNER_ROLE_NAME":            roleName,
+			"SCANNER_EXTERNAL_ID":          externalID,
+			"SCANNER_DEADLINE_MARGIN":      "5s",
+			"SCANNER_METRICS_NAMESPACE":    e2eNamespace,
+			"SCANNER_MODE":                 mode,
+			"SCANNER_QUEUE_URL":            src.url,
 		}
 	}
-	coordinator := startFunction(t, rie, bootstrap, env("fanout", fanoutTable))
+	coordinator := startFunction(t, rie, bootstrap, env("fanout", fanoutTable, recs["coordinator"]))
 	workers := []*function{
-		startFunction(t, rie, bootstrap, env("fanout", fanoutTable)),
-		startFunction(t, rie, bootstrap, env("fanout", fanoutTable)),
+		startFunction(t, rie, bootstrap, env("fanout", fanoutTable, recs["workers"])),
+		startFunction(t, rie, bootstrap, env("fanout", fanoutTable, recs["workers"])),
 	}
-	single := startFunction(t, rie, bootstrap, env("single", singleTable))
+	single := startFunction(t, rie, bootstrap, env("single", singleTable, recs["single"]))
 
 	// rounds maps each table's scan IDs to the round that ran them.
 	rounds := map[string]map[string]int{fanoutTable: {}, singleTable: {}}
@@ -112,6 +126,8 @@ func TestLambdaFanoutEndToEnd(t *testing.T) {
 				t.Errorf("coordinator answered %s; want 4 accounts, 4 queued", body)
 			}
 			rounds[fanoutTable][coord.ScanID] = round
+			coordCalls := sim.AllCalls()
+			recs["coordinator"].add(coordCalls, nil)
 
 			used := src.drain(t, workers)
 			for i, n := range used {
@@ -121,9 +137,11 @@ func TestLambdaFanoutEndToEnd(t *testing.T) {
 			}
 			src.checkEmpty(t)
 			simCalls := sim.AllCalls()
+			recs["workers"].add(simCalls, coordCalls)
 
 			sum := decodeSummary(t, single.invoke(t, scheduledEvent()))
 			rounds[singleTable][sum.ScanID] = round
+			recs["single"].add(sim.AllCalls(), simCalls)
 
 			checkFinalized(t, stores[fanoutTable], coord.ScanID, round)
 			checkSameRuns(t, stores, rounds)
@@ -157,6 +175,72 @@ func TestLambdaFanoutEndToEnd(t *testing.T) {
 			break
 		}
 	}
+
+	t.Run("every call is granted", func(t *testing.T) {
+		for _, c := range []struct {
+			name, role, table string
+			want              []string // services the recorders must have seen
+		}{
+			// The coordinator records the run and sends the accounts.
+			{"coordinator", "ScannerRole", fanoutTable, []string{"dynamodb", "sqs"}},
+			// The workers record their accounts, publish the changes
+			// and import them (no SQS call: no account is split).
+			{"workers", "WorkerRole", fanoutTable, []string{"dynamodb", "events", "securityhub"}},
+			{"single", "ScannerRole", singleTable, []string{"dynamodb", "events", "securityhub"}},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				made := recs[c.name].made(c.table, src.url)
+				ops := made.services()
+				for _, svc := range c.want {
+					if !ops[svc] {
+						t.Errorf("the %s made calls to %v; want some to each of %v", c.name, ops, c.want)
+						break
+					}
+				}
+				checkGrants(t, root, c.role, made)
+			})
+		}
+		// The coordinator lists the organization; the workers assume the
+		// member role and read the buckets.
+		if c, w := recs["coordinator"].sim, recs["workers"].sim; c["ListAccounts"] == 0 || w["AssumeRole"] == 0 || w["ListBuckets"] == 0 {
+			t.Errorf("the simulated organization received %v of the coordinator, %v of the workers; want the listing of the first, AssumeRole and ListBuckets of the others", c, w)
+		}
+	})
+}
+
+// roleCalls are the AWS calls of the processes of one role (the
+// coordinator, the workers, the single invocation): what their recorders
+// saw, and what the simulated organization received of them.
+type roleCalls struct {
+	ddb, sqs *recorder
+	outs     *outputs
+	sim      map[string]int
+}
+
+// add adds what the simulated organization received between two reads of
+// its calls (before nil: since they were reset).
+func (r *roleCalls) add(after, before map[string]int) {
+	for op, n := range after {
+		r.sim[op] += n - before[op]
+	}
+}
+
+// made is what checkGrants reads.
+func (r *roleCalls) made(table, queue string) madeCalls {
+	return madeCalls{Table: table, Queue: queue, AWS: append(r.ddb.Calls(), r.sqs.Calls()...), Sim: r.sim, Outputs: r.outs.calls()}
+}
+
+// services reports which services the recorders saw calls to (dynamodb,
+// sqs, events, securityhub).
+func (m madeCalls) services() map[string]bool {
+	seen := map[string]bool{}
+	for _, c := range m.AWS {
+		seen[c.Service] = true
+	}
+	for _, c := range m.Outputs {
+		seen[c.Service] = true
+	}
+	return seen
 }
 
 // eventSource is moto's SQS queue of the fan-out, with a dead-letter queue
@@ -451,7 +535,7 @@ func checkFanoutEMF(t *testing.T, scanID string, coordinator *function, workers 
 	}
 	byOp := map[string]float64{}
 	for k, n := range printed {
-		if svc, op, _ := strings.Cut(k, " "); svc != "DynamoDB" && svc != "SQS" {
+		if svc, op, _ := strings.Cut(k, " "); !slices.Contains([]string{"DynamoDB", "SQS", "EventBridge", "SecurityHub"}, svc) {
 			byOp[op] += n
 		}
 	}

@@ -173,26 +173,34 @@ func (f *function) post(payload string) ([]byte, error) {
 	return body, nil
 }
 
-// dynamoCall is one DynamoDB request the function made.
-type dynamoCall struct {
-	Op, Table, Index string
+// awsCall is one DynamoDB or SQS request a function made: the IAM
+// service prefix (dynamodb, sqs), the operation and what it named.
+type awsCall struct {
+	Service, Op string
+	Table       string // DynamoDB: the table (one call a table of a batch)
+	Index       string // DynamoDB: the index queried
+	Queue       string // SQS: the queue URL
 }
 
-// dynamoRecorder is a proxy in front of the DynamoDB server that records
-// each request's operation, table and index.
-type dynamoRecorder struct {
+// recorder is a proxy in front of a DynamoDB or SQS server (both speak
+// the AWS JSON protocol, the operation in X-Amz-Target) that records each
+// request's service, operation and table, index or queue.
+type recorder struct {
 	URL   string
 	mu    sync.Mutex
-	calls []dynamoCall
+	calls []awsCall
 }
 
-func newDynamoRecorder(t *testing.T, target string) *dynamoRecorder {
+// targetServices maps X-Amz-Target's prefix to the IAM service prefix.
+var targetServices = map[string]string{"DynamoDB_20120810": "dynamodb", "AmazonSQS": "sqs"}
+
+func newRecorder(t *testing.T, target string) *recorder {
 	t.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &dynamoRecorder{}
+	r := &recorder{}
 	proxy := httputil.NewSingleHostReverseProxy(u)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
@@ -200,16 +208,21 @@ func newDynamoRecorder(t *testing.T, target string) *dynamoRecorder {
 		var in struct {
 			TableName    string
 			IndexName    string
+			QueueURL     string `json:"QueueUrl"`
 			RequestItems map[string]json.RawMessage
 		}
 		_ = json.Unmarshal(body, &in)
-		_, op, _ := strings.Cut(req.Header.Get("X-Amz-Target"), ".")
+		prefix, op, _ := strings.Cut(req.Header.Get("X-Amz-Target"), ".")
+		svc := targetServices[prefix]
+		if svc == "" {
+			svc = "unknown target " + prefix
+		}
 		r.mu.Lock()
 		if in.TableName != "" || len(in.RequestItems) == 0 {
-			r.calls = append(r.calls, dynamoCall{Op: op, Table: in.TableName, Index: in.IndexName})
+			r.calls = append(r.calls, awsCall{Service: svc, Op: op, Table: in.TableName, Index: in.IndexName, Queue: in.QueueURL})
 		}
 		for table := range in.RequestItems {
-			r.calls = append(r.calls, dynamoCall{Op: op, Table: table})
+			r.calls = append(r.calls, awsCall{Service: svc, Op: op, Table: table})
 		}
 		r.mu.Unlock()
 		proxy.ServeHTTP(w, req)
@@ -219,10 +232,11 @@ func newDynamoRecorder(t *testing.T, target string) *dynamoRecorder {
 	return r
 }
 
-func (r *dynamoRecorder) Calls() []dynamoCall {
+// Calls returns the calls recorded so far.
+func (r *recorder) Calls() []awsCall {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]dynamoCall(nil), r.calls...)
+	return append([]awsCall(nil), r.calls...)
 }
 
 // scheduledEvent is what an EventBridge scheduled rule delivers.

@@ -91,7 +91,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 	if err := store.EnsureTable(ctx); err != nil {
 		t.Fatalf("create the findings table: %v", err)
 	}
-	rec := newDynamoRecorder(t, endpoint)
+	rec := newRecorder(t, endpoint)
 
 	// Two simulators of the same organization: one answers at once, the
 	// other takes 400 ms a call (the deadline run).
@@ -328,8 +328,13 @@ func TestLambdaEndToEnd(t *testing.T) {
 	})
 
 	t.Run("every call is granted", func(t *testing.T) {
-		// Less the test's own change of a configuration.
-		checkGrants(t, root, rec.Calls(), []*awssim.Server{fast, slow}, outs.calls(), map[string]int{"PutBucketInventoryConfiguration": 1, "AssumeRole": 1})
+		calls := madeCalls{Table: table, AWS: rec.Calls(), Outputs: outs.calls(),
+			// Less the test's own change of a configuration.
+			Sim: simCalls([]*awssim.Server{fast, slow}, map[string]int{"PutBucketInventoryConfiguration": 1, "AssumeRole": 1})}
+		if len(calls.AWS) == 0 || len(calls.Outputs) == 0 {
+			t.Fatalf("the recorders saw %d DynamoDB calls, %d EventBridge or Security Hub calls; want some of each", len(calls.AWS), len(calls.Outputs))
+		}
+		checkGrants(t, root, "ScannerRole", calls)
 	})
 }
 
@@ -465,11 +470,36 @@ var s3Actions = map[string]string{
 	"ListObjectsV2":                     "s3:ListBucket",
 }
 
-// checkGrants checks that every call the function made is allowed by the
-// templates: DynamoDB, Organizations, STS and EventBridge by the
-// function's role, S3 and Security Hub by the member role. own are the
-// simulator calls the test made itself, by operation.
-func checkGrants(t *testing.T, root string, ddbCalls []dynamoCall, sims []*awssim.Server, outputs []outputCall, own map[string]int) {
+// sqsActions are the IAM actions of the SQS operations.
+var sqsActions = map[string]string{
+	"SendMessage":                  "sqs:SendMessage",
+	"SendMessageBatch":             "sqs:SendMessage",
+	"ReceiveMessage":               "sqs:ReceiveMessage",
+	"DeleteMessage":                "sqs:DeleteMessage",
+	"DeleteMessageBatch":           "sqs:DeleteMessage",
+	"ChangeMessageVisibility":      "sqs:ChangeMessageVisibility",
+	"ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+	"GetQueueAttributes":           "sqs:GetQueueAttributes",
+}
+
+// madeCalls are the AWS calls of the functions that run as one role, for
+// checkGrants.
+type madeCalls struct {
+	Table   string         // the one table they may name
+	Queue   string         // the one queue they may name ("" for none)
+	AWS     []awsCall      // DynamoDB and SQS, as recorders saw them
+	Sim     map[string]int // what the simulated organization received, by operation, less the test's own calls
+	Outputs []outputCall   // EventBridge and Security Hub
+}
+
+// checkGrants checks that every call the functions running as roleID (a
+// role of template.yaml: ScannerRole, WorkerRole) made is allowed by the
+// templates: DynamoDB, SQS, Organizations, STS and EventBridge by that
+// role, S3, KMS and Security Hub by member-role.yaml's MemberRole; and,
+// when they assumed the member role, that MemberRole trusts roleID: its
+// trust policy names the parameter that template.yaml's output of
+// roleID's ARN fills (ScannerRoleArn, WorkerRoleArn).
+func checkGrants(t *testing.T, root, roleID string, made madeCalls) {
 	t.Helper()
 	scanner, err := deploy.Load(filepath.Join(root, "template.yaml"))
 	if err != nil {
@@ -479,7 +509,7 @@ func checkGrants(t *testing.T, root string, ddbCalls []dynamoCall, sims []*awssi
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, fnRole, err := scanner.Resource("ScannerRole")
+	_, fnRole, err := scanner.Resource(roleID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -487,42 +517,144 @@ func checkGrants(t *testing.T, root string, ddbCalls []dynamoCall, sims []*awssi
 	if err != nil {
 		t.Fatal(err)
 	}
-	scannerGrants, indexGranted := map[string]bool{}, false
-	collectActions(fnRole["Policies"], scannerGrants, &indexGranted)
+	roleGrants, indexGranted := map[string]bool{}, false
+	collectActions(fnRole["Policies"], roleGrants, &indexGranted)
+	if len(roleGrants) == 0 {
+		t.Fatalf("template.yaml: %s grants nothing", roleID)
+	}
 	memberGrants := map[string]bool{}
 	collectActions(memberRole["Policies"], memberGrants, new(bool))
 
-	if len(ddbCalls) == 0 {
-		t.Fatal("the recorder saw no DynamoDB call")
-	}
-	for _, c := range ddbCalls {
-		if !scannerGrants["dynamodb:"+c.Op] {
-			t.Errorf("the function called dynamodb:%s on %s, which template.yaml does not grant", c.Op, c.Table)
+	// Each distinct call once (a grant missing is one error, not one a
+	// request).
+	distinct := slices.Clone(made.AWS)
+	slices.SortFunc(distinct, func(a, b awsCall) int {
+		return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+	})
+	for _, c := range slices.Compact(distinct) {
+		switch c.Service {
+		case "dynamodb":
+			if !roleGrants["dynamodb:"+c.Op] {
+				t.Errorf("%s called dynamodb:%s on %s, which template.yaml does not grant it", roleID, c.Op, c.Table)
+			}
+			if c.Table != made.Table {
+				t.Errorf("%s called dynamodb:%s on table %q; want only %s", roleID, c.Op, c.Table, made.Table)
+			}
+			if c.Index != "" && !indexGranted {
+				t.Errorf("%s queried index %s, and template.yaml grants it the table only", roleID, c.Index)
+			}
+		case "sqs":
+			if a := sqsActions[c.Op]; a == "" || !roleGrants[a] {
+				t.Errorf("%s called SQS %s (%q), which template.yaml does not grant it", roleID, c.Op, a)
+			}
+			if made.Queue == "" || c.Queue != made.Queue {
+				t.Errorf("%s called SQS %s on queue %q; want only %q", roleID, c.Op, c.Queue, made.Queue)
+			}
+		default:
+			t.Errorf("%s called %s %s, which template.yaml does not grant it", roleID, c.Service, c.Op)
 		}
-		if c.Table != table {
-			t.Errorf("the function called dynamodb:%s on table %q; want only %s", c.Op, c.Table, table)
-		}
-		if c.Index != "" && !indexGranted {
-			t.Errorf("the function queried index %s, and template.yaml grants the table only", c.Index)
-		}
 	}
-	if len(outputs) == 0 {
-		t.Error("the proxy saw no EventBridge or Security Hub call")
-	}
-	for _, c := range outputs {
+	for _, c := range made.Outputs {
 		switch {
 		case c.Service == "events" && c.Op == "PutEvents":
-			if !scannerGrants["events:PutEvents"] || c.Account != "111111111111" {
-				t.Errorf("the function called events:PutEvents as %s; template.yaml grants it to the function's role (%v), in its account", c.Account, scannerGrants["events:PutEvents"])
+			if !roleGrants["events:PutEvents"] || c.Account != "111111111111" {
+				t.Errorf("%s called events:PutEvents as %s; template.yaml grants it to the function's role (%v), in its account", roleID, c.Account, roleGrants["events:PutEvents"])
 			}
 		case c.Service == "securityhub" && c.Op == "BatchImportFindings":
 			if !memberGrants["securityhub:BatchImportFindings"] {
-				t.Errorf("the function called securityhub:BatchImportFindings as %s, which member-role.yaml does not grant", c.Account)
+				t.Errorf("%s called securityhub:BatchImportFindings as %s, which member-role.yaml does not grant", roleID, c.Account)
 			}
 		default:
-			t.Errorf("the function called %s %s as %s, which neither template grants", c.Service, c.Op, c.Account)
+			t.Errorf("%s called %s %s as %s, which neither template grants", roleID, c.Service, c.Op, c.Account)
 		}
 	}
+	for op, n := range made.Sim {
+		if n <= 0 {
+			continue
+		}
+		switch {
+		case op == "GetCallerIdentity":
+			// Needs no permission: IAM cannot deny it.
+		case op == "AssumeRole":
+			if !roleGrants["sts:AssumeRole"] {
+				t.Errorf("%s called sts:AssumeRole, which template.yaml does not grant it", roleID)
+			}
+			checkTrusted(t, scanner, memberRole, roleID)
+		case s3Actions[op] != "":
+			if !memberGrants[s3Actions[op]] {
+				t.Errorf("%s called S3 %s (%s), which member-role.yaml does not grant", roleID, op, s3Actions[op])
+			}
+		case op == "DescribeKey" || op == "GetKeyPolicy":
+			if !memberGrants["kms:"+op] {
+				t.Errorf("%s called kms:%s, which member-role.yaml does not grant", roleID, op)
+			}
+		case slices.Contains([]string{"DescribeOrganization", "ListAccounts", "ListRoots", "ListOrganizationalUnitsForParent", "ListAccountsForParent"}, op):
+			if !roleGrants["organizations:"+op] {
+				t.Errorf("%s called organizations:%s, which template.yaml does not grant it", roleID, op)
+			}
+		default:
+			t.Errorf("%s called %s, which neither template grants", roleID, op)
+		}
+	}
+}
+
+// checkTrusted checks that member-role.yaml's MemberRole trusts roleID:
+// template.yaml outputs roleID's ARN, and the member role's trust policy
+// names the parameter of the output's name.
+func checkTrusted(t *testing.T, scanner *deploy.Template, memberRole map[string]any, roleID string) {
+	t.Helper()
+	output := ""
+	outputs, _ := scanner.Raw["Outputs"].(map[string]any)
+	for name, o := range outputs {
+		o, _ := o.(map[string]any)
+		if v, _ := o["Value"].(map[string]any); getAtt(v) == roleID+".Arn" {
+			output = name
+		}
+	}
+	if output == "" {
+		t.Errorf("template.yaml outputs no ARN of %s, for member-role.yaml to trust", roleID)
+		return
+	}
+	trust, _ := memberRole["AssumeRolePolicyDocument"].(map[string]any)
+	if !refers(trust["Statement"], output) {
+		t.Errorf("%s assumed the member role, and member-role.yaml's trust policy does not name %s (template.yaml's output of its ARN)", roleID, output)
+	}
+}
+
+// getAtt returns X.Attr of a raw {"Fn::GetAtt": ...}, either form.
+func getAtt(v map[string]any) string {
+	switch a := v["Fn::GetAtt"].(type) {
+	case string:
+		return a
+	case []any:
+		if len(a) == 2 {
+			return fmt.Sprintf("%v.%v", a[0], a[1])
+		}
+	}
+	return ""
+}
+
+// refers reports whether v holds a {"Ref": name}, at any depth.
+func refers(v any, name string) bool {
+	switch v := v.(type) {
+	case []any:
+		return slices.ContainsFunc(v, func(e any) bool { return refers(e, name) })
+	case map[string]any:
+		if v["Ref"] == name {
+			return true
+		}
+		for _, e := range v {
+			if refers(e, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// simCalls returns the calls the simulators received, by operation, less
+// the test's own.
+func simCalls(sims []*awssim.Server, own map[string]int) map[string]int {
 	calls := map[string]int{}
 	for _, s := range sims {
 		for op, n := range s.AllCalls() {
@@ -532,33 +664,7 @@ func checkGrants(t *testing.T, root string, ddbCalls []dynamoCall, sims []*awssi
 	for op, n := range own {
 		calls[op] -= n
 	}
-	for op, n := range calls {
-		if n <= 0 {
-			continue
-		}
-		switch {
-		case op == "GetCallerIdentity":
-			// Needs no permission: IAM cannot deny it.
-		case op == "AssumeRole":
-			if !scannerGrants["sts:AssumeRole"] {
-				t.Errorf("the function called sts:AssumeRole, which template.yaml does not grant")
-			}
-		case s3Actions[op] != "":
-			if !memberGrants[s3Actions[op]] {
-				t.Errorf("the function called S3 %s (%s), which member-role.yaml does not grant", op, s3Actions[op])
-			}
-		case op == "DescribeKey" || op == "GetKeyPolicy":
-			if !memberGrants["kms:"+op] {
-				t.Errorf("the function called kms:%s, which member-role.yaml does not grant", op)
-			}
-		case slices.Contains([]string{"DescribeOrganization", "ListAccounts", "ListRoots", "ListOrganizationalUnitsForParent", "ListAccountsForParent"}, op):
-			if !scannerGrants["organizations:"+op] {
-				t.Errorf("the function called organizations:%s, which template.yaml does not grant", op)
-			}
-		default:
-			t.Errorf("the function called %s, which neither template grants", op)
-		}
-	}
+	return calls
 }
 
 // collectActions adds every Action found in v (a raw Policies list, Fn::If

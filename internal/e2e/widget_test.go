@@ -67,7 +67,7 @@ func TestWidgetUnderEmulator(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	rec := newDynamoRecorder(t, endpoint)
+	rec := newRecorder(t, endpoint)
 	fn := startFunction(t, rie, bootstrap, map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDWIDGET", "AWS_SECRET_ACCESS_KEY": "widget",
 		"AWS_ENDPOINT_URL_DYNAMODB": rec.URL, "SCANNER_TABLE": widgetTable,
