@@ -82,3 +82,42 @@ func TestWorkerFunction(t *testing.T) {
 		t.Errorf("AccountDeadLetterAlarm = %v; want any message visible in AccountDeadLetterQueue", alarm)
 	}
 }
+
+// TestTableWarmThroughput: TableWarmWriteUnits (default 0: none) warms
+// the findings table and the indexes every finding write reaches, and
+// nothing when 0.
+func TestTableWarmThroughput(t *testing.T) {
+	tpl := loadTemplate(t, "template.yaml")
+	if got := raw(tpl.Raw, "Parameters", "TableWarmWriteUnits", "Default"); got != 0.0 {
+		t.Errorf("TableWarmWriteUnits default %v; want 0 (a new table's own)", got)
+	}
+	want := map[string]any{"Fn::If": []any{"HasWarmThroughput",
+		map[string]any{"WriteUnitsPerSecond": map[string]any{"Ref": "TableWarmWriteUnits"}}, map[string]any{"Ref": "AWS::NoValue"}}}
+	cond := map[string]any{"Fn::Not": []any{map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "TableWarmWriteUnits"}, 0.0}}}}
+	if got := raw(tpl.Raw, "Conditions", "HasWarmThroughput"); !reflect.DeepEqual(got, cond) {
+		t.Errorf("condition HasWarmThroughput = %v; want %v", got, cond)
+	}
+	_, table, err := tpl.Resource("FindingsTable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := table["WarmThroughput"]; !reflect.DeepEqual(got, want) {
+		t.Errorf("FindingsTable.WarmThroughput = %v; want %v", got, want)
+	}
+	warmed := map[string]bool{}
+	gsis, _ := table["GlobalSecondaryIndexes"].([]any)
+	for _, g := range gsis {
+		g, _ := g.(map[string]any)
+		if w, ok := g["WarmThroughput"]; ok {
+			if !reflect.DeepEqual(w, want) {
+				t.Errorf("index %v: WarmThroughput = %v; want %v", g["IndexName"], w, want)
+			}
+			warmed[fmt.Sprint(g["IndexName"])] = true
+		}
+	}
+	for _, name := range []string{"open-by-rule", "open-by-severity", "changes"} {
+		if !warmed[name] {
+			t.Errorf("index %s (written with every finding) is not warmed with the table", name)
+		}
+	}
+}

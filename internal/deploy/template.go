@@ -17,6 +17,11 @@ import (
 // them from the typed view; Template.Raw keeps them.
 var samOnlyProperties = []string{"LoggingConfig", "RecursiveLoop", "RuntimeManagementConfig", "SnapStart"}
 
+// newTableProperty is a property of AWS::DynamoDB::Table, and of each of
+// its global secondary indexes, newer than goformation v7: Load drops it
+// from the typed view too.
+const newTableProperty = "WarmThroughput"
+
 // Template is a CloudFormation or SAM template read two ways.
 type Template struct {
 	// Path is the file the template was read from.
@@ -58,6 +63,10 @@ func Load(path string) (*Template, error) {
 	resources, _ := tree["Resources"].(map[string]any)
 	for _, r := range resources {
 		r, _ := r.(map[string]any)
+		if r["Type"] == "AWS::DynamoDB::Table" {
+			dropTableProperty(r)
+			continue
+		}
 		if r["Type"] != "AWS::Serverless::Function" {
 			continue
 		}
@@ -130,5 +139,18 @@ func RepoRoot() (string, error) {
 			return "", errors.New("repository root: no go.mod above the working directory")
 		}
 		dir = parent
+	}
+}
+
+// dropTableProperty removes newTableProperty from a table resource and
+// its global secondary indexes.
+func dropTableProperty(r map[string]any) {
+	props, _ := r["Properties"].(map[string]any)
+	delete(props, newTableProperty)
+	gsis, _ := props["GlobalSecondaryIndexes"].([]any)
+	for _, g := range gsis {
+		if g, ok := g.(map[string]any); ok {
+			delete(g, newTableProperty)
+		}
 	}
 }
