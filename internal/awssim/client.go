@@ -2,12 +2,10 @@ package awssim
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/s3inv/scanner/internal/awsclient"
 )
@@ -18,16 +16,7 @@ import (
 // (a retryer, an HTTP client).
 func (s *Server) AWSConfig(ctx context.Context, region string, optFns ...func(*awsconfig.LoadOptions) error) (aws.Config, error) {
 	id, secret := s.ManagementCredentials()
-	opts := append([]func(*awsconfig.LoadOptions) error{
-		awsconfig.WithRegion(region),
-		awsconfig.WithBaseEndpoint(s.URL()),
-		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, "")),
-	}, optFns...)
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, opts...)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("awssim: load AWS configuration: %w", err)
-	}
-	return cfg, nil
+	return Remote{URL: s.URL(), KeyID: id, Secret: secret}.AWSConfig(ctx, region, optFns...)
 }
 
 // FastRetries is a load option that installs the scanner's retryer

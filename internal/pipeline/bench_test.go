@@ -4,12 +4,9 @@ package pipeline_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"os"
-	"os/exec"
 	"runtime"
 	"slices"
 	"strconv"
@@ -23,7 +20,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -58,6 +54,9 @@ const (
 	orgPageLimit = 20 // the most accounts a ListAccounts page holds
 )
 
+// bigAccount is the account of fanOrg's big buckets.
+const bigAccount = "699999999999"
+
 // fanOrg is an organization of accounts × buckets, each bucket with one
 // inventory configuration; big adds one account of that many buckets.
 func fanOrg(accounts, buckets, big int) *awssim.Fixture {
@@ -73,7 +72,7 @@ func fanOrg(accounts, buckets, big int) *awssim.Fixture {
 		add(fmt.Sprintf("6%011d", i+1), buckets)
 	}
 	if big > 0 {
-		add("699999999999", big)
+		add(bigAccount, big)
 	}
 	return fx
 }
@@ -407,63 +406,14 @@ type heapShare struct {
 	chunks   int
 }
 
-// simulatorEnv, set to a number of buckets, makes the test binary serve
-// the simulated organization of one account of that many buckets
-// (TestMain): workerHeap runs it as a process of its own, so that the
-// worker's heap is all the benchmark's process holds.
-const simulatorEnv = "FANOUT_BENCH_SIMULATOR"
-
-// simulated is what the simulator process prints on its first line.
-type simulated struct {
-	URL, KeyID, Secret, Account string
-}
-
-// serveSimulator serves the simulated organization of one account of
-// buckets buckets, prints how to reach it, and returns when its standard
-// input closes.
-func serveSimulator(buckets string) error {
-	n, err := strconv.Atoi(buckets)
+// simulatorOrg is the organization a simulator process serves for the
+// memory benchmark (awssim.ServeProcess): one account of arg buckets.
+func simulatorOrg(arg string) (*awssim.Fixture, []awssim.Option, error) {
+	n, err := strconv.Atoi(arg)
 	if err != nil {
-		return fmt.Errorf("%s=%q: want a number of buckets", simulatorEnv, buckets)
+		return nil, nil, fmt.Errorf("want a number of buckets")
 	}
-	fx := fanOrg(0, 0, n)
-	srv, err := awssim.New(fx, awssim.WithLatency(fanLatency, 0))
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
-	id, secret := srv.ManagementCredentials()
-	if err := json.NewEncoder(os.Stdout).Encode(simulated{URL: srv.URL(), KeyID: id, Secret: secret, Account: fx.Organization.Accounts[0].ID}); err != nil {
-		return err
-	}
-	_, err = io.Copy(io.Discard, os.Stdin)
-	return err
-}
-
-// startSimulator runs the simulator process for an account of n buckets
-// until the benchmark ends.
-func startSimulator(b *testing.B, n int) simulated {
-	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", simulatorEnv, n))
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { stdin.Close(); _ = cmd.Wait() })
-	var sim simulated
-	if err := json.NewDecoder(stdout).Decode(&sim); err != nil {
-		b.Fatalf("simulator process: %v", err)
-	}
-	return sim
+	return fanOrg(0, 0, n), []awssim.Option{awssim.WithLatency(fanLatency, 0)}, nil // one account: bigAccount
 }
 
 // workerHeap measures the live heap of one worker handling the message
@@ -473,9 +423,8 @@ func startSimulator(b *testing.B, n int) simulated {
 func workerHeap(b *testing.B, n int) heapShare {
 	b.Helper()
 	ctx := context.Background()
-	sim := startSimulator(b, n)
-	awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion("us-east-1"), awsconfig.WithBaseEndpoint(sim.URL),
-		awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(sim.KeyID, sim.Secret, "")),
+	sim := awssim.StartProcess(b, strconv.Itoa(n))
+	awsCfg, err := sim.AWSConfig(ctx, "us-east-1",
 		awsconfig.WithHTTPClient(awsclient.NewHTTPClient(scan.Options{}.MaxInFlight(), awsclient.DefaultResponseTimeout)))
 	if err != nil {
 		b.Fatal(err)
@@ -489,7 +438,7 @@ func workerHeap(b *testing.B, n int) heapShare {
 	f := pipeline.Fanout{Queue: q, QueueURL: "https://sqs.us-east-1.amazonaws.com/111122223333/bench", Ledger: &openLedger{}}
 	base := liveheap.Now()
 	stop := liveheap.Sample(20 * time.Millisecond)
-	err = pipeline.Work(ctx, s, f, pipeline.Message{ScanID: "20260101T000000.000Z-abcdef", Account: inventory.Account{ID: sim.Account}})
+	err = pipeline.Work(ctx, s, f, pipeline.Message{ScanID: "20260101T000000.000Z-abcdef", Account: inventory.Account{ID: bigAccount}})
 	samples := stop()
 	if err != nil {
 		b.Fatal(err)
@@ -537,12 +486,12 @@ func (*openLedger) Record(context.Context, string, int, string, []byte) (bool, b
 	return true, false, nil
 }
 
-// TestMain runs the tests, or, with simulatorEnv set, serves the
-// simulated organization for BenchmarkFanoutWorkerMemory (startSimulator).
+// TestMain runs the tests, or serves the simulated organization of the
+// memory benchmark in a process of its own (awssim.StartProcess).
 func TestMain(m *testing.M) {
-	if buckets := os.Getenv(simulatorEnv); buckets != "" {
-		if err := serveSimulator(buckets); err != nil {
-			fmt.Fprintln(os.Stderr, "simulator:", err)
+	if served, err := awssim.ServeProcess(simulatorOrg); served {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "simulated organization:", err)
 			os.Exit(1)
 		}
 		os.Exit(0)
