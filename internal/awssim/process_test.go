@@ -1,0 +1,57 @@
+package awssim_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+
+	"github.com/s3inv/scanner/internal/awssim"
+)
+
+// TestMain runs the tests, or serves a fixture of testdata for
+// TestStartProcess (awssim.ServeProcess).
+func TestMain(m *testing.M) {
+	served, err := awssim.ServeProcess(func(arg string) (*awssim.Fixture, []awssim.Option, error) {
+		fx, err := awssim.LoadFixture("testdata/" + arg)
+		return fx, nil, err
+	})
+	if served {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestStartProcess: the fixture served by another process answers as
+// the same fixture served here.
+func TestStartProcess(t *testing.T) {
+	ctx := context.Background()
+	remote := awssim.StartProcess(t, "small.yaml")
+	cfg, err := remote.AWSConfig(ctx, "us-east-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, local := awssim.ForTest(t, small(t))
+	accounts := func(cfg aws.Config) []string {
+		out, err := organizations.NewFromConfig(cfg).ListAccounts(ctx, &organizations.ListAccountsInput{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, a := range out.Accounts {
+			ids = append(ids, aws.ToString(a.Id))
+		}
+		return ids
+	}
+	got, want := accounts(cfg), accounts(local)
+	if len(want) == 0 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("the process's accounts %v; want the fixture's %v", got, want)
+	}
+}
