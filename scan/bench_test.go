@@ -293,16 +293,7 @@ func benchOrgProcess(arg string) (*awssim.Fixture, []awssim.Option, error) {
 
 // TestMain runs the tests, or serves the simulated organization of the
 // memory benchmark in a process of its own (scanMemory).
-func TestMain(m *testing.M) {
-	if served, err := awssim.ServeProcess(benchOrgProcess); served {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "simulated organization:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(awssim.ServeOrRun(m, benchOrgProcess)) }
 
 // BenchmarkScan scans simulated organizations through the real SDK with
 // 50 ms per call, and reports the calls made against the minimum, the

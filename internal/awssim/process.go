@@ -103,3 +103,18 @@ func (r Remote) AWSConfig(ctx context.Context, region string, optFns ...func(*aw
 	}
 	return cfg, nil
 }
+
+// ServeOrRun is a test binary's TestMain: it serves the organization
+// of ProcessEnv (ServeProcess) when set, or runs the tests, and returns
+// the exit code.
+func ServeOrRun(m *testing.M, build Build) int {
+	served, err := ServeProcess(build)
+	switch {
+	case err != nil:
+		fmt.Fprintln(os.Stderr, "simulated organization:", err)
+		return 1
+	case served:
+		return 0
+	}
+	return m.Run()
+}

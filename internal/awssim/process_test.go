@@ -15,18 +15,10 @@ import (
 // TestMain runs the tests, or serves a fixture of testdata for
 // TestStartProcess (awssim.ServeProcess).
 func TestMain(m *testing.M) {
-	served, err := awssim.ServeProcess(func(arg string) (*awssim.Fixture, []awssim.Option, error) {
+	os.Exit(awssim.ServeOrRun(m, func(arg string) (*awssim.Fixture, []awssim.Option, error) {
 		fx, err := awssim.LoadFixture("testdata/" + arg)
 		return fx, nil, err
-	})
-	if served {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
+	}))
 }
 
 // TestStartProcess: the fixture served by another process answers as

@@ -488,13 +488,4 @@ func (*openLedger) Record(context.Context, string, int, string, []byte) (bool, b
 
 // TestMain runs the tests, or serves the simulated organization of the
 // memory benchmark in a process of its own (awssim.StartProcess).
-func TestMain(m *testing.M) {
-	if served, err := awssim.ServeProcess(simulatorOrg); served {
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "simulated organization:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { os.Exit(awssim.ServeOrRun(m, simulatorOrg)) }
