@@ -120,6 +120,10 @@ type owner struct {
 	complete   bool
 }
 
+// listedHere says whether this scan lists the owner's buckets itself:
+// one of its accounts, and not a chunk's.
+func (o *owner) listedHere() bool { return o.target && !o.byName }
+
 // shared is a value read once and shared by every reader.
 type shared[T any] struct {
 	done   chan struct{}
@@ -225,7 +229,7 @@ func (d *destReads) owner(awsCtx context.Context, id string) (*owner, error) {
 // ownerListed waits for a scanned owner's listing to end and says
 // whether it was complete; false for an account this scan does not list.
 func (d *destReads) ownerListed(awsCtx context.Context, o *owner) bool {
-	if !o.target || o.byName {
+	if !o.listedHere() {
 		return false
 	}
 	select {
@@ -337,7 +341,7 @@ func (d *destReads) policy(awsCtx context.Context, o *owner, bucketARN, region s
 	d.mu.Unlock()
 	if first {
 		e.v = d.readPolicy(awsCtx, o, bucketARN, &e.region)
-		if e.v.Missing && (!o.target || o.byName) {
+		if e.v.Missing && !o.listedHere() {
 			e.listed = d.listByName(awsCtx, o, bucketARN)
 		}
 		close(e.done)
