@@ -50,7 +50,7 @@ build-WorkerFunction: build-ScannerFunction
 
 # The dashboard's custom-widget function (DashboardFunction in
 # template.yaml): the same command built with the tag widget, which serves
-# internal/webui's views over the findings table instead of scanning
+# internal/app/webui's views over the findings table instead of scanning
 # (docs/dashboards.md, "Custom widgets").
 WIDGET_TAGS := lambda,lambda.norpc,widget
 
@@ -84,7 +84,7 @@ demo: deps ## Scan the built-in simulated organization into a local DynamoDB tab
 .PHONY: bench
 bench: deps ## Run the benchmarks and print their figures: API calls against the minimum, wall time against bounds (throttled too), memory. Only exact properties fail it.
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -v ./scan/ | grep -v '^=== RUN'
-	set -o pipefail; CI=true $(GO) test -run '^$$' -bench Fanout -benchtime 1x -timeout 40m -v ./internal/pipeline/ | grep -v '^=== RUN'
+	set -o pipefail; CI=true $(GO) test -run '^$$' -bench Fanout -benchtime 1x -timeout 40m -v ./internal/app/pipeline/ | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -skip BenchmarkDashboardViews -benchmem ./rules/ ./report/...
 	set -o pipefail; $(GO) test -run '^$$' -bench BenchmarkDashboardViews -benchtime 1x -v ./report/dynamo/ | grep -v '^=== RUN'
 
@@ -93,8 +93,8 @@ fuzz: ## Fuzz the parsers of untrusted input for 30 s each.
 	$(GO) test -run '^$$' -fuzz FuzzParseEvent -fuzztime 30s ./cmd/scanner
 	$(GO) test -run '^$$' -fuzz FuzzLoadPolicy -fuzztime 30s ./rules
 	$(GO) test -run '^$$' -fuzz FuzzParseWidgetEvent -fuzztime 30s ./cmd/scanner
-	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/iampolicy
-	$(GO) test -run '^$$' -fuzz FuzzParseMessage -fuzztime 30s ./internal/pipeline
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/base/iampolicy
+	$(GO) test -run '^$$' -fuzz FuzzParseMessage -fuzztime 30s ./internal/app/pipeline
 	$(GO) test -run '^$$' -fuzz FuzzDecodePageToken -fuzztime 30s ./report
 
 .PHONY: clean

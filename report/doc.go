@@ -95,6 +95,15 @@
 // each account), leaving out expired records. [StoreOptions] sets the
 // retention and the clock.
 //
+// # Summary
+//
+// A [SummaryCounter] keeps the figures of a scan run as it goes: accounts
+// complete, failed and incomplete, buckets and configurations read,
+// findings by severity and by rule, the accounts not fully scanned and the
+// worst accounts and buckets. The Lambda function returns a [Summary], the
+// command line prints it (package console), and dashboards show the same
+// figures; [MergeSummaries] adds up the workers' parts of a fan-out run.
+//
 // Package report/sinktest is the conformance suite every sink passes
 // (RunSinkTests), and every store too (RunStoreTests, through its
 // Querier).

@@ -4,7 +4,7 @@ import (
 	"context"
 	"sync"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 	"github.com/s3inv/scanner/rules"
 )
 

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 // FanoutRun is the record of a scan run fanned out over many invocations

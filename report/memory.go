@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 	"github.com/s3inv/scanner/rules"
 )
 

@@ -7,7 +7,7 @@ import (
 	"maps"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 // The resolutions of a resolved record (Record.Resolution): why it was

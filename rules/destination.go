@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3inv/scanner/internal/iampolicy"
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/iampolicy"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 // The destination rules (INV-110 to INV-115) follow an enabled

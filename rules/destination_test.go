@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 // goodPolicy is the destination bucket policy of the S3 documentation's

@@ -1,6 +1,6 @@
 // Package rules is the rule catalogue of the scanner and the policy that
 // configures it. It turns the plain scan results of package
-// internal/inventory into findings, without touching any AWS client.
+// internal/base/inventory into findings, without touching any AWS client.
 //
 // # Rules
 //

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3inv/scanner/internal/docblock"
+	"github.com/s3inv/scanner/internal/testenv/docblock"
 )
 
 // TestDocs fails when docs/rules.md, the rules table of README.md, the

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 // Evaluator applies a policy to scan results. It holds no mutable state and

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 var testNow = time.Date(2027, 1, 15, 6, 0, 0, 0, time.UTC)

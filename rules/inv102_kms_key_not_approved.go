@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 var kmsKeyNotApproved = Rule{

@@ -3,7 +3,7 @@ package rules
 import (
 	"testing"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 func TestINV104(t *testing.T) {

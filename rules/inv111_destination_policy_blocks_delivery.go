@@ -1,6 +1,6 @@
 package rules
 
-import "github.com/s3inv/scanner/internal/iampolicy"
+import "github.com/s3inv/scanner/internal/base/iampolicy"
 
 var destinationPolicyBlocksDelivery = Rule{
 	ID:       "INV-111",

@@ -3,7 +3,7 @@ package rules
 import (
 	"strings"
 
-	"github.com/s3inv/scanner/internal/iampolicy"
+	"github.com/s3inv/scanner/internal/base/iampolicy"
 )
 
 var destinationPolicyConfusedDeputy = Rule{

@@ -3,8 +3,8 @@ package rules
 import (
 	"errors"
 
-	"github.com/s3inv/scanner/internal/iampolicy"
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/iampolicy"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 var kmsKeyUnusable = Rule{

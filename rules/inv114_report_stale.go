@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 var reportStale = Rule{

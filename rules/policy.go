@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 //go:embed default-policy.yaml

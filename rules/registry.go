@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 // Level is what a rule's findings are about: an account, a bucket or one

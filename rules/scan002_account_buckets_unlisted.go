@@ -1,6 +1,6 @@
 package rules
 
-import "github.com/s3inv/scanner/internal/inventory"
+import "github.com/s3inv/scanner/internal/base/inventory"
 
 var accountBucketsUnlisted = Rule{
 	ID:          "SCAN-002",

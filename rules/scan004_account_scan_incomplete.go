@@ -3,7 +3,7 @@ package rules
 import (
 	"strconv"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 var accountScanIncomplete = Rule{

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 // settings are the effective settings of one rule in one scope: the

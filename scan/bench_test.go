@@ -19,10 +19,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/s3inv/scanner/internal/awsclient"
-	"github.com/s3inv/scanner/internal/awssim"
-	"github.com/s3inv/scanner/internal/inventory"
-	"github.com/s3inv/scanner/internal/liveheap"
+	"github.com/s3inv/scanner/internal/base/awsclient"
+	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/internal/standin/awssim"
+	"github.com/s3inv/scanner/internal/testenv"
+	"github.com/s3inv/scanner/internal/testenv/liveheap"
 	"github.com/s3inv/scanner/scan"
 )
 
@@ -248,7 +249,7 @@ func benchTargets(fx *awssim.Fixture) (targets []inventory.Account, buckets int)
 }
 
 // scanMemory scans an organization of accounts × bucketsPerAccount served
-// by a process of its own (awssim.StartProcess: in this process its
+// by a process of its own (testenv.SimProcess: in this process its
 // heap would lengthen every GC cycle, and what is allocated while a
 // cycle marks counts as live) and returns the scan's live heap above the
 // heap before it, in MiB: its 95th percentile and maximum, sampled every
@@ -258,7 +259,7 @@ func scanMemory(b *testing.B, accounts, bucketsPerAccount int) (p95, peak float6
 	ctx := context.Background()
 	fx, _ := benchOrg(accounts, bucketsPerAccount)
 	targets, total := benchTargets(fx)
-	remote := awssim.StartProcess(b, fmt.Sprintf("%d,%d", accounts, bucketsPerAccount))
+	remote := testenv.SimProcess(b, fmt.Sprintf("%d,%d", accounts, bucketsPerAccount))
 	cfg, err := remote.AWSConfig(ctx, "us-east-1", benchClient()...)
 	if err != nil {
 		b.Fatal(err)
@@ -293,7 +294,7 @@ func benchOrgProcess(arg string) (*awssim.Fixture, []awssim.Option, error) {
 
 // TestMain runs the tests, or serves the simulated organization of the
 // memory benchmark in a process of its own (scanMemory).
-func TestMain(m *testing.M) { os.Exit(awssim.ServeOrRun(m, benchOrgProcess)) }
+func TestMain(m *testing.M) { os.Exit(testenv.ServeSimOrRun(m, benchOrgProcess)) }
 
 // BenchmarkScan scans simulated organizations through the real SDK with
 // 50 ms per call, and reports the calls made against the minimum, the

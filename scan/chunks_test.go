@@ -7,8 +7,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/s3inv/scanner/internal/awssim"
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/internal/standin/awssim"
 	"github.com/s3inv/scanner/scan"
 )
 

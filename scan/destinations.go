@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/semaphore"
 
-	"github.com/s3inv/scanner/internal/awserr"
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/awserr"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 // The destination reads follow each enabled configuration of a scanned

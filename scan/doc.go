@@ -1,6 +1,6 @@
 // Package scan gathers the inventory configurations of every bucket of
 // every account of an AWS Organization, as plain data (package
-// internal/inventory) for the rules to evaluate.
+// internal/base/inventory) for the rules to evaluate.
 //
 // The data flow of one run:
 //

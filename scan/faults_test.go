@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/s3inv/scanner/internal/awsclient"
-	"github.com/s3inv/scanner/internal/awssim"
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/awsclient"
+	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/internal/standin/awssim"
 	"github.com/s3inv/scanner/scan"
 )
 

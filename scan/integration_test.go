@@ -13,8 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/s3inv/scanner/internal/awssim"
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/internal/standin/awssim"
+	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/scan"
 )
 
@@ -62,7 +63,7 @@ type env struct {
 
 func newEnv(t *testing.T, fx *awssim.Fixture, opts ...awssim.Option) env {
 	t.Helper()
-	srv, cfg := awssim.ForTest(t, fx, opts...)
+	srv, cfg := testenv.Sim(t, fx, opts...)
 	return env{srv: srv, cfg: cfg, conn: &scan.RoleConnector{
 		STS:       sts.NewFromConfig(cfg),
 		Base:      cfg,

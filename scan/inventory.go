@@ -9,8 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/s3inv/scanner/internal/awserr"
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/awserr"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 // listInventory returns every inventory configuration of a bucket,

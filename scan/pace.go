@@ -11,8 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/s3inv/scanner/internal/awserr"
-	"github.com/s3inv/scanner/internal/backoff"
+	"github.com/s3inv/scanner/internal/base/awserr"
+	"github.com/s3inv/scanner/internal/base/backoff"
 )
 
 // The pacer's constants. A window closes after at least windowAttempts

@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 // TestCredentialsReuseTheScansRole: the credentials of an account the

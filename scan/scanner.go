@@ -12,9 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"golang.org/x/sync/semaphore"
 
-	"github.com/s3inv/scanner/internal/awserr"
-	"github.com/s3inv/scanner/internal/backoff"
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/awserr"
+	"github.com/s3inv/scanner/internal/base/backoff"
+	"github.com/s3inv/scanner/internal/base/inventory"
 )
 
 // S3API is the part of the S3 client the scanner uses.

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3inv/scanner/internal/awssim"
-	"github.com/s3inv/scanner/internal/dynalite"
+	"github.com/s3inv/scanner/internal/standin/awssim"
+	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/rules"
@@ -23,11 +23,11 @@ import (
 func simulate(t *testing.T, opts ...awssim.Option) *awssim.Server {
 	t.Helper()
 	isolateAWSEnv(t)
-	fx, err := awssim.LoadFixture("../../internal/pipeline/testdata/golden-org.yaml")
+	fx, err := awssim.LoadFixture("../../internal/app/pipeline/testdata/golden-org.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, _ := awssim.ForTest(t, fx, opts...)
+	srv, _ := testenv.Sim(t, fx, opts...)
 	id, secret := srv.ManagementCredentials()
 	for k, v := range map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret,
@@ -47,7 +47,7 @@ func runCLI(args ...string) (code int, stdout, stderr string) {
 
 func TestScanPrintsFindingsAsJSONLines(t *testing.T) {
 	simulate(t)
-	code, out, errOut := runCLI("scan", "-accounts", "222222222222,333333333333", "-policy", "../../internal/pipeline/testdata/golden-policy.yaml")
+	code, out, errOut := runCLI("scan", "-accounts", "222222222222,333333333333", "-policy", "../../internal/app/pipeline/testdata/golden-policy.yaml")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -77,13 +77,13 @@ func TestScanPrintsFindingsAsJSONLines(t *testing.T) {
 func TestScanFailOnGatesOnOpenFindings(t *testing.T) {
 	simulate(t)
 	code, _, errOut := runCLI("scan", "-accounts", "222222222222", "-format", "table", "-fail-on", "critical",
-		"-policy", "../../internal/pipeline/testdata/golden-policy.yaml")
+		"-policy", "../../internal/app/pipeline/testdata/golden-policy.yaml")
 	if code != exitFindings || !strings.Contains(errOut, "1 open finding at or above CRITICAL") {
 		t.Errorf("exit %d, stderr %q; want %d and the count", code, errOut, exitFindings)
 	}
 	// The management account's buckets pass everything. Its reports
 	// were delivered on the golden scan's date, so INV-114 is off.
-	golden, err := os.ReadFile("../../internal/pipeline/testdata/golden-policy.yaml")
+	golden, err := os.ReadFile("../../internal/app/pipeline/testdata/golden-policy.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestScanWarnsOfExpiredWaivers(t *testing.T) {
 // scanned and others are coverage findings.
 func TestExitCodes(t *testing.T) {
 	simulate(t)
-	policy := "../../internal/pipeline/testdata/golden-policy.yaml"
+	policy := "../../internal/app/pipeline/testdata/golden-policy.yaml"
 	code, _, errOut := runCLI("scan", "--accounts", "222222222222,333333333333", "--external-id", "wrong-external-id", "--policy", policy)
 	if code != exitError || !strings.Contains(errOut, "not one account in scope could be scanned (2 in scope; account 222222222222: ROLE_UNAVAILABLE") {
 		t.Errorf("every role denied: exit %d, stderr %q; want %d naming the first account", code, errOut, exitError)
@@ -241,12 +241,12 @@ func TestExitCodes(t *testing.T) {
 // short are written, the run record too, and no finding of the earlier
 // complete scan is resolved.
 func TestInterruptWritesWhatWasRead(t *testing.T) {
-	endpoint := dynalite.ForTest(t)
+	endpoint := testenv.Dynalite(t)
 	srv := simulate(t, awssim.WithLatency(20*time.Millisecond, 0))
 	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", endpoint)
 	const table = "interrupted"
 	ctx := context.Background()
-	store, err := dynamo.New(dynalite.Client(endpoint), table, report.StoreOptions{})
+	store, err := dynamo.New(testenv.DynamoClient(endpoint), table, report.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestInterruptWritesWhatWasRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	args := []string{"scan", "--accounts", "222222222222,333333333333", "--table", table,
-		"--policy", "../../internal/pipeline/testdata/golden-policy.yaml", "--account-concurrency", "1", "--bucket-concurrency", "1"}
+		"--policy", "../../internal/app/pipeline/testdata/golden-policy.yaml", "--account-concurrency", "1", "--bucket-concurrency", "1"}
 	if code, _, errOut := runCLI(args...); code != exitOK {
 		t.Fatalf("first scan: exit %d: %s", code, errOut)
 	}

@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/s3inv/scanner/internal/config"
-	"github.com/s3inv/scanner/internal/webui"
+	"github.com/s3inv/scanner/internal/app/config"
+	"github.com/s3inv/scanner/internal/app/webui"
 	"github.com/s3inv/scanner/report"
 )
 

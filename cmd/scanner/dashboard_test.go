@@ -19,10 +19,10 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
-	"github.com/s3inv/scanner/internal/awssim"
-	"github.com/s3inv/scanner/internal/demo"
-	"github.com/s3inv/scanner/internal/dynalite"
-	"github.com/s3inv/scanner/internal/webui"
+	"github.com/s3inv/scanner/internal/app/demo"
+	"github.com/s3inv/scanner/internal/app/webui"
+	"github.com/s3inv/scanner/internal/standin/awssim"
+	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/rules"
@@ -62,7 +62,7 @@ func chromium(t *testing.T) string {
 // away. It saves a wide and a narrow screenshot.
 func TestDashboardInBrowser(t *testing.T) {
 	browser := chromium(t)
-	endpoint := dynalite.ForTest(t)
+	endpoint := testenv.Dynalite(t)
 	isolateAWSEnv(t)
 	ctx := context.Background()
 
@@ -78,7 +78,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	hostile.Buckets = append(hostile.Buckets, awssim.Bucket{Name: "partial-coverage-hostile", Region: "eu-west-1",
 		Inventory: []awssim.InventoryConfig{{ID: "only-some", Enabled: true, FilterPrefix: longPrefix,
 			Destination: awssim.Destination{Bucket: "arn:aws:s3:::central-inventory", AccountID: demo.Security}}}})
-	sim, _ := awssim.ForTest(t, fx)
+	sim, _ := testenv.Sim(t, fx)
 	id, secret := sim.ManagementCredentials()
 	for k, v := range map[string]string{
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": id, "AWS_SECRET_ACCESS_KEY": secret,
@@ -88,7 +88,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	const table = "dashboard-findings"
-	store, err := dynamo.New(dynalite.Client(endpoint), table, report.StoreOptions{})
+	store, err := dynamo.New(testenv.DynamoClient(endpoint), table, report.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,11 +12,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/s3inv/scanner/internal/awssim"
-	"github.com/s3inv/scanner/internal/config"
-	"github.com/s3inv/scanner/internal/console"
-	"github.com/s3inv/scanner/internal/demo"
-	"github.com/s3inv/scanner/internal/dynalite"
+	"github.com/s3inv/scanner/internal/app/config"
+	"github.com/s3inv/scanner/internal/app/console"
+	"github.com/s3inv/scanner/internal/app/demo"
+	"github.com/s3inv/scanner/internal/standin/awssim"
+	"github.com/s3inv/scanner/internal/standin/localserver"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 )
@@ -77,7 +77,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer sim.Close()
 	if *withDynalite {
-		db, err := dynalite.Start(ctx)
+		db, err := localserver.StartDynalite(ctx)
 		if err != nil {
 			return fail(exitError, err)
 		}

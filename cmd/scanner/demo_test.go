@@ -9,10 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3inv/scanner/internal/awssim"
-	"github.com/s3inv/scanner/internal/demo"
-	"github.com/s3inv/scanner/internal/dynalite"
-	"github.com/s3inv/scanner/internal/summary"
+	"github.com/s3inv/scanner/internal/app/demo"
+	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/rules"
@@ -32,7 +30,7 @@ func isolateAWSEnv(t *testing.T) {
 // does, and checks its summary against the demo organization's known
 // counts and the table against the summary.
 func TestDemoWritesTheTable(t *testing.T) {
-	endpoint := dynalite.ForTest(t)
+	endpoint := testenv.Dynalite(t)
 	isolateAWSEnv(t)
 	ctx := context.Background()
 
@@ -40,7 +38,7 @@ func TestDemoWritesTheTable(t *testing.T) {
 	if code := run(ctx, []string{"demo", "-endpoint", endpoint, "-json"}, &stdout, &stderr); code != exitOK {
 		t.Fatalf("scanner demo: exit %d: %s", code, stderr.String())
 	}
-	var sum summary.Summary
+	var sum report.Summary
 	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
 		t.Fatalf("summary: %v\n%s", err, stdout.String())
 	}
@@ -51,7 +49,7 @@ func TestDemoWritesTheTable(t *testing.T) {
 			sum.AccountsComplete, sum.AccountsFailed, sum.Buckets, sum.Configs, sum.Waived, sum.ByRule, want)
 	}
 
-	store, err := dynamo.New(dynalite.Client(endpoint), demoTable, report.StoreOptions{})
+	store, err := dynamo.New(testenv.DynamoClient(endpoint), demoTable, report.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +130,7 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 // organization: its endpoint and management credentials, the member role
 // and its ExternalId, the demo's policy (written to a file), the table.
 func TestKeptScanCommand(t *testing.T) {
-	sim, _ := awssim.ForTest(t, demo.Organization())
+	sim, _ := testenv.Sim(t, demo.Organization())
 	k, err := keptScanCommand(sim, "findings", "http://127.0.0.1:8000", "version: 1\n")
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/s3inv/scanner/internal/strictjson"
+	"github.com/s3inv/scanner/internal/base/strictjson"
 	"github.com/s3inv/scanner/scan"
 )
 

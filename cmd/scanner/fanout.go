@@ -11,9 +11,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/s3inv/scanner/internal/awsclient"
-	"github.com/s3inv/scanner/internal/emf"
-	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/internal/app/emf"
+	"github.com/s3inv/scanner/internal/app/pipeline"
+	"github.com/s3inv/scanner/internal/base/awsclient"
 )
 
 // invoke is the Lambda handler: an SQS batch is fan-out work

@@ -16,12 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/s3inv/scanner/internal/awssim"
-	"github.com/s3inv/scanner/internal/config"
-	"github.com/s3inv/scanner/internal/demo"
-	"github.com/s3inv/scanner/internal/dynalite"
-	"github.com/s3inv/scanner/internal/emf"
-	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/internal/app/config"
+	"github.com/s3inv/scanner/internal/app/demo"
+	"github.com/s3inv/scanner/internal/app/emf"
+	"github.com/s3inv/scanner/internal/app/pipeline"
+	"github.com/s3inv/scanner/internal/standin/awssim"
+	"github.com/s3inv/scanner/internal/testenv"
 )
 
 // capturingQueue keeps the messages the coordinator sends, as SQS would
@@ -62,7 +62,7 @@ type sqsRecord struct {
 // are the demo organization's, and the AWS calls every invocation printed
 // add up to the requests the simulator received.
 func TestLambdaFanout(t *testing.T) {
-	endpoint := dynalite.ForTest(t)
+	endpoint := testenv.Dynalite(t)
 	isolateAWSEnv(t)
 	ctx := context.Background()
 	sim, err := awssim.New(demo.Organization())

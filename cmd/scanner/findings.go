@@ -9,8 +9,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/s3inv/scanner/internal/config"
-	"github.com/s3inv/scanner/internal/console"
+	"github.com/s3inv/scanner/internal/app/config"
+	"github.com/s3inv/scanner/internal/app/console"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
 	"github.com/s3inv/scanner/scan"

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3inv/scanner/internal/dynalite"
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/report/sinktest"
@@ -65,7 +65,7 @@ func TestFindingsHelp(t *testing.T) {
 // TestFindingsQueries fills a table in dynalite with two scans and asks
 // each question through the command line.
 func TestFindingsQueries(t *testing.T) {
-	endpoint := dynalite.ForTest(t)
+	endpoint := testenv.Dynalite(t)
 	for k, v := range map[string]string{
 		"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_REGION": "us-east-1",
 		"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_SESSION_TOKEN": "",
@@ -75,7 +75,7 @@ func TestFindingsQueries(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	ctx := context.Background()
-	store, err := dynamo.New(dynalite.Client(endpoint), "cli-findings", report.StoreOptions{})
+	store, err := dynamo.New(testenv.DynamoClient(endpoint), "cli-findings", report.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

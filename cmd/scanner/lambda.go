@@ -15,11 +15,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/s3inv/scanner/internal/awsclient"
-	"github.com/s3inv/scanner/internal/config"
-	"github.com/s3inv/scanner/internal/emf"
-	"github.com/s3inv/scanner/internal/pipeline"
-	"github.com/s3inv/scanner/internal/summary"
+	"github.com/s3inv/scanner/internal/app/config"
+	"github.com/s3inv/scanner/internal/app/emf"
+	"github.com/s3inv/scanner/internal/app/pipeline"
+	"github.com/s3inv/scanner/internal/base/awsclient"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 )
@@ -33,8 +32,8 @@ func lambdaMain() {
 	fn, err := newFunction(context.Background(), os.Getenv, log)
 	if err != nil {
 		log.Error("invalid configuration", "error", err.Error())
-		lambda.Start(func(context.Context, json.RawMessage) (summary.Summary, error) {
-			return summary.Summary{}, err
+		lambda.Start(func(context.Context, json.RawMessage) (report.Summary, error) {
+			return report.Summary{}, err
 		})
 		return
 	}
@@ -101,19 +100,19 @@ func buildFunction(ctx context.Context, cfg config.Config, log *slog.Logger, ext
 
 // handle runs one invocation and returns the scan summary (empty for
 // a fan-out coordinator: see scheduled).
-func (f *function) handle(ctx context.Context, raw json.RawMessage) (summary.Summary, error) {
+func (f *function) handle(ctx context.Context, raw json.RawMessage) (report.Summary, error) {
 	sum, _, err := f.scheduled(ctx, raw)
 	return sum, err
 }
 
 // scheduled runs one scheduled or manual invocation in the configured mode and
 // returns the scan summary, or the coordination of a fan-out run.
-func (f *function) scheduled(ctx context.Context, raw json.RawMessage) (summary.Summary, *pipeline.Coordination, error) {
+func (f *function) scheduled(ctx context.Context, raw json.RawMessage) (report.Summary, *pipeline.Coordination, error) {
 	log := f.run.Logger
 	inv, err := parseEvent(raw)
 	if err != nil {
 		log.ErrorContext(ctx, "rejected event", "error", err.Error())
-		return summary.Summary{}, nil, err
+		return report.Summary{}, nil, err
 	}
 	for _, n := range f.run.Policy.Notices(time.Now()) {
 		log.WarnContext(ctx, "policy", "notice", n)

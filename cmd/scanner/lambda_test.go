@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3inv/scanner/internal/awssim"
-	"github.com/s3inv/scanner/internal/config"
-	"github.com/s3inv/scanner/internal/demo"
-	"github.com/s3inv/scanner/internal/emf"
+	"github.com/s3inv/scanner/internal/app/config"
+	"github.com/s3inv/scanner/internal/app/demo"
+	"github.com/s3inv/scanner/internal/app/emf"
+	"github.com/s3inv/scanner/internal/standin/awssim"
 	"github.com/s3inv/scanner/report"
 )
 

@@ -16,7 +16,7 @@
 //
 // This package only wires: it parses arguments and events, loads the
 // configuration and the AWS clients, and hands them to the pipeline
-// (internal/pipeline) and the presentation (internal/console).
+// (internal/app/pipeline) and the presentation (internal/app/console).
 package main
 
 import (

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/s3inv/scanner/internal/console"
+	"github.com/s3inv/scanner/internal/app/console"
 	"github.com/s3inv/scanner/report"
 )
 

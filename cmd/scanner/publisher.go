@@ -6,8 +6,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 
-	"github.com/s3inv/scanner/internal/config"
-	"github.com/s3inv/scanner/internal/pipeline"
+	"github.com/s3inv/scanner/internal/app/config"
+	"github.com/s3inv/scanner/internal/app/pipeline"
 	"github.com/s3inv/scanner/report/events"
 	"github.com/s3inv/scanner/report/securityhub"
 	"github.com/s3inv/scanner/scan"

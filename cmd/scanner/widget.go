@@ -18,7 +18,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/s3inv/scanner/internal/webui"
+	"github.com/s3inv/scanner/internal/app/webui"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 )
@@ -37,7 +37,7 @@ var widgetParams = []string{"view", "account", "ou", "rule", "severity", "next"}
 var widgetFormFields = []string{"account", "ou", "rule", "severity"}
 
 // widget answers CloudWatch custom-widget events with the findings
-// table's views (internal/webui) as HTML.
+// table's views (internal/app/webui) as HTML.
 type widget struct {
 	store report.Querier
 	// table names the table in the views' headings.

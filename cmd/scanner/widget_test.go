@@ -18,9 +18,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
-	"github.com/s3inv/scanner/internal/dynalite"
-	"github.com/s3inv/scanner/internal/inventory"
-	"github.com/s3inv/scanner/internal/webui"
+	"github.com/s3inv/scanner/internal/app/webui"
+	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 	"github.com/s3inv/scanner/rules"
@@ -48,7 +48,7 @@ const widgetOUName = `<b>Sandbox "OU"</b>`
 func fillWidgetTable(t *testing.T) (dynamo.API, string, *dynamo.Store) {
 	t.Helper()
 	ctx := context.Background()
-	api := dynalite.Client(dynalite.ForTest(t))
+	api := testenv.DynamoClient(testenv.Dynalite(t))
 	const table = "widget-findings"
 	store, err := dynamo.New(api, table, report.StoreOptions{})
 	if err != nil {

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/s3inv/scanner/internal/dynalite"
-	"github.com/s3inv/scanner/internal/webui"
+	"github.com/s3inv/scanner/internal/app/webui"
+	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
 )
@@ -157,9 +157,9 @@ func fillDashboardTable(b *testing.B, api API, table string, n, accounts int, no
 // handler time of each render is reported against the 1 s bound, as a
 // ratio, not asserted; so is the time the table took to fill.
 func BenchmarkDashboardViews(b *testing.B) {
-	endpoint := dynalite.ForTest(b)
+	endpoint := testenv.Dynalite(b)
 	ctx := context.Background()
-	api := &countingAPI{API: dynalite.Client(endpoint)}
+	api := &countingAPI{API: testenv.DynamoClient(endpoint)}
 	const table = "dashboard-bench"
 	s, err := New(api, table, report.StoreOptions{})
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/s3inv/scanner/internal/docblock"
+	"github.com/s3inv/scanner/internal/testenv/docblock"
 )
 
 // TestREADMETableDesign keeps the README's copies of the access patterns

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/s3inv/scanner/internal/dynalite"
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/sinktest"
 	"github.com/s3inv/scanner/rules"
@@ -23,17 +23,17 @@ import (
 // faultyStore returns a store whose client goes through a fault proxy in
 // front of the shared server (the table is created directly), and the
 // proxy. Its retries and resends wait a few milliseconds.
-func faultyStore(t *testing.T) (*Store, *dynalite.FaultProxy) {
+func faultyStore(t *testing.T) (*Store, *testenv.FaultProxy) {
 	t.Helper()
 	direct := newTestStore(t, report.StoreOptions{}, nil)
-	p := dynalite.FaultProxyForTest(t, server.Endpoint())
+	p := testenv.FaultProxyFor(t, server.Endpoint())
 	// The SDK's standard retryer (3 attempts, retry quota) with short waits.
 	fast := func(o *dynamodb.Options) {
 		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
 			so.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
 		})
 	}
-	s, err := New(dynalite.Client(p.Endpoint(), fast), direct.table, report.StoreOptions{})
+	s, err := New(testenv.DynamoClient(p.Endpoint(), fast), direct.table, report.StoreOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,12 +62,12 @@ func TestThrottlingIsRetriedNothingLost(t *testing.T) {
 	s, p := faultyStore(t)
 	// More throttles in a row than the SDK's 3 attempts: the store's own
 	// back-off carries the batch through; the reads are retried by the SDK.
-	p.Add(dynalite.Rule{Op: "BatchWriteItem", Fault: dynalite.FaultThrottle, Times: 5},
-		dynalite.Rule{Op: "BatchWriteItem", Fault: dynalite.FaultThrottling, Skip: 2, Times: 2},
-		dynalite.Rule{Op: "Query", Fault: dynalite.FaultThrottle, Times: 2},
-		dynalite.Rule{Op: "UpdateItem", Fault: dynalite.FaultThrottling, Times: 1},
-		dynalite.Rule{Op: "GetItem", Fault: dynalite.FaultInternal, Times: 1},
-		dynalite.Rule{Op: "PutItem", Fault: dynalite.FaultReset, Times: 1})
+	p.Add(testenv.FaultRule{Op: "BatchWriteItem", Fault: testenv.FaultThrottle, Times: 5},
+		testenv.FaultRule{Op: "BatchWriteItem", Fault: testenv.FaultThrottling, Skip: 2, Times: 2},
+		testenv.FaultRule{Op: "Query", Fault: testenv.FaultThrottle, Times: 2},
+		testenv.FaultRule{Op: "UpdateItem", Fault: testenv.FaultThrottling, Times: 1},
+		testenv.FaultRule{Op: "GetItem", Fault: testenv.FaultInternal, Times: 1},
+		testenv.FaultRule{Op: "PutItem", Fault: testenv.FaultReset, Times: 1})
 	fs := sinktest.Generate(sinktest.AccountA, 100, 5, "s1", sinktest.T0)
 	if err := scanOnce(t, s, "s1", sinktest.T0, sinktest.AccountA, fs, inventory.AccountComplete); err != nil {
 		t.Fatalf("scan under throttling: %v", err)
@@ -85,8 +85,8 @@ func TestThrottlingIsRetriedNothingLost(t *testing.T) {
 
 func TestUnprocessedItemsResentUntilEmpty(t *testing.T) {
 	s, p := faultyStore(t)
-	p.Add(dynalite.Rule{Op: "BatchWriteItem", Fault: dynalite.FaultUnprocessed, Times: 6},
-		dynalite.Rule{Op: "BatchWriteItem", Fault: dynalite.FaultUnprocessed, Keep: 0, Skip: 2, Times: 2})
+	p.Add(testenv.FaultRule{Op: "BatchWriteItem", Fault: testenv.FaultUnprocessed, Times: 6},
+		testenv.FaultRule{Op: "BatchWriteItem", Fault: testenv.FaultUnprocessed, Keep: 0, Skip: 2, Times: 2})
 	fs := sinktest.Generate(sinktest.AccountA, 80, 4, "s1", sinktest.T0)
 	if err := scanOnce(t, s, "s1", sinktest.T0, sinktest.AccountA, fs, inventory.AccountComplete); err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestFailedBatchOnlyItsAccount(t *testing.T) {
 	// is in it and nowhere else).
 	t1 := sinktest.T0.Add(24 * time.Hour)
 	fsA := sinktest.Generate(a, 60, 5, "s2", t1)
-	p.Add(dynalite.Rule{Op: "BatchWriteItem", Match: fsA[0].FindingID, Fault: dynalite.FaultInternal})
+	p.Add(testenv.FaultRule{Op: "BatchWriteItem", Match: fsA[0].FindingID, Fault: testenv.FaultInternal})
 	run := report.Run{ScanID: "s2", StartedAt: t1}
 	if err := s.Begin(ctx, run); err != nil {
 		t.Fatal(err)
@@ -194,7 +194,7 @@ func TestFailedBatchOnlyItsAccount(t *testing.T) {
 func TestPersistentFailureRunRecordStillWritten(t *testing.T) {
 	s, p := faultyStore(t)
 	// Every batch of A fails; B and the run record go through.
-	p.Add(dynalite.Rule{Op: "BatchWriteItem", Match: partition(sinktest.AccountA), Fault: dynalite.FaultThrottle})
+	p.Add(testenv.FaultRule{Op: "BatchWriteItem", Match: partition(sinktest.AccountA), Fault: testenv.FaultThrottle})
 	ctx := context.Background()
 	run := report.Run{ScanID: "s1", StartedAt: sinktest.T0}
 	if err := s.Begin(ctx, run); err != nil {
@@ -380,7 +380,7 @@ func TestTransitionsOnlyOfWrittenItems(t *testing.T) {
 	log := &report.TransitionLog{}
 	s.opts.OnTransition = log.Record
 	s.retry.attempts = 1
-	p.Add(dynalite.Rule{Op: "BatchWriteItem", Fault: dynalite.FaultUnprocessed, Keep: 10})
+	p.Add(testenv.FaultRule{Op: "BatchWriteItem", Fault: testenv.FaultUnprocessed, Keep: 10})
 	fs := sinktest.Generate(sinktest.AccountA, 25, 5, "s1", sinktest.T0)
 	if err := scanOnce(t, s, "s1", sinktest.T0, sinktest.AccountA, fs, inventory.AccountComplete); err == nil {
 		t.Fatal("a scan whose batch was written in part: no error")

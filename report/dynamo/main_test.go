@@ -10,7 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/s3inv/scanner/internal/dynalite"
+	"github.com/s3inv/scanner/internal/standin/localserver"
+	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/report"
 )
 
@@ -18,7 +19,7 @@ import (
 // table of its own.
 var (
 	serverOnce sync.Once
-	server     *dynalite.Server
+	server     *localserver.Server
 	serverErr  error
 	tables     atomic.Int64
 )
@@ -35,14 +36,14 @@ func TestMain(m *testing.M) {
 // or failing (CI set) when it cannot start.
 func testClient(t testing.TB) *dynamodb.Client {
 	t.Helper()
-	serverOnce.Do(func() { server, serverErr = dynalite.Start(context.Background()) })
+	serverOnce.Do(func() { server, serverErr = localserver.StartDynalite(context.Background()) })
 	if serverErr != nil {
 		if os.Getenv("CI") == "" {
 			t.Skipf("dynalite unavailable (set CI to make this a failure): %v", serverErr)
 		}
 		t.Fatalf("dynalite unavailable and CI is set: %v", serverErr)
 	}
-	return dynalite.Client(server.Endpoint())
+	return testenv.DynamoClient(server.Endpoint())
 }
 
 // newTestStore creates a new table and a store on it; api wraps the

@@ -10,9 +10,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/s3inv/scanner/internal/docblock"
-	"github.com/s3inv/scanner/internal/inventory"
-	"github.com/s3inv/scanner/internal/summary"
+	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/internal/testenv/docblock"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/sinktest"
 	"github.com/s3inv/scanner/rules"
@@ -45,7 +44,7 @@ func TestDocsExamples(t *testing.T) {
 		{Kind: report.TransitionWaived, ScanID: later.ScanID, Record: waivedRec, From: rules.StatusOpen},
 		{Kind: report.TransitionWaiverExpired, ScanID: later.ScanID, Record: expiredRec, From: rules.StatusWaived},
 	}
-	sum := summary.Summary{
+	sum := report.Summary{
 		Run: report.Run{ScanID: f.ScanID, Trigger: "schedule", StartedAt: t0, FinishedAt: t0.Add(3 * time.Minute),
 			AccountsComplete: 41, AccountsFailed: 1, Buckets: 1830, Configs: 2210,
 			BySeverity: map[string]int{"HIGH": 12, "MEDIUM": 30, "LOW": 4}, ByRule: map[string]int{"INV-101": 12, "INV-001": 30, "INV-107": 3, "SCAN-001": 1}},

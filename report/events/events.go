@@ -12,8 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
-	"github.com/s3inv/scanner/internal/backoff"
-	"github.com/s3inv/scanner/internal/summary"
+	"github.com/s3inv/scanner/internal/base/backoff"
 	"github.com/s3inv/scanner/report"
 )
 
@@ -135,7 +134,7 @@ type event struct {
 // Publish sends an event for each transition and one for the finished
 // scan (its summary, last). It returns how many events could not be sent
 // once every attempt was spent (or ctx ended), and why.
-func (p *Publisher) Publish(ctx context.Context, ts []report.Transition, sum summary.Summary) (failed int, err error) {
+func (p *Publisher) Publish(ctx context.Context, ts []report.Transition, sum report.Summary) (failed int, err error) {
 	return p.publish(ctx, ts, &sum)
 }
 
@@ -146,7 +145,7 @@ func (p *Publisher) PublishChanges(ctx context.Context, ts []report.Transition) 
 	return p.publish(ctx, ts, nil)
 }
 
-func (p *Publisher) publish(ctx context.Context, ts []report.Transition, sum *summary.Summary) (failed int, err error) {
+func (p *Publisher) publish(ctx context.Context, ts []report.Transition, sum *report.Summary) (failed int, err error) {
 	evs := make([]event, 0, len(ts)+1)
 	var errs []error
 	for _, t := range ts {
@@ -200,7 +199,7 @@ func (p *Publisher) findingEvent(t report.Transition) (event, error) {
 	return ev, err
 }
 
-func (p *Publisher) scanEvent(sum summary.Summary) (event, error) {
+func (p *Publisher) scanEvent(sum report.Summary) (event, error) {
 	at := sum.FinishedAt
 	if at.IsZero() {
 		at = time.Now()

@@ -16,8 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
-	"github.com/s3inv/scanner/internal/pipeline"
-	"github.com/s3inv/scanner/internal/summary"
+	"github.com/s3inv/scanner/internal/app/pipeline"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/sinktest"
 	"github.com/s3inv/scanner/rules"
@@ -84,8 +83,8 @@ func opened(n int) []report.Transition {
 	return ts
 }
 
-func scanSummary() summary.Summary {
-	return summary.Summary{Run: report.Run{ScanID: "s1", StartedAt: sinktest.T0, FinishedAt: sinktest.T0.Add(time.Minute)}}
+func scanSummary() report.Summary {
+	return report.Summary{Run: report.Run{ScanID: "s1", StartedAt: sinktest.T0, FinishedAt: sinktest.T0.Add(time.Minute)}}
 }
 
 func findingOf(t *testing.T, e types.PutEventsRequestEntry) FindingDetail {

@@ -13,8 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/s3inv/scanner/internal/inventory"
-	"github.com/s3inv/scanner/internal/moto"
+	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/sinktest"
 	"github.com/s3inv/scanner/rules"
@@ -85,7 +85,7 @@ func drain(t *testing.T, q *sqs.Client, url string) []delivered {
 // changes nothing else, sends a Finding Resolved and its summary only.
 func TestPublishToEventBridge(t *testing.T) {
 	ctx := context.Background()
-	cfg := moto.Config(moto.ForTest(t))
+	cfg := testenv.MotoConfig(testenv.Moto(t))
 	eb, q := eventbridge.NewFromConfig(cfg), sqs.NewFromConfig(cfg)
 	all := route(t, eb, q, nil, "scanner-all", `{"source":["s3-inventory-scanner"]}`)
 	urgent := route(t, eb, q, nil, "scanner-urgent", UrgentOpeningsPattern)

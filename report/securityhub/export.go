@@ -16,8 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/s3inv/scanner/internal/backoff"
-	"github.com/s3inv/scanner/internal/summary"
+	"github.com/s3inv/scanner/internal/base/backoff"
 	"github.com/s3inv/scanner/report"
 )
 
@@ -111,7 +110,7 @@ func (it item) id() string { return aws.ToString(it.finding.Id) }
 
 // tally is what an account's import came to.
 type tally struct {
-	summary.SecurityHub
+	report.SecurityHubCounts
 	errs []error
 }
 
@@ -128,7 +127,7 @@ func (t *tally) add(o tally) {
 // finding changed twice in ts is sent once, as it was last). It returns
 // the counts, and why findings could not be imported; Security Hub not
 // being enabled somewhere is counted, not an error.
-func (e *Exporter) Export(ctx context.Context, ts []report.Transition) (summary.SecurityHub, error) {
+func (e *Exporter) Export(ctx context.Context, ts []report.Transition) (report.SecurityHubCounts, error) {
 	byAccount := map[string]map[string][]item{}
 	var total tally
 	last := map[string]report.Record{}
@@ -172,7 +171,7 @@ func (e *Exporter) Export(ctx context.Context, ts []report.Transition) (summary.
 	for _, r := range results {
 		total.add(r)
 	}
-	return total.SecurityHub, errors.Join(total.errs...)
+	return total.SecurityHubCounts, errors.Join(total.errs...)
 }
 
 // item maps a record and checks its size (the caps on ProductFields and

@@ -17,7 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/s3inv/scanner/internal/summary"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/sinktest"
 	"github.com/s3inv/scanner/rules"
@@ -136,7 +135,7 @@ func TestExportGroupsByAccountAndRegion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (summary.SecurityHub{Imported: 252}); got != want {
+	if want := (report.SecurityHubCounts{Imported: 252}); got != want {
 		t.Errorf("Export = %+v; want %+v", got, want)
 	}
 	eu := c.api(Target{"111111111111", "eu-west-1"})
@@ -224,7 +223,7 @@ func TestFailedFindingsResent(t *testing.T) {
 	}}
 	var log bytes.Buffer
 	got, err := newExporter(t, c, &log).Export(context.Background(), opened(rs...))
-	if want := (summary.SecurityHub{Imported: 3, Failed: 2}); got != want {
+	if want := (report.SecurityHubCounts{Imported: 3, Failed: 2}); got != want {
 		t.Errorf("Export = %+v; want %+v", got, want)
 	}
 	if err == nil || !strings.Contains(err.Error(), "2 findings not imported") {
@@ -276,7 +275,7 @@ func TestNotEnabled(t *testing.T) {
 	if err != nil {
 		t.Errorf("Export error %v; Security Hub not enabled is counted, not an error", err)
 	}
-	if want := (summary.SecurityHub{Imported: 1, NotEnabled: 1, Skipped: 150}); got != want {
+	if want := (report.SecurityHubCounts{Imported: 1, NotEnabled: 1, Skipped: 150}); got != want {
 		t.Errorf("Export = %+v; want %+v", got, want)
 	}
 	if n := len(c.api(off).calls); n != 1 {
@@ -313,7 +312,7 @@ func TestCallErrors(t *testing.T) {
 		}}
 	var log bytes.Buffer
 	got, err := newExporter(t, c, &log).Export(context.Background(), opened(a1, a2, n1, n2))
-	if want := (summary.SecurityHub{Imported: 1, Failed: 3}); got != want {
+	if want := (report.SecurityHubCounts{Imported: 1, Failed: 3}); got != want {
 		t.Errorf("Export = %+v; want %+v", got, want)
 	}
 	if err == nil || !strings.Contains(err.Error(), "AccessDeniedException") || !strings.Contains(err.Error(), "assume role") {

@@ -12,9 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/s3inv/scanner/internal/inventory"
-	"github.com/s3inv/scanner/internal/moto"
-	"github.com/s3inv/scanner/internal/summary"
+	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/sinktest"
 	"github.com/s3inv/scanner/rules"
@@ -31,7 +30,7 @@ import (
 // ARCHIVED and PASSED, its CreatedAt kept; the others are not sent again.
 func TestImportIntoMemberAccounts(t *testing.T) {
 	ctx := context.Background()
-	cfg := moto.Config(moto.ForTest(t))
+	cfg := testenv.MotoConfig(testenv.Moto(t))
 	conn := &scan.RoleConnector{STS: sts.NewFromConfig(cfg), Base: cfg,
 		Role: scan.Role{Name: "S3InventoryScannerMember", SessionName: "securityhub-test", Partition: "aws"}}
 	exp, err := New(&RoleClients{Base: cfg, Credentials: conn}, Options{Partition: "aws", HomeRegion: "us-east-1"})
@@ -113,7 +112,7 @@ func TestImportIntoMemberAccounts(t *testing.T) {
 	b1 := idOf(sinktest.AccountB, specs[sinktest.AccountB][0])
 
 	ts := scanOnce("s1", sinktest.T0, specs)
-	if got, err := exp.Export(ctx, ts); err != nil || got != (summary.SecurityHub{Imported: 3}) {
+	if got, err := exp.Export(ctx, ts); err != nil || got != (report.SecurityHubCounts{Imported: 3}) {
 		t.Fatalf("first export = %+v, %v; want 3 imported", got, err)
 	}
 	wantA := map[string]string{a1: "ACTIVE/FAILED INV-001", a2: "ACTIVE/FAILED INV-101"}
@@ -138,7 +137,7 @@ func TestImportIntoMemberAccounts(t *testing.T) {
 	if kinds := transitionKinds(ts); !slices.Equal(kinds, []string{"resolved"}) {
 		t.Fatalf("second scan's changes %v; want one resolution", kinds)
 	}
-	if got, err := exp.Export(ctx, ts); err != nil || got != (summary.SecurityHub{Imported: 1}) {
+	if got, err := exp.Export(ctx, ts); err != nil || got != (report.SecurityHubCounts{Imported: 1}) {
 		t.Fatalf("second export = %+v, %v; want 1 imported (only the change)", got, err)
 	}
 	after := findings(sinktest.AccountA, "eu-west-1")

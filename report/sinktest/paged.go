@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
 )

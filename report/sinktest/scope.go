@@ -5,7 +5,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
 )

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/s3inv/scanner/internal/inventory"
+	"github.com/s3inv/scanner/internal/base/inventory"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
 )

@@ -1,0 +1,10 @@
+// Package console is what the command line shows people: the dashboard
+// of a run, the progress bar, the answers of `scanner findings` and the
+// rule catalogue, as aligned text, coloured on a terminal (unless NO_COLOR
+// is set) and plain otherwise.
+//
+// It reads figures and records (package report) and the
+// rule catalogue; it never computes them, so the web dashboard can show
+// the same figures. Every text that comes from an account owner or an AWS
+// error goes through report.Printable before it reaches a terminal.
+package console
