@@ -69,7 +69,7 @@ func allowed(from, to layer) bool {
 // banned, even indirectly.
 var promises = []struct {
 	stage, banned, why string
-	only              bool
+	only               bool
 }{
 	{"rules", module + "/scan", "the rules never scan", false},
 	{"rules", module + "/report", "the rules never store", false},
