@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -191,5 +193,37 @@ func TestLayerOf(t *testing.T) {
 	}
 	if !slices.Contains(tagSets, "") {
 		t.Error("tagSets leaves out the untagged build")
+	}
+}
+
+// TestArchitectureNamesEveryPackage fails when a package of the module is
+// missing from ARCHITECTURE.md's table of packages and their one job, or
+// the table names a package that does not exist.
+func TestArchitectureNamesEveryPackage(t *testing.T) {
+	b, err := os.ReadFile("../../../ARCHITECTURE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "\n## Packages")
+	if !ok {
+		t.Fatal("ARCHITECTURE.md has no section headed Packages")
+	}
+	table, _, _ = strings.Cut(table, "\n## ")
+	named := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z0-9/]+)` \\| \\S").FindAllStringSubmatch(table, -1) {
+		named[m[1]] = true
+	}
+	listed := map[string]bool{}
+	for _, p := range listPackages(t, "") {
+		rel := strings.TrimPrefix(p.ImportPath, module+"/")
+		listed[rel] = true
+		if !named[rel] {
+			t.Errorf("ARCHITECTURE.md: package %s has no row in the table of packages and their one job", rel)
+		}
+	}
+	for rel := range named {
+		if !listed[rel] {
+			t.Errorf("ARCHITECTURE.md: the table of packages names %s, which is not a package of the module", rel)
+		}
 	}
 }
