@@ -328,9 +328,20 @@ func compile(doc policyDoc, source string) (*Policy, error) {
 // v.err is set and the result means nothing.
 func (v *validator) compile(doc policyDoc) *Policy {
 	p := &Policy{source: v.source}
-	rules := catalogue()
+	v.checkVersion(doc.Version)
+	out := policyOut{Version: 1}
+	p.base, out.Rules = v.baseSettings(doc.Rules)
+	p.overrides, out.Overrides = v.overrides(doc.Overrides)
+	p.waivers = v.waivers(doc.Waivers)
+	out.Waivers = slices.Clone(p.waivers)
+	p.doc = out
+	p.warnings = v.warnings
+	return p
+}
 
-	switch ver := doc.Version.(type) {
+// checkVersion checks the document's version: absent, or the integer 1.
+func (v *validator) checkVersion(ver any) {
+	switch ver := ver.(type) {
 	case nil:
 	case uint64, int64, int:
 		if fmt.Sprint(ver) != "1" {
@@ -339,21 +350,23 @@ func (v *validator) compile(doc policyDoc) *Policy {
 	default:
 		v.fail([]string{"version"}, fmt.Sprint(ver), "want the integer 1")
 	}
-	out := policyOut{Version: 1}
+}
 
-	// Registry defaults, then the rules block.
-	p.base = make([]settings, len(rules))
+// baseSettings returns every rule's settings: the registry's defaults,
+// then the policy's rules block, which it returns normalised too.
+func (v *validator) baseSettings(block map[string]ast.Node) ([]settings, map[string]*ruleEntry) {
+	rules := catalogue()
+	base := make([]settings, len(rules))
 	for i := range rules {
 		r := &rules[i]
-		p.base[i] = settings{enabled: true, severity: r.Severity, rule: i, params: make([]any, len(r.params))}
+		base[i] = settings{enabled: true, severity: r.Severity, rule: i, params: make([]any, len(r.params))}
 		for j, pr := range r.params {
-			p.base[i].params[j] = pr.defaultValue()
+			base[i].params[j] = pr.defaultValue()
 		}
 	}
-	var block map[int]*ruleEntry
-	out.Rules, block = v.ruleEntries(doc.Rules, []string{"rules"})
-	for i, e := range block {
-		b := &p.base[i]
+	named, indexed := v.ruleEntries(block, []string{"rules"})
+	for i, e := range indexed {
+		b := &base[i]
 		if e.enabled != nil {
 			b.enabled = *e.enabled
 		}
@@ -366,14 +379,20 @@ func (v *validator) compile(doc policyDoc) *Policy {
 			}
 		}
 	}
+	return base, named
+}
 
-	// Overrides: validated in document order, applied least specific first.
+// overrides validates the overrides in document order and returns them
+// least specific first (OUs, then accounts, then buckets), with their
+// normalised document.
+func (v *validator) overrides(docs []overrideDoc) ([]override, []overrideOut) {
 	type ranked struct {
 		rank int
 		o    override
 	}
 	var rs []ranked
-	for i, od := range doc.Overrides {
+	var out []overrideOut
+	for i, od := range docs {
 		op := []string{"overrides", strconv.Itoa(i)}
 		m := od.Match
 		if len(m.OUs)+len(m.Accounts)+len(m.Buckets) == 0 {
@@ -401,15 +420,20 @@ func (v *validator) compile(doc policyDoc) *Policy {
 		rs = append(rs, ranked{rank, override{
 			name: od.Name, ous: match.OUs, accounts: match.Accounts, buckets: match.Buckets, rules: entries,
 		}})
-		out.Overrides = append(out.Overrides, overrideOut{Name: od.Name, Match: match, Rules: named})
+		out = append(out, overrideOut{Name: od.Name, Match: match, Rules: named})
 	}
 	slices.SortStableFunc(rs, func(a, b ranked) int { return a.rank - b.rank })
+	var sorted []override
 	for _, r := range rs {
-		p.overrides = append(p.overrides, r.o)
+		sorted = append(sorted, r.o)
 	}
+	return sorted, out
+}
 
-	// Waivers.
-	for i, w := range doc.Waivers {
+// waivers validates the waivers.
+func (v *validator) waivers(docs []Waiver) []Waiver {
+	var ws []Waiver
+	for i, w := range docs {
 		wp := []string{"waivers", strconv.Itoa(i)}
 		if _, ok := Lookup(w.Rule); !ok {
 			v.fail(at(wp, "rule"), w.Rule, "want a rule ID of the catalogue (scanner rules)")
@@ -426,12 +450,9 @@ func (v *validator) compile(doc policyDoc) *Policy {
 		if !validDate(w.Expires) {
 			v.fail(at(wp, "expires"), w.Expires, "want a date YYYY-MM-DD (the last day the waiver applies)")
 		}
-		p.waivers = append(p.waivers, w)
+		ws = append(ws, w)
 	}
-	out.Waivers = slices.Clone(p.waivers)
-	p.doc = out
-	p.warnings = v.warnings
-	return p
+	return ws
 }
 
 // validDate reports whether s is a real calendar date YYYY-MM-DD.

@@ -80,159 +80,194 @@ func fileKind(t os.FileMode) string {
 // skips quoted strings, comments and block scalars; where it is unsure it
 // errs towards refusing. It returns a PolicyError or nil.
 func checkShape(data []byte, source string) *PolicyError {
-	var (
-		line      = 1
-		flow      = 0 // depth of flow collections ([ {)
-		block     [maxPolicyDepth + 1]int
-		nblock    = 0     // block collections open: their indentation in block[:nblock]
-		single    = false // in a 'quoted' string
-		double    = false // in a "quoted" string
-		scalarAt  = -1    // in a block scalar (| >): the indentation of its parent line
-		scalarInd = -1    // the indentation of the block scalar's content, once known
-	)
-	tooDeep := func() *PolicyError {
-		return &PolicyError{Source: source, Line: line, Msg: fmt.Sprintf("nested more than %d levels deep: want a flatter document", maxPolicyDepth)}
-	}
-	for start := 0; start < len(data); line++ {
+	s := shapeScan{source: source, line: 1, scalarAt: -1, scalarInd: -1}
+	for start := 0; start < len(data); s.line++ {
 		end := start
 		for end < len(data) && data[end] != '\n' {
 			end++
 		}
-		l := data[start:end]
-		start = end + 1
-		i := 0
-		nodeStart := false
-		if !single && !double && flow == 0 {
-			for i < len(l) && l[i] == ' ' {
-				i++
-			}
-			if i == len(l) || l[i] == '#' || l[i] == '\r' {
-				continue // blank or comment line
-			}
-			if scalarAt >= 0 {
-				if scalarInd < 0 && i > scalarAt {
-					scalarInd = i
-				}
-				if scalarInd >= 0 && i >= scalarInd {
-					continue // content of the block scalar
-				}
-				scalarAt, scalarInd = -1, -1
-			}
-			indent := i
-			for nblock > 0 && block[nblock-1] > indent {
-				nblock--
-			}
-			if nblock == 0 || block[nblock-1] < indent {
-				if nblock == maxPolicyDepth {
-					return tooDeep()
-				}
-				block[nblock] = indent
-				nblock++
-			}
-			// Compact sequences ("- - x", "- a: b") open a level per "- ".
-			for i+1 < len(l) && l[i] == '-' && (l[i+1] == ' ' || l[i+1] == '\t') || i+1 == len(l) && l[i] == '-' {
-				i++
-				for i < len(l) && (l[i] == ' ' || l[i] == '\t') {
-					i++
-				}
-				if nblock == maxPolicyDepth {
-					return tooDeep()
-				}
-				block[nblock] = i
-				nblock++
-			}
-			nodeStart = true
+		if err := s.scanLine(data[start:end]); err != nil {
+			return err
 		}
-		for ; i < len(l); i++ {
-			c := l[i]
-			switch {
-			case double:
-				if c == '\\' {
-					i++
-				} else if c == '"' {
-					double = false
-				}
-				continue
-			case single:
-				if c == '\'' {
-					if i+1 < len(l) && l[i+1] == '\'' {
-						i++
-					} else {
-						single = false
-					}
-				}
-				continue
-			}
-			next := byte(' ')
-			if i+1 < len(l) {
-				next = l[i+1]
-			}
-			spaceNext := next == ' ' || next == '\t' || next == '\r'
-			switch c {
-			case ' ', '\t', '\r':
-				continue
-			case '#':
-				if i == 0 || l[i-1] == ' ' || l[i-1] == '\t' {
-					i = len(l) // a comment to the end of the line
-					continue
-				}
-			case '"':
-				if nodeStart {
-					double = true
-				}
-			case '\'':
-				if nodeStart {
-					single = true
-				}
-			case '[', '{':
-				if nodeStart || flow > 0 {
-					flow++
-					if nblock+flow > maxPolicyDepth {
-						return tooDeep()
-					}
-					nodeStart = true
-					continue
-				}
-			case ']', '}':
-				if flow > 0 {
-					flow--
-				}
-			case ',':
-				if flow > 0 {
-					nodeStart = true
-					continue
-				}
-			case '&', '*':
-				if nodeStart {
-					return &PolicyError{Source: source, Line: line, Msg: "YAML anchors (&name) and aliases (*name) are not supported: write the value out, and quote a value that starts with & or *"}
-				}
-			case '!':
-				if nodeStart { // a tag: the node starts after it
-					for i+1 < len(l) && l[i+1] != ' ' && l[i+1] != '\t' {
-						i++
-					}
-					continue
-				}
-			case ':':
-				if spaceNext || flow > 0 && (next == ',' || next == ']' || next == '}') {
-					nodeStart = true // a value starts
-					continue
-				}
-			case '-', '?':
-				if nodeStart && spaceNext {
-					continue // a sequence entry or a key starts
-				}
-			case '|', '>':
-				if nodeStart && flow == 0 {
-					scalarAt, scalarInd = block[max(nblock-1, 0)], -1
-					i = len(l) // indicators and a comment
-					continue
-				}
-			}
-			nodeStart = false
+		start = end + 1
+	}
+	return nil
+}
+
+// shapeScan is checkShape's state between lines.
+type shapeScan struct {
+	source    string
+	line      int
+	flow      int // depth of flow collections ([ {)
+	block     [maxPolicyDepth + 1]int
+	nblock    int  // block collections open: their indentation in block[:nblock]
+	single    bool // in a 'quoted' string
+	double    bool // in a "quoted" string
+	scalarAt  int  // in a block scalar (| >): the indentation of its parent line
+	scalarInd int  // the indentation of the block scalar's content, once known
+}
+
+func (s *shapeScan) tooDeep() *PolicyError {
+	return &PolicyError{Source: s.source, Line: s.line, Msg: fmt.Sprintf("nested more than %d levels deep: want a flatter document", maxPolicyDepth)}
+}
+
+// scanLine follows one line: its indentation when it starts outside a
+// string or a flow collection, then its characters.
+func (s *shapeScan) scanLine(l []byte) *PolicyError {
+	i, nodeStart := 0, false
+	if !s.single && !s.double && s.flow == 0 {
+		var skip bool
+		var err *PolicyError
+		if i, skip, err = s.indentation(l); skip || err != nil {
+			return err
+		}
+		nodeStart = true
+	}
+	for ; i < len(l); i++ {
+		if s.single || s.double {
+			i = s.quoted(l, i)
+			continue
+		}
+		var err *PolicyError
+		if i, nodeStart, err = s.token(l, i, nodeStart); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// indentation opens and closes the block collections a line's
+// indentation and leading "- " entries say, and returns where the line's
+// first node starts; skip is set for a line with no node (blank, a
+// comment, the content of a block scalar).
+func (s *shapeScan) indentation(l []byte) (i int, skip bool, err *PolicyError) {
+	for i < len(l) && l[i] == ' ' {
+		i++
+	}
+	if i == len(l) || l[i] == '#' || l[i] == '\r' {
+		return i, true, nil // blank or comment line
+	}
+	if s.scalarAt >= 0 {
+		if s.scalarInd < 0 && i > s.scalarAt {
+			s.scalarInd = i
+		}
+		if s.scalarInd >= 0 && i >= s.scalarInd {
+			return i, true, nil // content of the block scalar
+		}
+		s.scalarAt, s.scalarInd = -1, -1
+	}
+	indent := i
+	for s.nblock > 0 && s.block[s.nblock-1] > indent {
+		s.nblock--
+	}
+	if s.nblock == 0 || s.block[s.nblock-1] < indent {
+		if err := s.open(indent); err != nil {
+			return i, false, err
+		}
+	}
+	// Compact sequences ("- - x", "- a: b") open a level per "- ".
+	for i+1 < len(l) && l[i] == '-' && (l[i+1] == ' ' || l[i+1] == '\t') || i+1 == len(l) && l[i] == '-' {
+		i++
+		for i < len(l) && (l[i] == ' ' || l[i] == '\t') {
+			i++
+		}
+		if err := s.open(i); err != nil {
+			return i, false, err
+		}
+	}
+	return i, false, nil
+}
+
+// open opens a block collection at indentation indent.
+func (s *shapeScan) open(indent int) *PolicyError {
+	if s.nblock == maxPolicyDepth {
+		return s.tooDeep()
+	}
+	s.block[s.nblock] = indent
+	s.nblock++
+	return nil
+}
+
+// quoted follows a quoted string at l[i] and returns the index of the
+// last character it consumed.
+func (s *shapeScan) quoted(l []byte, i int) int {
+	c := l[i]
+	switch {
+	case s.double && c == '\\':
+		i++
+	case s.double && c == '"':
+		s.double = false
+	case s.single && c == '\'':
+		if i+1 < len(l) && l[i+1] == '\'' {
+			i++
+		} else {
+			s.single = false
+		}
+	}
+	return i
+}
+
+// token reads the character at l[i], where a node starts when nodeStart
+// is set, and returns the index of the last character it consumed and
+// whether a node starts after it.
+func (s *shapeScan) token(l []byte, i int, nodeStart bool) (int, bool, *PolicyError) {
+	c := l[i]
+	next := byte(' ')
+	if i+1 < len(l) {
+		next = l[i+1]
+	}
+	spaceNext := next == ' ' || next == '\t' || next == '\r'
+	switch c {
+	case ' ', '\t', '\r':
+		return i, nodeStart, nil
+	case '#':
+		if i == 0 || l[i-1] == ' ' || l[i-1] == '\t' {
+			return len(l), nodeStart, nil // a comment to the end of the line
+		}
+	case '"':
+		s.double = s.double || nodeStart
+	case '\'':
+		s.single = s.single || nodeStart
+	case '[', '{':
+		if nodeStart || s.flow > 0 {
+			s.flow++
+			if s.nblock+s.flow > maxPolicyDepth {
+				return i, false, s.tooDeep()
+			}
+			return i, true, nil
+		}
+	case ']', '}':
+		s.flow = max(s.flow-1, 0)
+	case ',':
+		if s.flow > 0 {
+			return i, true, nil
+		}
+	case '&', '*':
+		if nodeStart {
+			return i, false, &PolicyError{Source: s.source, Line: s.line, Msg: "YAML anchors (&name) and aliases (*name) are not supported: write the value out, and quote a value that starts with & or *"}
+		}
+	case '!':
+		if nodeStart { // a tag: the node starts after it
+			for i+1 < len(l) && l[i+1] != ' ' && l[i+1] != '\t' {
+				i++
+			}
+			return i, true, nil
+		}
+	case ':':
+		if spaceNext || s.flow > 0 && (next == ',' || next == ']' || next == '}') {
+			return i, true, nil // a value starts
+		}
+	case '-', '?':
+		if nodeStart && spaceNext {
+			return i, true, nil // a sequence entry or a key starts
+		}
+	case '|', '>':
+		if nodeStart && s.flow == 0 {
+			s.scalarAt, s.scalarInd = s.block[max(s.nblock-1, 0)], -1
+			return len(l), true, nil // indicators and a comment
+		}
+	}
+	return i, false, nil
 }
 
 // checkNoAliases refuses a parsed document that holds an anchor or an
