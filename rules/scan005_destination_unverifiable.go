@@ -23,7 +23,8 @@ var destinationUnverifiable = Rule{
 		"answered.",
 	Remediation: "Deploy the member role with DestinationChecks true in the destination's account (it grants " +
 		"s3:GetBucketPolicy, s3:ListBucket, kms:DescribeKey and kms:GetKeyPolicy), deliver to a bucket and key of " +
-		"the organization (with a static account list, of a listed account, or add the account to the list), or rewrite the policy statement the finding names in the supported condition operators.",
+		"the organization (with a static account list, of a listed account, or add the account to the list), or " +
+		"rewrite the policy statement the finding names in the supported condition operators.",
 	Links: []string{
 		"https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketPolicy.html",
 		"https://docs.aws.amazon.com/kms/latest/APIReference/API_GetKeyPolicy.html",
