@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -107,16 +108,9 @@ func findingsByKey(t *testing.T, jsonl []byte) map[string]rules.Finding {
 		if err := json.Unmarshal([]byte(l), &f); err != nil {
 			t.Fatalf("finding %s: %v", l, err)
 		}
-		fs[f.RuleID+" "+cmpOr(f.ConfigID, f.Bucket)] = f
+		fs[f.RuleID+" "+cmp.Or(f.ConfigID, f.Bucket)] = f
 	}
 	return fs
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // callsIn is every call the simulator received about account acct.
@@ -248,7 +242,7 @@ func TestFanoutWorkerStaysInScope(t *testing.T) {
 	}
 	fs := map[string]rules.Finding{}
 	for _, r := range recs {
-		fs[r.RuleID+" "+cmpOr(r.ConfigID, r.Bucket)] = r.Finding
+		fs[r.RuleID+" "+cmp.Or(r.ConfigID, r.Bucket)] = r.Finding
 	}
 	checkScope(t, fs, []string{"to-member", "to-outsider"}, "which is not one of the scanned accounts",
 		map[string]string{"member-drop": "OutsideScope", "partner-drop": "OutsideScope"})
