@@ -24,9 +24,11 @@ type FanoutRun struct {
 	// empty and sets Expected (Pending tells what is missing).
 	Accounts []string
 	Expected int
-	// Members are the IDs of every account of the organization, for the
-	// rules that ask whether an account belongs to it; FromOrganizations
-	// says whether the accounts came from AWS Organizations.
+	// Members are the IDs of every account of the organization (a static
+	// list: the listed accounts), for the rules that ask whether an
+	// account belongs to it and for the destination reads, which enter no
+	// other account; FromOrganizations says whether the accounts came
+	// from AWS Organizations.
 	Members           []string
 	FromOrganizations bool
 	// OrgID is the organization's ID (o-...), for the destination checks'

@@ -189,3 +189,38 @@ func TestOCSFRequiredAttributesAndMapping(t *testing.T) {
 		})
 	}
 }
+
+// TestOCSFAnotherAccountsDestinationTellsNothing: the OCSF findings of a
+// source account whose destinations another account owns hold nothing
+// that account's policies, key or APIs answered; those of the source
+// account's own destinations hold every detail.
+func TestOCSFAnotherAccountsDestinationTellsNothing(t *testing.T) {
+	for _, c := range []struct {
+		owner string
+		leaks bool
+	}{{sinktest.AccountA, true}, {sinktest.AccountB, false}} {
+		var recs []report.Record
+		for _, f := range sinktest.DestinationFindings(c.owner, time.Date(2026, 11, 25, 6, 0, 0, 0, time.UTC)) {
+			recs = append(recs, report.Record{Finding: f})
+		}
+		var out bytes.Buffer
+		if err := report.WriteOCSF(&out, recs, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(out.String(), "\n"); n != len(recs) || n < 4 {
+			t.Fatalf("owner %s: %d OCSF lines of %d findings; want one each, and the four rules", c.owner, n, len(recs))
+		}
+		var leaked []string
+		for _, s := range sinktest.OwnerSecrets {
+			if strings.Contains(out.String(), s) {
+				leaked = append(leaked, s)
+			}
+		}
+		if c.leaks && len(leaked) != len(sinktest.OwnerSecrets) {
+			t.Errorf("the source account's own destinations: OCSF holds %v of %v; want every detail", leaked, sinktest.OwnerSecrets)
+		}
+		if !c.leaks && (len(leaked) > 0 || !strings.Contains(out.String(), "owned by account "+c.owner+", refuses delivery")) {
+			t.Errorf("account %s's destinations: account %s's OCSF holds %v, or does not say the destination refuses delivery", c.owner, sinktest.AccountA, leaked)
+		}
+	}
+}

@@ -20,6 +20,16 @@ import (
 // SCAN-005 finding per source account, destination and cause (the error
 // code), naming what could not be read, the configurations and the checks
 // it affects.
+//
+// A destination another account owns (its bucket, or the report's KMS
+// key) is that account's: a finding of the source account says that the
+// destination owned by that account refuses delivery (or, INV-112, takes
+// any account's reports), and carries nothing read there: no statement
+// labels or decisions of its policies, no key state or key ARN beyond the
+// configured one, no error message of its APIs (reduced). Only the
+// source's own values (its configuration, the statement the owner would
+// add) go with it. A destination in the source account keeps every
+// detail.
 
 // gap is what a destination check could not verify and why.
 type gap struct {
@@ -28,6 +38,9 @@ type gap struct {
 	what string
 	code string
 	msg  string
+	// owner is the account of what could not be read, when it is not the
+	// destination bucket's owner (the KMS key's).
+	owner string
 }
 
 func unverified(what string, f *inventory.Failure) result {
@@ -47,6 +60,9 @@ type destinationGap struct {
 	whats       []string // what could not be read or decided, in order
 	configs     []string
 	checks      []string
+	// foreign are the accounts other than the source that own what could
+	// not be read: then nothing of what they answered is told (reduced).
+	foreign []string
 }
 
 type gapKey struct{ account, destination, code string }
@@ -95,6 +111,9 @@ func (e *Evaluator) Destinations(ds []inventory.DestinationCheck, scanID string,
 					g = &destinationGap{gap: *res.gap, account: d.Account, region: d.Bucket.Region, destination: key.destination}
 					gaps[key] = g
 					order = append(order, key)
+				}
+				if owner := cmp.Or(res.gap.owner, d.Owner); owner != d.Account.ID {
+					g.foreign = appendNew(g.foreign, owner)
 				}
 				g.whats = appendNew(g.whats, res.gap.what)
 				g.configs = appendNew(g.configs, d.Bucket.Name+"/"+d.Config.ID)
@@ -176,6 +195,34 @@ func destPolicy(s subject) (*iampolicy.Policy, result, bool) {
 		return nil, unverified("bucket policy", &inventory.Failure{Code: "UnreadablePolicy", Message: err.Error()}), false
 	}
 	return p, result{}, true
+}
+
+// reduced is the result res of a destination rule on what account owner
+// holds (its bucket policy, its key), as a finding of another account may
+// carry it: a failure becomes msg, with the owner, the destination and
+// the values of own (taken from the source's configuration), and nothing
+// of what the owner's account answered. A result of the source's own
+// destination, and anything but a failure, is res. Gaps are reduced by
+// SCAN-005 (destinationGap.foreign).
+func reduced(s subject, owner string, res result, msg string, own map[string]string) result {
+	if res.verdict != fail || owner == "" || owner == s.bucket.Account.ID {
+		return res
+	}
+	ev := map[string]string{"owner": owner, "destination": s.config.Destination.BucketARN}
+	for k, v := range own {
+		ev[k] = v
+	}
+	return failed(msg, ev)
+}
+
+// keyOwner is the account of the subject's KMS key, as the configured key
+// ARN names it; "" when it names none.
+func keyOwner(s subject) string {
+	parts := strings.SplitN(s.config.Destination.KMSKeyID, ":", 6)
+	if len(parts) == 6 && parts[0] == "arn" {
+		return parts[4]
+	}
+	return ""
 }
 
 // destName names the destination of the subject's configuration in

@@ -38,7 +38,70 @@ func destWith(f func(*inventory.DestinationCheck)) *inventory.DestinationCheck {
 	return &d
 }
 
+// localWith is destWith with the destination bucket and the key in the
+// source account, whose findings keep every detail of what was read.
+func localWith(f func(*inventory.DestinationCheck)) *inventory.DestinationCheck {
+	return destWith(func(d *inventory.DestinationCheck) {
+		d.Owner, d.Config.Destination.AccountID, d.Config.Destination.KMSKeyID, d.Key.ARN = testAccount, testAccount, localKey, localKey
+		f(d)
+	})
+}
+
 var accessDenied = &inventory.Failure{Code: "AccessDenied", Message: "not authorized"}
+
+// TestDestinationsForeignGapsTellNothing: a destination check that could
+// not be made on what another account owns (its bucket, or the key of a
+// destination in the source account) is a SCAN-005 naming that account
+// and the cause, without what that account answered; the same gap in
+// the source account's own destination keeps it.
+func TestDestinationsForeignGapsTellNothing(t *testing.T) {
+	undecidable := `{"Version":"2012-10-17","Statement":[{"Sid":"SecretSid","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},
+	 "Action":"s3:PutObject","Resource":"arn:aws:s3:::central-inventory-us-east-1/*","Condition":{"NumericLessThan":{"s3:max-keys":"10"}}}]}`
+	e := NewEvaluator(nil, inventory.Org{})
+	foreign := destWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Policy: undecidable} })
+	own := localWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Policy: undecidable} })
+	foreignKey := localWith(func(d *inventory.DestinationCheck) {
+		d.Config.ID, d.Config.Destination.KMSKeyID = "keyed", testKey
+		d.Key = &inventory.KeyRead{ARN: testKey, Failure: &inventory.Failure{Code: "KMSInvalidStateException", Message: "arn:aws:kms:us-east-1:999999999999:key/secret-key is pending import"}}
+	})
+	for _, c := range []struct {
+		name    string
+		d       *inventory.DestinationCheck
+		owner   string
+		absent  []string // in neither message nor evidence
+		present string   // in the message
+	}{
+		{"another account's bucket", foreign, centralAcct, []string{"SecretSid", "NumericLessThan"}, "could not be verified in account 999999999999: Undecidable"},
+		{"the source account's bucket", own, "", nil, "SecretSid"},
+		{"another account's key", foreignKey, centralAcct, []string{"secret-key", "pending import"}, "could not be verified in account 999999999999: KMSInvalidStateException"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fs, _ := e.Destinations([]inventory.DestinationCheck{*c.d}, "scan-1", testNow)
+			var gaps []Finding
+			for _, f := range fs {
+				if f.RuleID == "SCAN-005" {
+					gaps = append(gaps, f)
+				}
+				for _, a := range c.absent {
+					if strings.Contains(f.Message, a) {
+						t.Errorf("%s message %q holds %q", f.RuleID, f.Message, a)
+					}
+					for k, v := range f.Evidence {
+						if strings.Contains(v, a) {
+							t.Errorf("%s evidence %s=%q holds %q", f.RuleID, k, v, a)
+						}
+					}
+				}
+			}
+			if len(gaps) != 1 || !strings.Contains(gaps[0].Message, c.present) || gaps[0].Evidence["owner"] != c.owner {
+				t.Fatalf("SCAN-005 findings %+v; want one whose message holds %q, owner %q", gaps, c.present, c.owner)
+			}
+			if _, ok := gaps[0].Evidence["error_message"]; ok == (c.owner != "") {
+				t.Errorf("evidence %v: error_message only for the source account's own destination", gaps[0].Evidence)
+			}
+		})
+	}
+}
 
 func TestDestinationsGapsBecomeOneSCAN005(t *testing.T) {
 	e := NewEvaluator(nil, inventory.Org{})
@@ -133,10 +196,15 @@ func TestINV110(t *testing.T) {
 
 func TestINV111(t *testing.T) {
 	pol := func(p string) *inventory.DestinationCheck {
+		return localWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Policy: p} })
+	}
+	foreign := func(p string) *inventory.DestinationCheck {
 		return destWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Policy: p} })
 	}
 	deny := `{"Version":"2012-10-17","Statement":[` + strings.TrimSuffix(strings.TrimPrefix(goodPolicy, `{"Version":"2012-10-17","Statement":[`), `]}`) +
 		`,{"Sid":"DenyUnencrypted","Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"arn:aws:s3:::central-inventory-us-east-1/*","Condition":{"Null":{"s3:x-amz-server-side-encryption":"true"}}}]}`
+	explicitDeny := strings.Replace(goodPolicy, `]}`, `,{"Sid":"NoS3","Effect":"Deny","Principal":{"Service":"s3.amazonaws.com"},"Action":"s3:Put*","Resource":"*"}]}`, 1)
+	refused := map[string]string{"owner": centralAcct, "destination": "arn:aws:s3:::central-inventory-us-east-1"}
 	runRuleCases(t, "INV-111", []ruleCase{
 		{name: "documented example", dest: pol(goodPolicy), want: pass},
 		{name: "no policy", dest: pol(""), want: fail, message: "has no bucket policy",
@@ -144,23 +212,34 @@ func TestINV111(t *testing.T) {
 		{name: "other source bucket only", dest: pol(strings.ReplaceAll(goodPolicy, "arn:aws:s3:::data", "arn:aws:s3:::other")), want: fail,
 			message: "has no statement that allows it", evidence: map[string]string{"decision": "NotAllowed"}},
 		{name: "undecidable deny", dest: pol(deny), want: unverifiable, gap: "Undecidable"},
-		{name: "explicit deny", dest: pol(strings.Replace(goodPolicy, `]}`, `,{"Sid":"NoS3","Effect":"Deny","Principal":{"Service":"s3.amazonaws.com"},"Action":"s3:Put*","Resource":"*"}]}`, 1)),
+		{name: "explicit deny", dest: pol(explicitDeny),
 			want: fail, message: "denies it (statements NoS3)", evidence: map[string]string{"decision": "Deny", "statements": "NoS3"}},
 		{name: "unparsable", dest: pol(`{"Statement":[{"Effect":"Allow"}]}`), want: unverifiable, gap: "UnreadablePolicy"},
 		{name: "bucket missing", dest: destWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Missing: true} }), want: notApplicable},
+		// Another account's destination: that it refuses, nothing of why.
+		{name: "another account's documented example", dest: foreign(goodPolicy), want: pass},
+		{name: "another account's explicit deny", dest: foreign(explicitDeny), want: fail,
+			message: "owned by account 999999999999, refuses delivery: S3 cannot deliver the report", evidence: refused,
+			absent: []string{"NoS3", "Deny", "decision", "statements"}},
+		{name: "another account's bucket without a policy", dest: foreign(""), want: fail,
+			message: "owned by account 999999999999, refuses delivery", evidence: refused, absent: []string{"no bucket policy", "NotAllowed"}},
+		{name: "another account's undecidable deny", dest: foreign(deny), want: unverifiable, gap: "Undecidable"},
 	})
-	// The statement the finding offers makes the check pass.
-	d := pol("")
-	res := checkDestinationPolicyBlocksDelivery(subject{dest: d, config: &d.Config, bucket: &inventory.BucketResult{Account: d.Account, Bucket: d.Bucket}})
-	fixed := pol(`{"Version":"2012-10-17","Statement":[` + res.evidence["statement"] + `]}`)
-	if r := checkDestinationPolicyBlocksDelivery(subject{dest: fixed, config: &fixed.Config, bucket: &inventory.BucketResult{Account: d.Account, Bucket: d.Bucket}}); r.verdict != pass {
-		t.Errorf("the remediation statement %s: verdict %v", res.evidence["statement"], r.verdict)
+	// The statement the finding offers makes the check pass, in the
+	// source account's destination and in another account's.
+	for _, d := range []*inventory.DestinationCheck{pol(""), foreign("")} {
+		res := checkDestinationPolicyBlocksDelivery(subject{dest: d, config: &d.Config, bucket: &inventory.BucketResult{Account: d.Account, Bucket: d.Bucket}})
+		fixed := *d
+		fixed.Policy = &inventory.PolicyRead{Policy: `{"Version":"2012-10-17","Statement":[` + res.evidence["statement"] + `]}`}
+		if r := checkDestinationPolicyBlocksDelivery(subject{dest: &fixed, config: &fixed.Config, bucket: &inventory.BucketResult{Account: d.Account, Bucket: d.Bucket}}); r.verdict != pass {
+			t.Errorf("owner %s: the remediation statement %s: verdict %v", d.Owner, res.evidence["statement"], r.verdict)
+		}
 	}
 }
 
 func TestINV112(t *testing.T) {
 	pol := func(p string) *inventory.DestinationCheck {
-		return destWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Policy: p} })
+		return localWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Policy: p} })
 	}
 	unscoped := `{"Version":"2012-10-17","Statement":[{"Sid":"AnyInventory","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},
 	 "Action":"s3:PutObject","Resource":"arn:aws:s3:::central-inventory-us-east-1/*","Condition":{"StringEquals":{"s3:x-amz-acl":"bucket-owner-full-control"}}}]}`
@@ -169,6 +248,9 @@ func TestINV112(t *testing.T) {
 		{name: "no policy", dest: pol(""), want: pass},
 		{name: "no SourceArn or SourceAccount", dest: pol(unscoped), want: fail, message: "AnyInventory",
 			evidence: map[string]string{"statements": "AnyInventory"}},
+		{name: "another account's, without SourceArn or SourceAccount", dest: destWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Policy: unscoped} }),
+			want: fail, message: "owned by account 999999999999, takes S3 deliveries of any account's inventory",
+			evidence: map[string]string{"owner": centralAcct}, absent: []string{"AnyInventory", "statements"}},
 		{name: "policy unreadable", dest: destWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Failure: accessDenied} }),
 			want: unverifiable, gap: "AccessDenied"},
 		{name: "bucket missing", dest: destWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Missing: true} }), want: notApplicable},
@@ -177,17 +259,24 @@ func TestINV112(t *testing.T) {
 
 func TestINV113(t *testing.T) {
 	key := func(f func(k *inventory.KeyRead)) *inventory.DestinationCheck {
-		return destWith(func(d *inventory.DestinationCheck) { f(d.Key) })
+		return localWith(func(d *inventory.DestinationCheck) { f(d.Key) })
 	}
+	// foreign is a key of another account, configured by its alias and
+	// described by its key ARN.
+	const alias = "arn:aws:kms:us-east-1:999999999999:alias/inventory"
+	foreign := func(f func(k *inventory.KeyRead)) *inventory.DestinationCheck {
+		return destWith(func(d *inventory.DestinationCheck) { d.Config.Destination.KMSKeyID = alias; f(d.Key) })
+	}
+	refused := map[string]string{"owner": centralAcct, "kms_key": alias}
+	defaultPolicy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"kms:*","Resource":"*"}]}`
 	runRuleCases(t, "INV-113", []ruleCase{
 		{name: "usable", dest: key(func(*inventory.KeyRead) {}), want: pass},
 		{name: "disabled", dest: key(func(k *inventory.KeyRead) { k.State = "Disabled" }), want: fail, message: "is Disabled",
 			evidence: map[string]string{"key_state": "Disabled"}},
 		{name: "pending deletion", dest: key(func(k *inventory.KeyRead) { k.State = "PendingDeletion" }), want: fail, message: "is PendingDeletion"},
 		{name: "missing", dest: key(func(k *inventory.KeyRead) { k.Missing, k.State = true, "" }), want: fail, message: "does not exist"},
-		{name: "default key policy", dest: key(func(k *inventory.KeyRead) {
-			k.Policy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"kms:*","Resource":"*"}]}`
-		}), want: fail, message: "may not kms:GenerateDataKey", evidence: map[string]string{"decision": "NotAllowed"}},
+		{name: "default key policy", dest: key(func(k *inventory.KeyRead) { k.Policy = defaultPolicy }),
+			want: fail, message: "may not kms:GenerateDataKey", evidence: map[string]string{"decision": "NotAllowed"}},
 		{name: "default key policy, key policy not checked", dest: key(func(k *inventory.KeyRead) { k.Policy = `{}` }),
 			set: setParam(checkKeyPolicy, false), want: pass},
 		{name: "key in a foreign account", dest: key(func(k *inventory.KeyRead) { k.Failure = &inventory.Failure{Code: "OutsideOrganization"} }),
@@ -196,6 +285,18 @@ func TestINV113(t *testing.T) {
 			d.Config.Destination.Encryption, d.Key = inventory.EncryptionSSES3, nil
 		}),
 			want: notApplicable},
+		// Another account's key: that it refuses, nothing of why, and the
+		// key as configured, not as described.
+		{name: "another account's usable key", dest: foreign(func(*inventory.KeyRead) {}), want: pass},
+		{name: "another account's disabled key", dest: foreign(func(k *inventory.KeyRead) { k.State = "Disabled" }), want: fail,
+			message:  "the KMS key " + alias + " of inventory configuration \"daily\" of bucket data, owned by account 999999999999, refuses delivery",
+			evidence: refused, absent: []string{"Disabled", "key_state", "key/1234abcd"}},
+		{name: "another account's key pending deletion", dest: foreign(func(k *inventory.KeyRead) { k.State = "PendingDeletion" }), want: fail,
+			message: "refuses delivery", evidence: refused, absent: []string{"PendingDeletion"}},
+		{name: "another account's missing key", dest: foreign(func(k *inventory.KeyRead) { k.Missing, k.State = true, "" }), want: fail,
+			message: "refuses delivery", evidence: refused, absent: []string{"does not exist"}},
+		{name: "another account's default key policy", dest: foreign(func(k *inventory.KeyRead) { k.Policy = defaultPolicy }), want: fail,
+			message: "refuses delivery", evidence: refused, absent: []string{"NotAllowed", "decision", "may not"}},
 	})
 }
 
@@ -238,9 +339,21 @@ func TestINV115(t *testing.T) {
 func TestSCAN005(t *testing.T) {
 	g := &destinationGap{gap: gap{what: "KMS key k", code: "AccessDenied", msg: "no"}, destination: "arn:aws:s3:::d",
 		configs: []string{"a/x"}, checks: []string{"INV-113"}}
+	foreign := *g
+	foreign.whats, foreign.msg = []string{"KMS key arn:aws:kms:us-east-1:999999999999:key/secret-key"}, "User: arn:aws:sts::111111111111:assumed-role/r/s is not authorized"
+	foreign.foreign = []string{centralAcct}
+	outside := foreign
+	outside.code, outside.msg = "OutsideScope", "account 999999999999 is not one of the accounts the scan was asked to scan"
 	runRuleCases(t, "SCAN-005", []ruleCase{
 		{name: "nothing unverified", want: pass},
 		{name: "a key unreadable", gaps: g, want: fail, message: "the KMS key k of destination arn:aws:s3:::d could not be checked: AccessDenied: no; INV-113 not made for 1 configuration(s): a/x",
 			evidence: map[string]string{"configurations": "a/x", "error_code": "AccessDenied"}},
+		{name: "another account's key unreadable", gaps: &foreign, want: fail,
+			message:  "destination arn:aws:s3:::d could not be verified in account 999999999999: AccessDenied; INV-113 not made for 1 configuration(s): a/x",
+			evidence: map[string]string{"owner": centralAcct, "error_code": "AccessDenied", "configurations": "a/x", "checks": "INV-113"},
+			absent:   []string{"secret-key", "not authorized", "KMS key", "error_message", "unverified"}},
+		{name: "another account outside a static list", gaps: &outside, want: fail,
+			message:  "could not be verified in account 999999999999: OutsideScope (not one of the scanned accounts: the scanner assumes no role there)",
+			evidence: map[string]string{"error_code": "OutsideScope"}},
 	})
 }

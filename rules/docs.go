@@ -35,6 +35,11 @@ func Markdown() string {
 	b.WriteString("and reports), and `SCAN-nnn` findings say what the scan could not see.\n")
 	b.WriteString("The policy ([policy.md](policy.md)) switches rules on and off, changes their severity and sets\n")
 	b.WriteString("their parameters. `scanner rules` prints the same catalogue.\n\n")
+	b.WriteString("A destination bucket or KMS key owned by another account than the source bucket's is that\n")
+	b.WriteString("account's business: INV-111, INV-112, INV-113 and SCAN-005 findings about it name the owner\n")
+	b.WriteString("account, the destination as the source configuration gives it and the statement the owner would\n")
+	b.WriteString("add, and nothing that account answered (no statement labels or decisions of its policies, no key\n")
+	b.WriteString("state, no error message of its APIs). A destination in the source account keeps every detail.\n\n")
 	b.WriteString("| ID | name | level | default severity | title |\n|---|---|---|---|---|\n")
 	for _, r := range catalogue() {
 		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", r.ID, anchor(r), r.Name, r.Level, r.Severity, cell(r.Title))

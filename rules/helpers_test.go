@@ -14,6 +14,8 @@ const (
 	otherAcct   = "222222222222"
 	centralAcct = "999999999999"
 	testKey     = "arn:aws:kms:us-east-1:999999999999:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	// localKey is a key of the source account, testAccount.
+	localKey = "arn:aws:kms:us-east-1:111111111111:key/0000abcd-12ab-34cd-56ef-1234567890ab"
 )
 
 var testAcct = inventory.Account{ID: testAccount, Name: "prod", OUID: "ou-abcd-11111111", State: "ACTIVE"}
@@ -56,6 +58,9 @@ type ruleCase struct {
 	want     verdict
 	message  string            // a substring the message must hold
 	evidence map[string]string // entries the evidence must hold
+	// absent are strings neither the message nor the evidence (keys
+	// and values) of a failure may hold.
+	absent []string
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -127,6 +132,16 @@ func runRuleCases(t *testing.T, id string, cases []ruleCase) {
 			for k, v := range c.evidence {
 				if got.evidence[k] != v {
 					t.Errorf("evidence[%s] = %q, want %q (all: %v)", k, got.evidence[k], v, got.evidence)
+				}
+			}
+			for _, a := range c.absent {
+				if strings.Contains(got.message, a) {
+					t.Errorf("message %q holds %q", got.message, a)
+				}
+				for k, v := range got.evidence {
+					if strings.Contains(k, a) || strings.Contains(v, a) {
+						t.Errorf("evidence %s=%q holds %q", k, v, a)
+					}
 				}
 			}
 		})

@@ -28,6 +28,12 @@ var destinationPolicyBlocksDelivery = Rule{
 }
 
 func checkDestinationPolicyBlocksDelivery(s subject) result {
+	return reduced(s, s.dest.Owner, deliveryVerdict(s),
+		"the "+destName(s)+", owned by account "+s.dest.Owner+", refuses delivery: S3 cannot deliver the report",
+		map[string]string{"statement": deliveryStatement(s)})
+}
+
+func deliveryVerdict(s subject) result {
 	p, res, ok := destPolicy(s)
 	if !ok {
 		return res

@@ -29,6 +29,12 @@ var destinationPolicyConfusedDeputy = Rule{
 }
 
 func checkDestinationPolicyConfusedDeputy(s subject) result {
+	return reduced(s, s.dest.Owner, confusedDeputyVerdict(s),
+		"the "+destName(s)+", owned by account "+s.dest.Owner+", takes S3 deliveries of any account's inventory: its bucket policy does not scope them to their sources",
+		map[string]string{"statement": deliveryStatement(s)})
+}
+
+func confusedDeputyVerdict(s subject) result {
 	p, res, ok := destPolicy(s)
 	if !ok {
 		return res

@@ -44,10 +44,21 @@ var checkKeyPolicy = &param[bool]{
 }
 
 func checkKMSKeyUnusable(s subject) result {
-	k := s.dest.Key
-	if s.config.Destination.Encryption != inventory.EncryptionSSEKMS || k == nil {
+	if s.config.Destination.Encryption != inventory.EncryptionSSEKMS || s.dest.Key == nil {
 		return skipped()
 	}
+	owner, configured := keyOwner(s), s.config.Destination.KMSKeyID
+	res := keyVerdict(s)
+	if res.gap != nil {
+		res.gap.owner = owner
+	}
+	return reduced(s, owner, res,
+		"the KMS key "+configured+" of "+configName(s)+", owned by account "+owner+", refuses delivery: S3 cannot encrypt the report",
+		map[string]string{"kms_key": configured, "statement": keyStatement(s)})
+}
+
+func keyVerdict(s subject) result {
+	k := s.dest.Key
 	what := "KMS key " + k.ARN
 	ev := map[string]string{"kms_key": k.ARN, "statement": keyStatement(s)}
 	switch {

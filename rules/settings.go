@@ -25,7 +25,9 @@ type settings struct {
 	matched []*override
 }
 
-// orgView is what INV-104 needs to know about the organization.
+// orgView is what INV-104 needs to know about the organization: its
+// members (with a static account list, the scanned accounts; none when
+// unknown) and where they came from.
 type orgView struct {
 	fromOrganizations bool
 	members           map[string]bool

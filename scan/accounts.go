@@ -92,17 +92,19 @@ func (f Filter) selects(id string, ancestors []string) bool {
 }
 
 // StaticAccounts returns the organization of a fixed list of account IDs,
-// validated, de-duplicated and sorted.
+// validated, de-duplicated and sorted. The list is the scan's whole
+// scope: its accounts are the members (the approved report destinations
+// of INV-104 when the policy lists none, and the only accounts whose
+// destinations are read).
 func StaticAccounts(ids []string) (inventory.Org, error) {
-	org := inventory.Org{}
-	seen := map[string]bool{}
+	org := inventory.Org{Members: map[string]bool{}}
 	for _, id := range ids {
 		id = strings.TrimSpace(id)
 		if !ValidAccountID(id) {
 			return inventory.Org{}, fmt.Errorf("account %q: want a 12-digit account ID", id)
 		}
-		if !seen[id] {
-			seen[id] = true
+		if !org.Members[id] {
+			org.Members[id] = true
 			org.Targets = append(org.Targets, inventory.Account{ID: id})
 		}
 	}

@@ -66,6 +66,10 @@ func TestStaticAccounts(t *testing.T) {
 	if org.FromOrganizations || len(org.Targets) != 2 || org.Targets[0].ID != "111111111111" || org.Targets[1].ID != "222222222222" {
 		t.Errorf("org = %+v, want two sorted, de-duplicated targets", org)
 	}
+	// The list is the scan's scope: its accounts, and no other, are members.
+	if len(org.Members) != 2 || !org.Members["111111111111"] || !org.Members["222222222222"] {
+		t.Errorf("members %v, want the two listed accounts", org.Members)
+	}
 	for _, bad := range [][]string{{"11111111111"}, {"1111111111111"}, {"11111111111a"}, {}} {
 		if _, err := StaticAccounts(bad); err == nil {
 			t.Errorf("StaticAccounts(%q) accepted", bad)

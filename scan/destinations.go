@@ -37,8 +37,10 @@ import (
 //
 // An owner's member role is assumed once per scan, by its own scan or by
 // the first destination read that needs it, whichever comes first, and
-// its client and pacer are shared; an owner outside the organization is
-// not read at all (OutsideOrganization). Only a missing bucket
+// its client and pacer are shared. An owner outside the scan's scope is
+// not read at all, and its role never assumed: outside the organization
+// (OutsideOrganization), or, with a static account list, not one of the
+// listed accounts (OutsideScope). Only a missing bucket
 // (NoSuchBucket) waits for its owner's listing to end, since INV-110
 // needs the owner listed completely. Every call takes the owner's
 // pace and a place in the shared request pool, and goes through the same
@@ -160,9 +162,8 @@ func newDestReads(s *Scanner, pool *semaphore.Weighted, targets []inventory.Acco
 // pool); the error is the first attempt's.
 func (d *destReads) connect(awsCtx context.Context, o *owner) (S3API, *pacer, error) {
 	o.connOnce.Do(func() {
-		if !o.target && d.org.FromOrganizations && !d.org.Members[o.id] {
-			o.err = errOutside
-			o.failure = &inventory.Failure{Code: "OutsideOrganization", Message: "account " + o.id + " is not an account of the organization"}
+		if !o.target && !d.org.Members[o.id] {
+			o.err, o.failure = errOutside, outside(d.org, o.id)
 			return
 		}
 		var api S3API
@@ -185,7 +186,18 @@ func (d *destReads) connect(awsCtx context.Context, o *owner) (S3API, *pacer, er
 	return o.api, o.pace, o.err
 }
 
-var errOutside = errors.New("account outside the organization")
+var errOutside = errors.New("account outside the scan's scope")
+
+// outside is why account id, neither one of the scan's accounts nor a
+// member, is not read: outside the organization, or (a static list) not
+// one of the accounts the scan was asked to scan. Its role is never
+// assumed.
+func outside(org inventory.Org, id string) *inventory.Failure {
+	if org.FromOrganizations {
+		return &inventory.Failure{Code: "OutsideOrganization", Message: "account " + id + " is not an account of the organization"}
+	}
+	return &inventory.Failure{Code: "OutsideScope", Message: "account " + id + " is not one of the accounts the scan was asked to scan: its role is not assumed"}
+}
 
 // connectTarget connects one of the scan's accounts for its own scan.
 func (d *destReads) connectTarget(awsCtx context.Context, id string) (S3API, *pacer, error) {

@@ -82,9 +82,10 @@ type Options struct {
 	// DestinationHandler.
 	Destinations bool
 	// Organization is the organization the accounts belong to: its ID,
-	// and its members, outside which a destination is not read
-	// (OutsideOrganization). With a static account list (not
-	// FromOrganizations) any account's member role is tried.
+	// and its members (a static list: the listed accounts), outside which
+	// a destination is not read and no role is assumed
+	// (OutsideOrganization; OutsideScope for a static list). The zero
+	// value reads the destinations of the scanned accounts only.
 	Organization inventory.Org
 	// Now is the clock (default time.Now).
 	Now func() time.Time

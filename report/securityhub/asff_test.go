@@ -1,6 +1,7 @@
 package securityhub
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -184,6 +185,50 @@ func TestLargestFindingFits(t *testing.T) {
 	for k, v := range f.ProductFields {
 		if len(v) > maxFieldValue {
 			t.Errorf("ProductFields[%s]: %d bytes; want at most %d", k, len(v), maxFieldValue)
+		}
+	}
+}
+
+// TestAnotherAccountsDestinationTellsNothing: the ASFF findings of a
+// source account whose destinations another account owns say which
+// account refuses delivery, and hold nothing that account's policies,
+// key or APIs answered; the same findings of the source account's own
+// destinations hold those details (so the probe would see a leak).
+func TestAnotherAccountsDestinationTellsNothing(t *testing.T) {
+	for _, c := range []struct {
+		owner string
+		leaks bool
+	}{{sinktest.AccountA, true}, {sinktest.AccountB, false}} {
+		fs := sinktest.DestinationFindings(c.owner, t0)
+		var all strings.Builder
+		rulesSeen := map[string]bool{}
+		for _, f := range fs {
+			r, _ := report.Observe(nil, f)
+			b, err := json.Marshal(Finding(r, "aws", "us-east-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			all.Write(b)
+			rulesSeen[f.RuleID] = true
+		}
+		for _, id := range []string{"INV-111", "INV-112", "INV-113", "SCAN-005"} {
+			if !rulesSeen[id] {
+				t.Errorf("owner %s: no %s finding to export", c.owner, id)
+			}
+		}
+		var leaked []string
+		for _, s := range sinktest.OwnerSecrets {
+			if strings.Contains(all.String(), s) {
+				leaked = append(leaked, s)
+			}
+		}
+		switch {
+		case c.leaks && len(leaked) != len(sinktest.OwnerSecrets):
+			t.Errorf("the source account's own destinations: the export holds %v of %v; want every detail", leaked, sinktest.OwnerSecrets)
+		case !c.leaks && len(leaked) > 0:
+			t.Errorf("account %s's destinations: account %s's export holds %v", c.owner, sinktest.AccountA, leaked)
+		case !c.leaks && !strings.Contains(all.String(), "owned by account "+c.owner+", refuses delivery"):
+			t.Errorf("account %s's destinations: the export does not say that the destination refuses delivery", c.owner)
 		}
 	}
 }

@@ -44,8 +44,14 @@ type fanoutEnv struct {
 
 func newFanoutEnv(t *testing.T) *fanoutEnv {
 	t.Helper()
-	ctx := context.Background()
 	_, settings := golden(t)
+	return newFanoutEnvOf(t, settings)
+}
+
+// newFanoutEnvOf is newFanoutEnv for the organization of settings.
+func newFanoutEnvOf(t *testing.T, settings pipeline.Settings) *fanoutEnv {
+	t.Helper()
+	ctx := context.Background()
 	settings.Config.Mode, settings.Config.FanoutThreshold = config.ModeFanout, 1
 	e := &fanoutEnv{t: t, settings: settings, dynamo: testenv.Dynalite(t)}
 	e.sqs = sqs.NewFromConfig(testenv.MotoConfig(testenv.Moto(t)))

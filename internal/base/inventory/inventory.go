@@ -30,7 +30,11 @@ type Org struct {
 	// Organizations ListAccounts rather than from a static list.
 	FromOrganizations bool
 	// Members holds the ID of every account ListAccounts returned, whatever
-	// its state or the include/exclude filters. Empty for static lists.
+	// its state or the include/exclude filters; for a static list, the
+	// accounts of the list. They are the scan's scope: the approved report
+	// destinations when the policy lists none (INV-104), and the only
+	// accounts whose destinations are read (OutsideOrganization,
+	// OutsideScope).
 	Members map[string]bool
 	// Targets are the accounts to scan: ACTIVE accounts that pass the
 	// filters, in ascending account ID order.
@@ -175,8 +179,9 @@ type DestinationCheck struct {
 	Partition string `json:"partition,omitempty"`
 	OrgID     string `json:"org_id,omitempty"`
 	// Failure is set when nothing could be read at the destination: its
-	// owner is outside the organization, or its member role could not be
-	// used. Policy, Key and Reports are then nil.
+	// owner is outside the scan's scope (the organization, or a static
+	// list: OutsideOrganization, OutsideScope), or its member role could
+	// not be used. Policy, Key and Reports are then nil.
 	Failure *Failure     `json:"failure,omitempty"`
 	Policy  *PolicyRead  `json:"policy,omitempty"`
 	Key     *KeyRead     `json:"key,omitempty"` // nil unless SSE-KMS with a key

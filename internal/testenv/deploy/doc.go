@@ -14,7 +14,10 @@
 // IAM statement grants more than the scanner needs: the function's role
 // may list the organization's accounts, assume the member role and write
 // its own table and logs; the member role may only list buckets and read
-// their inventory configurations.
+// their inventory configurations. The functions' sts:AssumeRole is
+// decided as IAM would (internal/iampolicy): the member role of an
+// account of the organization (aws:ResourceOrgID), or of a listed
+// account with a static list, and of no other account.
 //
 // The templates are read twice: through goformation (typed, with intrinsic
 // functions resolved against the parameters' defaults) and as written

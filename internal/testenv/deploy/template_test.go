@@ -300,7 +300,9 @@ func TestParameters(t *testing.T) {
 		"DeadlineMargin":  {"0s", "30s", "2m", "500ms"},
 	}
 	reject := map[string][]string{
-		"Accounts":       {"12345", "111111111111,", "abc"},
+		// A tab or a line break too: the roles' AssumeRole condition
+		// drops the spaces of the list, nothing else.
+		"Accounts":       {"12345", "111111111111,", "abc", "111111111111,\t222222222222", "111111111111,\n222222222222"},
 		"IncludeOUs":     {"ou-", "111111111111"},
 		"MemberRoleName": {"/security/S3InventoryScannerMember", "role name"},
 	}
