@@ -209,7 +209,7 @@ func TestFaultMatrix(t *testing.T) {
 		{name: "repeated inventory token", faults: []awssim.Fault{{Op: "ListBucketInventoryConfigurations", Bucket: "a-005", Error: "RepeatedToken"}},
 			unreadable: map[string]string{"a-005": "InvalidPagination"}},
 		{name: "deadline mid-account", faults: []awssim.Fault{{Op: "ListBucketInventoryConfigurations", Bucket: "a-005", Delay: time.Minute}},
-			timeout: 400 * time.Millisecond, opts: scan.Options{DeadlineMargin: 100 * time.Millisecond},
+			timeout: 3 * time.Second, opts: scan.Options{DeadlineMargin: 100 * time.Millisecond},
 			want: map[string]outcome{acctA: {inventory.AccountIncomplete, "Deadline"}}},
 	}
 	for _, tt := range tests {
