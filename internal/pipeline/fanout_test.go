@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/s3inv/scanner/internal/awssim"
 	"github.com/s3inv/scanner/internal/config"
 	"github.com/s3inv/scanner/internal/dynalite"
 	"github.com/s3inv/scanner/internal/inventory"
@@ -37,19 +38,37 @@ import (
 // dead-letter queue (maxReceiveCount 5, as template.yaml).
 type fanoutEnv struct {
 	t        *testing.T
+	sim      *awssim.Server
 	settings pipeline.Settings
 	dynamo   string
 	sqs      *sqs.Client
 	queue    string
 	dlq      string
+	// refused are the accounts of the messages the workers refused
+	// (Fanout.Refused).
+	refusedMu sync.Mutex
+	refused   []string
+}
+
+func (e *fanoutEnv) refuse(_ context.Context, m pipeline.Message) {
+	e.refusedMu.Lock()
+	defer e.refusedMu.Unlock()
+	e.refused = append(e.refused, m.Account.ID)
+}
+
+// refusals returns the accounts of the messages refused so far, sorted.
+func (e *fanoutEnv) refusals() []string {
+	e.refusedMu.Lock()
+	defer e.refusedMu.Unlock()
+	return slices.Sorted(slices.Values(e.refused))
 }
 
 func newFanoutEnv(t *testing.T) *fanoutEnv {
 	t.Helper()
 	ctx := context.Background()
-	_, settings := golden(t)
+	sim, settings := golden(t)
 	settings.Config.Mode, settings.Config.FanoutThreshold = config.ModeFanout, 1
-	e := &fanoutEnv{t: t, settings: settings, dynamo: dynalite.ForTest(t)}
+	e := &fanoutEnv{t: t, sim: sim, settings: settings, dynamo: dynalite.ForTest(t)}
 	e.sqs = sqs.NewFromConfig(moto.Config(moto.ForTest(t)))
 	dlq, err := e.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("accounts-dlq")})
 	if err != nil {
@@ -96,7 +115,7 @@ func (e *fanoutEnv) process(table string, finished func(pipeline.Finished), api 
 	s := e.settings
 	s.Sink, s.Transitions = store, log
 	f := pipeline.Fanout{Queue: e.sqs, QueueURL: e.queue, Ledger: dynamo.NewLedger(store),
-		Finished: func(_ context.Context, r pipeline.Finished) { finished(r) }}
+		Finished: func(_ context.Context, r pipeline.Finished) { finished(r) }, Refused: e.refuse}
 	return s, f
 }
 
