@@ -62,9 +62,9 @@
 // messages) is escaped by html/template in the context it appears in, and
 // has its control and format characters (Unicode categories Cc and Cf:
 // zero-width spaces, bidirectional overrides) shown as \uXXXX by
-// report.Visible, as on a terminal. Long strings are shortened without hiding their meaning: names
-// to NameLimit characters with the whole name in a title, messages to
-// MessageLimit characters with the whole message in a <details> element
-// that opens without JavaScript. The page has no script, and
-// ServeHTTP's Content-Security-Policy allows none.
+// report.Visible, as on a terminal. Long strings are shortened without
+// hiding their meaning: names to NameLimit characters with the whole name
+// in a title, messages to MessageLimit characters with the whole message
+// in a <details> element that opens without JavaScript. The page has no
+// script, and ServeHTTP's Content-Security-Policy allows none.
 package webui
