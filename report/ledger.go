@@ -21,7 +21,8 @@ type FanoutRun struct {
 	Deadline time.Time
 	// Accounts are the accounts expected, in shards of ShardSize: account
 	// i is in shard i / ShardSize. Only when written; a read leaves it
-	// empty and sets Expected (Pending tells what is missing).
+	// empty and sets Expected (Pending tells what is missing, Expects
+	// whether an account is one of them).
 	Accounts []string
 	Expected int
 	// Members are the IDs of every account of the organization (a static
@@ -66,6 +67,10 @@ type Ledger interface {
 	// FanoutRun reads a run's record (strongly consistent); ok is false
 	// when there is none.
 	FanoutRun(ctx context.Context, scanID string) (run FanoutRun, ok bool, err error)
+	// Expects reports whether the run expects the account in that shard
+	// (strongly consistent): the accounts the run was opened with, and
+	// never another, whether recorded since or not.
+	Expects(ctx context.Context, scanID string, shard int, account string) (bool, error)
 	// Record stores an account's outcome (part, opaque to the ledger) and
 	// takes the account off the run's pending accounts. recorded is false
 	// when the account had been recorded already (the part is then

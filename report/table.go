@@ -19,9 +19,9 @@ var TableHeader = []string{"SEVERITY", "RULE", "ACCOUNT", "BUCKET", "CONFIG", "M
 
 // Table prints findings as an aligned table for people, most severe
 // first, at End. It keeps six short strings per finding until then (use
-// JSON for very large organizations). Control characters in names and
-// messages, which account owners choose, are replaced so that they cannot
-// drive the terminal.
+// JSON for very large organizations). Control and format characters in
+// names and messages, which account owners choose, are shown as \uXXXX
+// (Printable) so that they cannot drive the terminal or hide text.
 type Table struct {
 	w     io.Writer
 	color bool
@@ -160,18 +160,43 @@ func orDash(s string) string {
 	return s
 }
 
-// Printable replaces control characters (escape sequences, newlines,
-// tabs) and invalid UTF-8 with U+FFFD, so that names and messages, which
-// account owners choose, cannot drive a terminal or break a table's
-// alignment.
-func Printable(s string) string {
-	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }) {
+// Printable is Visible(s, false): a string an account owner chose, on
+// one line of a terminal or a table cell.
+func Printable(s string) string { return Visible(s, false) }
+
+// Visible writes each character of s that could drive a terminal, or
+// hide, reorder or break what is shown around it, as \uXXXX: control
+// characters (category Cc: escape sequences, bells), format characters
+// (category Cf: zero-width spaces and joiners, soft hyphens,
+// bidirectional overrides and isolates, tags), the line and paragraph
+// separators (Zl, Zp), and invalid UTF-8 (as \uFFFD); past U+FFFF as
+// \UXXXXXXXX. Line breaks and tabs become spaces, unless keepLines, which
+// keeps '\n'. Every view of stored strings uses it: the terminal's
+// tables and dashboard, and the web dashboard (internal/app/webui).
+func Visible(s string, keepLines bool) string {
+	if !strings.ContainsFunc(s, hidden) { // an invalid byte is a RuneError
 		return s
 	}
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return utf8.RuneError
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\n' && keepLines:
+			b.WriteRune(r)
+		case r == '\n' || r == '\t' || r == '\r':
+			b.WriteByte(' ')
+		case hidden(r) && r > 0xFFFF:
+			fmt.Fprintf(&b, "\\U%08X", r)
+		case hidden(r):
+			fmt.Fprintf(&b, "\\u%04X", r)
+		default:
+			b.WriteRune(r)
 		}
-		return r
-	}, strings.ToValidUTF8(s, string(utf8.RuneError)))
+	}
+	return b.String()
+}
+
+// hidden is a character Visible writes as \uXXXX. Line breaks and tabs
+// are control characters.
+func hidden(r rune) bool {
+	return r == utf8.RuneError || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp)
 }

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -101,6 +102,39 @@ func TestRole(t *testing.T) {
 	for _, r := range bad {
 		if err := r.Validate(); err == nil {
 			t.Errorf("Validate(%+v) accepted", r)
+		}
+	}
+}
+
+// TestRoleNameTemplates: a role name template is refused, with one line
+// naming it, when it is no IAM role name once {account_id} is replaced,
+// or when its name is the placeholder alone (every role, where IAM grants
+// the template with * for the placeholder).
+func TestRoleNameTemplates(t *testing.T) {
+	for _, name := range []string{"S3InventoryScannerMember", "scanner-{account_id}", "{account_id}-scanner",
+		"security/scanner-{account_id}", "/security/S3InventoryScannerMember", "{account_id}/scanner",
+		strings.Repeat("p/", 255) + "scanner"} {
+		if err := (Role{Name: name, SessionName: "ok"}).Validate(); err != nil {
+			t.Errorf("Validate(%q) = %v; want it accepted", name, err)
+		}
+	}
+	for name, want := range map[string]string{
+		"{account_id}":             "alone is every role",
+		"security/{account_id}":    "alone is every role",
+		"{account_id}{account_id}": "alone is every role",
+		"/{account_id}":            "alone is every role",
+		"*":                        "want an IAM role name",
+		"scanner-*":                "want an IAM role name",
+		"scanner-{account}":        "want an IAM role name",
+		"{ACCOUNT_ID}":             "want an IAM role name",
+		"security/":                "want an IAM role name",
+		"x{account_id}" + strings.Repeat("a", 52): "want an IAM role name", // 65 characters once replaced
+		strings.Repeat("p/", 256) + "scanner":     "want an IAM role name", // a path of 513 characters
+	} {
+		err := (Role{Name: name, SessionName: "ok"}).Validate()
+		var re *RoleError
+		if !errors.As(err, &re) || re.Field != "Name" || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Validate(%.40q) = %v; want a one-line Name error saying %q", name, err, want)
 		}
 	}
 }

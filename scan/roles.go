@@ -56,9 +56,8 @@ func (e *RoleError) Error() string { return e.Msg }
 // error is a *RoleError. It never repeats the external ID, which is a
 // shared secret of sorts.
 func (r Role) Validate() error {
-	name := strings.ReplaceAll(r.Name, AccountPlaceholder, "123456789012")
-	if !roleNamePattern.MatchString(name) {
-		return &RoleError{"Name", fmt.Sprintf("role name %q: want an IAM role name (1-64 of letters, digits and +=,.@_-, optionally after a path)", r.Name)}
+	if err := validRoleName(r.Name); err != nil {
+		return err
 	}
 	if r.ExternalID != "" && (len(r.ExternalID) < 2 || len(r.ExternalID) > 1224 || !externalIDPattern.MatchString(r.ExternalID)) {
 		return &RoleError{"ExternalID", "external ID: want 2-1224 of letters, digits and +=,.@:/_-"}
@@ -70,6 +69,35 @@ func (r Role) Validate() error {
 		return &RoleError{"Duration", fmt.Sprintf("role duration %s: want 15m to 1h (role chaining caps it at 1h)", r.Duration)}
 	}
 	return nil
+}
+
+// maxRolePath is the longest path IAM gives a role, slashes included.
+const maxRolePath = 512
+
+// validRoleName checks a role name template: once {account_id} is
+// replaced it must be an IAM role name (optionally after a path), and its
+// name must not be the placeholder alone: IAM policies grant the template
+// with * for the placeholder (an account ID has no fixed form there), so
+// "{account_id}" would be role/*, every role of every account, the
+// administrators' among them.
+func validRoleName(tmpl string) error {
+	if last := tmpl[strings.LastIndexByte(tmpl, '/')+1:]; last != "" && strings.ReplaceAll(last, AccountPlaceholder, "") == "" {
+		return &RoleError{"Name", fmt.Sprintf("role name %q: %s alone is every role (role/*) where IAM grants the name; want a fixed part too, such as scanner-%s", short(tmpl), AccountPlaceholder, AccountPlaceholder)}
+	}
+	name := strings.ReplaceAll(tmpl, AccountPlaceholder, "123456789012")
+	full := "/" + strings.TrimPrefix(name, "/")
+	if path := full[:strings.LastIndexByte(full, '/')+1]; !roleNamePattern.MatchString(name) || len(path) > maxRolePath {
+		return &RoleError{"Name", fmt.Sprintf("role name %q: want an IAM role name (1-64 of letters, digits and +=,.@_-, optionally after a path of at most %d characters)", short(tmpl), maxRolePath)}
+	}
+	return nil
+}
+
+// short cuts s to 80 characters for a message.
+func short(s string) string {
+	if r := []rune(s); len(r) > 80 {
+		return string(r[:79]) + "…"
+	}
+	return s
 }
 
 // ARN returns the ARN of the role in the given account.

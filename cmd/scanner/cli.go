@@ -176,7 +176,7 @@ func bindConfig(fs *flag.FlagSet, c *config.Config) {
 	fs.Var(listFlag{&c.Filter.ExcludeOUs}, "exclude-ous", "skip accounts under these OU or root IDs")
 	fs.Var(listFlag{&c.Filter.IncludeAccounts}, "include-accounts", "scan only these account IDs")
 	fs.Var(listFlag{&c.Filter.ExcludeAccounts}, "exclude-accounts", "skip these account IDs")
-	fs.StringVar(&c.RoleName, "role-name", c.RoleName, "member role name; {account_id} is replaced")
+	fs.StringVar(&c.RoleName, "role-name", c.RoleName, "member role name; {account_id} is replaced (never the whole name)")
 	fs.StringVar(&c.ExternalID, "external-id", c.ExternalID, "ExternalId sent with AssumeRole")
 	fs.StringVar(&c.SessionName, "session-name", c.SessionName, "role session name")
 	fs.IntVar(&c.AccountConcurrency, "account-concurrency", c.AccountConcurrency, "accounts started at once (role assumed, buckets listed)")

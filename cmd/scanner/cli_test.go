@@ -148,6 +148,7 @@ func TestBadInputIsOneLineAndExit2(t *testing.T) {
 	}{
 		{[]string{"scan", "-accounts", "12345"}, `"12345"`},
 		{[]string{"scan", "-role-name", "bad role!"}, "bad role!"},
+		{[]string{"scan", "--role-name", "{account_id}"}, `--role-name: role name "{account_id}": {account_id} alone is every role`},
 		{[]string{"scan", "-external-id", "x"}, "--external-id: external ID"},
 		{[]string{"scan", "-session-name", "a"}, "--session-name"},
 		{[]string{"scan", "-account-concurrency", "0"}, "--account-concurrency 0: want 1 to 256"},

@@ -21,7 +21,9 @@ const dashboardSynopsis = `Serve the findings table as a web page on 127.0.0.1, 
 open findings (CRITICAL and HIGH first), the worst accounts, what was not
 fully scanned and why, and the scan history, with filters by account, rule
 and severity. The page needs no JavaScript and reads the table only through
-its key and indexes (never a Scan).
+its key and indexes (never a Scan). It answers only requests addressed to
+127.0.0.1, localhost or [::1] with its port (421 to any other Host, such as
+a web page's whose name was made to resolve to 127.0.0.1).
 The table is --table, or SCANNER_TABLE. AWS credentials, region and endpoint
 (AWS_ENDPOINT_URL_DYNAMODB) come from the SDK's standard configuration.`
 
@@ -70,16 +72,19 @@ func checkPort(port int) error {
 }
 
 // serveDashboard serves the dashboard of the table (q, named table) on
-// 127.0.0.1:port, prints its URL to stdout, and returns once ctx is done
-// and the requests in flight have been answered.
+// 127.0.0.1:port to requests whose Host is a loopback name with that port
+// (webui.LoopbackOnly: 421 to any other), prints its URL to stdout, and
+// returns once ctx is done and the requests in flight have been answered.
 func serveDashboard(ctx context.Context, q report.Querier, table string, port int, stdout io.Writer) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
+	// Only requests addressed to a loopback name with this port: another
+	// Host is a page of another site reaching here (DNS rebinding).
 	srv := &http.Server{
-		Handler:           &webui.Dashboard{Store: q, Title: table},
+		Handler:           webui.LoopbackOnly(&webui.Dashboard{Store: q, Title: table}, ln.Addr().(*net.TCPAddr).Port),
 		ReadHeaderTimeout: 10 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return ctx },
 	}

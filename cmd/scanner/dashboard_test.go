@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,9 +34,10 @@ var screenshots = flag.String("screenshots", "", "TestDashboardInBrowser writes 
 
 // Hostile strings the simulated organization hands the scanner: an account
 // name and an inventory prefix (which INV-003's message quotes) that would
-// run a script, break out of an attribute or reorder the page.
+// run a script, break out of an attribute, or hide or reorder the page's
+// text (a zero-width space, a bidi override).
 const (
-	hostileAccountName = `<script>document.title="pwned"</script>'"&amp; ` + "\u202e" + `gnp.exe`
+	hostileAccountName = `<script>document.title="pwned"</script>'"&amp; pay` + "\u200b" + `ments ` + "\u202e" + `gnp.exe`
 	hostilePrefix      = `<script>document.title='pwned'</script>"><img src=x onerror="document.title='pwned'">`
 )
 
@@ -58,8 +61,10 @@ func chromium(t *testing.T) string {
 // `scanner dashboard`, and reads it in headless Chromium: every CRITICAL
 // finding is listed, the counts are the table's, the filter form narrows
 // the list, the "More" links reach the last finding, hostile strings are
-// escaped (no script runs) and shortened with the whole text one click
-// away. It saves a wide and a narrow screenshot.
+// escaped (no script runs, format characters shown as \uXXXX) and
+// shortened with the whole text one click away, and a page of another
+// name that resolves to 127.0.0.1 (DNS rebinding) reads no finding. It
+// saves a wide and a narrow screenshot.
 func TestDashboardInBrowser(t *testing.T) {
 	browser := chromium(t)
 	endpoint := testenv.Dynalite(t)
@@ -319,7 +324,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	if n := eval(`String(document.querySelectorAll('script, img').length)`); n != "0" {
 		t.Errorf("%s script or img elements in the page; want none (stored markup is text)", n)
 	}
-	wholeName := strings.ReplaceAll(hostileAccountName, "\u202e", `\u202E`)
+	wholeName := strings.NewReplacer("\u202e", `\u202E`, "\u200b", `\u200B`).Replace(hostileAccountName)
 	if got := eval(`document.querySelector('tr[data-rule="INV-003"] span[title]').title`); got != wholeName {
 		t.Errorf("account name title %q; want the whole name %q", got, wholeName)
 	}
@@ -341,6 +346,26 @@ func TestDashboardInBrowser(t *testing.T) {
 	do("open the message", chromedp.Click(chromedp.CSS(msgSel+` summary`)))
 	if eval(`String(document.querySelector('`+msgSel+` .full').checkVisibility())`) != "true" {
 		t.Error("the whole message is not shown once its summary is clicked")
+	}
+
+	// DNS rebinding: a page of rebind.test, a name the browser resolves to
+	// 127.0.0.1, is answered 421, and its own script reads no finding
+	// from the dashboard (the same origin, for the browser).
+	rebound := strings.Replace(base, "127.0.0.1", rebindHost, 1)
+	do("a rebound name", chromedp.Navigate(rebound))
+	if got := eval(`document.body.innerText`); !strings.Contains(got, "421 misdirected request") || strings.Contains(got, "INV-") {
+		t.Errorf("page at %s shows %q; want the 421 refusal and no finding", rebound, got)
+	}
+	stolen, err := chromedp.Run(bctx, chromedp.Evaluate[string](`fetch('/?severity=CRITICAL').then(async r => r.status + ' ' + await r.text())`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("the rebound page's fetch: %v", err)
+	}
+	if !strings.HasPrefix(stolen, "421 ") || strings.Contains(stolen, open[rules.SeverityCritical][0].FindingID) {
+		t.Errorf("the rebound page's script read %q; want 421 and no finding", stolen)
+	}
+	do("localhost", chromedp.Navigate(strings.Replace(base, "127.0.0.1", "localhost", 1)))
+	if n := len(rows()); n == 0 {
+		t.Error("http://localhost:port/ lists no finding; want the dashboard")
 	}
 
 	// Screenshots, wide and narrow.
@@ -365,6 +390,54 @@ func TestDashboardInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("screenshot %s", filepath.Join(dir, shot.file))
+	}
+}
+
+// TestDashboardRefusesOtherHosts serves an empty findings table with
+// `scanner dashboard` and sends it requests with forged Host headers: a
+// loopback name with the port gets the page, any other Host 421 and no
+// page.
+func TestDashboardRefusesOtherHosts(t *testing.T) {
+	endpoint := testenv.Dynalite(t)
+	isolateAWSEnv(t)
+	for k, v := range map[string]string{"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "dummy", "AWS_SECRET_ACCESS_KEY": "dummy",
+		"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
+		t.Setenv(k, v)
+	}
+	const table = "dashboard-hosts"
+	store, err := dynamo.New(testenv.DynamoClient(endpoint), table, report.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureTable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	base := serve(t, table)
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := u.Port()
+	for host, want := range map[string]int{
+		"127.0.0.1:" + port: http.StatusOK, "localhost:" + port: http.StatusOK, "[::1]:" + port: http.StatusOK,
+		"evil.example:" + port: http.StatusMisdirectedRequest, rebindHost + ":" + port: http.StatusMisdirectedRequest,
+		"127.0.0.1": http.StatusMisdirectedRequest, "localhost:1": http.StatusMisdirectedRequest,
+	} {
+		req, err := http.NewRequest(http.MethodGet, base, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		page := strings.Contains(string(body), "S3 inventory findings")
+		if resp.StatusCode != want || page != (want == http.StatusOK) {
+			t.Errorf("Host %q: %d (the dashboard's page: %v); want %d", host, resp.StatusCode, page, want)
+		}
 	}
 }
 
@@ -396,11 +469,16 @@ func serve(t *testing.T, table string) string {
 	return strings.Fields(line[start:])[0]
 }
 
+// rebindHost is a name the test's browser resolves to 127.0.0.1, as a
+// DNS rebinding attack makes a name of its own resolve.
+const rebindHost = "rebind.test"
+
 // newBrowser starts headless Chromium for the test.
 func newBrowser(t *testing.T, path string) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
-		chromedp.DisableGPU, chromedp.WindowSize(1400, 900))
+		chromedp.DisableGPU, chromedp.WindowSize(1400, 900),
+		chromedp.Flag("host-resolver-rules", "MAP "+rebindHost+" 127.0.0.1"))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancel := chromedp.NewContext(actx)
 	tctx, cancelTimeout := context.WithTimeout(bctx, 2*time.Minute)

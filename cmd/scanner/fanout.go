@@ -30,8 +30,11 @@ func (f *function) invoke(ctx context.Context, raw json.RawMessage) (any, error)
 			return nil, fmt.Errorf("event: an SQS batch needs the findings table (SCANNER_TABLE)")
 		}
 		before := f.calls.Snapshot()
-		resp := pipeline.HandleBatch(ctx, f.run, f.fanout, ev)
+		fan, refused := f.fanout, 0
+		fan.Refused = func(context.Context, pipeline.Message) { refused++ } // HandleBatch works one message at a time
+		resp := pipeline.HandleBatch(ctx, f.run, fan, ev)
 		f.writeCalls(ctx, batchScanID(ev), before)
+		f.writeRefused(ctx, batchScanID(ev), refused)
 		return resp, nil
 	}
 	sum, coord, err := f.scheduled(ctx, raw)
@@ -77,6 +80,18 @@ func (f *function) writeCalls(ctx context.Context, scanID string, before []awscl
 	}
 	calls := awsclient.Since(f.calls.Snapshot(), before)
 	if _, err := emf.WriteCalls(f.metrics, f.namespace, scanID, time.Now(), calls); err != nil {
+		f.run.Logger.ErrorContext(ctx, "metrics not written", "scan_id", scanID, "error", err.Error())
+	}
+}
+
+// writeRefused prints the number of messages this invocation refused
+// (MessagesRefused: messages naming an account their run does not
+// expect), which the RefusedMessages alarm reads.
+func (f *function) writeRefused(ctx context.Context, scanID string, n int) {
+	if f.metrics == nil {
+		return
+	}
+	if _, err := emf.WriteRefused(f.metrics, f.namespace, scanID, time.Now(), n); err != nil {
 		f.run.Logger.ErrorContext(ctx, "metrics not written", "scan_id", scanID, "error", err.Error())
 	}
 }

@@ -58,9 +58,11 @@ type sqsRecord struct {
 // events of the queued messages, in batches as the event source mapping
 // sends them, go to the workers, which answer with the messages to try
 // again as {"batchItemFailures": [...]} (a malformed message among them,
-// and only it). The run is finalized once: its metrics (one ScansFinished)
-// are the demo organization's, and the AWS calls every invocation printed
-// add up to the requests the simulator received.
+// and only it; a message naming an account the run does not expect is
+// dropped and counted, MessagesRefused). The run is finalized once: its
+// metrics (one ScansFinished) are the demo organization's, and the AWS
+// calls every invocation printed add up to the requests the simulator
+// received.
 func TestLambdaFanout(t *testing.T) {
 	endpoint := testenv.Dynalite(t)
 	isolateAWSEnv(t)
@@ -109,8 +111,10 @@ func TestLambdaFanout(t *testing.T) {
 		t.Fatalf("coordinator answered %#v with %d messages; want %d accounts queued", res, len(queue.bodies), accounts)
 	}
 
-	// Batches of at most 10, the malformed message in the first.
-	bodies := append([]string{`{"scan_id":"` + coord.ScanID + `","shard":0}`}, queue.bodies...)
+	// Batches of at most 10, the malformed message in the first, and a
+	// well-formed message naming an account the run does not expect.
+	bodies := append([]string{`{"scan_id":"` + coord.ScanID + `","shard":0}`,
+		`{"scan_id":"` + coord.ScanID + `","shard":0,"account":{"id":"999999999999"}}`}, queue.bodies...)
 	for lo, batch := 0, 0; lo < len(bodies); lo, batch = lo+10, batch+1 {
 		var recs []sqsRecord
 		for i, b := range bodies[lo:min(lo+10, len(bodies))] {
@@ -153,6 +157,7 @@ func TestLambdaFanout(t *testing.T) {
 		{emf.Buckets.Key(), total(got[emf.Buckets.Key()]), float64(want.Buckets)},
 		{emf.Configurations.Key(), total(got[emf.Configurations.Key()]), float64(want.Configs)},
 		{emf.WaivedFindings.Key(), total(got[emf.WaivedFindings.Key()]), float64(want.Waived)},
+		{emf.MessagesRefused.Key(), total(got[emf.MessagesRefused.Key()]), 1},
 	} {
 		if c.got != c.want {
 			t.Errorf("fan-out run: %s = %v; want %v", c.key, c.got, c.want)

@@ -22,6 +22,7 @@ import (
 //
 //	pk RUN#<scan_id>         sk FANOUT           the run: deadline, accounts expected, shards, members, closed_at
 //	pk RUN#<scan_id>#<nnnn>  sk SHARD            pending: the shard's accounts not yet recorded (a string set)
+//	pk RUN#<scan_id>#<nnnn>  sk ACCOUNTS         accounts: the shard's accounts, as written (a string set, never changed)
 //	pk RUN#<scan_id>#<nnnn>  sk PART#<account>   part: one account's outcome, opaque to the store
 //	pk RUN#<scan_id>#<nnnn>  sk CHUNKS#<account> a split account: chunks (its number of chunks), listing, done (the chunks recorded, a number set)
 //	pk RUN#<scan_id>#<nnnn>  sk CHUNK#<account>#<nnnnn>  one chunk's outcome
@@ -30,11 +31,14 @@ import (
 const (
 	skFanout     = "FANOUT"
 	skShard      = "SHARD"
+	skAccounts   = "ACCOUNTS"
+	typeAccounts = "accounts"
 	partPrefix   = "PART#"
 	typeFanout   = "fanout"
 	typeShard    = "shard"
 	typePart     = "part"
 	attrPending  = "pending"
+	attrAccounts = "accounts"
 	chunksPrefix = "CHUNKS#"
 	chunkPrefix  = "CHUNK#"
 	typeChunks   = "chunks"
@@ -81,6 +85,16 @@ type shardItem struct {
 	ExpiresAt int64    `dynamodbav:"expires_at"`
 }
 
+// accountsItem is the accounts a shard expects: 100 IDs, about 1.3 KB,
+// whatever the run's size (DynamoDB's items hold at most 400 KB).
+type accountsItem struct {
+	PK        string   `dynamodbav:"pk"`
+	SK        string   `dynamodbav:"sk"`
+	Type      string   `dynamodbav:"type"`
+	Accounts  []string `dynamodbav:"accounts,stringset,omitempty"`
+	ExpiresAt int64    `dynamodbav:"expires_at"`
+}
+
 type partItem struct {
 	PK        string `dynamodbav:"pk"`
 	SK        string `dynamodbav:"sk"`
@@ -111,9 +125,10 @@ func shardKey(scanID string, shard int) map[string]types.AttributeValue {
 // expiry is when the items of a run started at t expire.
 func (l *Ledger) expiry(t time.Time) int64 { return t.Add(l.s.opts.Retention).Unix() }
 
-// OpenRun writes the run's record and its shards (BatchWriteItem, resent
-// like the findings' batches). A record is written once: a second OpenRun
-// of the same scan ID is an error.
+// OpenRun writes the run's record and its shards, each as its pending set
+// and the set of the accounts it expects (BatchWriteItem, resent like the
+// findings' batches). A record is written once: a second OpenRun of the
+// same scan ID is an error.
 func (l *Ledger) OpenRun(ctx context.Context, run report.FanoutRun) error {
 	if run.ScanID == "" || run.Deadline.IsZero() {
 		return errors.New("open fan-out run: want a scan ID and a deadline")
@@ -123,12 +138,17 @@ func (l *Ledger) OpenRun(ctx context.Context, run report.FanoutRun) error {
 	var items []map[string]types.AttributeValue
 	for i := 0; i < shards; i++ {
 		lo, hi := i*report.ShardSize, min((i+1)*report.ShardSize, len(run.Accounts))
-		av, err := attributevalue.MarshalMap(shardItem{PK: shardPK(run.ScanID, i), SK: skShard, Type: typeShard,
-			Pending: slices.Clone(run.Accounts[lo:hi]), ExpiresAt: exp})
-		if err != nil {
-			return fmt.Errorf("encode shard %d of run %s: %w", i, run.ScanID, err)
+		ids := slices.Clone(run.Accounts[lo:hi])
+		for _, it := range []any{
+			shardItem{PK: shardPK(run.ScanID, i), SK: skShard, Type: typeShard, Pending: ids, ExpiresAt: exp},
+			accountsItem{PK: shardPK(run.ScanID, i), SK: skAccounts, Type: typeAccounts, Accounts: ids, ExpiresAt: exp},
+		} {
+			av, err := attributevalue.MarshalMap(it)
+			if err != nil {
+				return fmt.Errorf("encode shard %d of run %s: %w", i, run.ScanID, err)
+			}
+			items = append(items, av)
 		}
-		items = append(items, av)
 	}
 	for len(items) > 0 {
 		n := min(len(items), BatchSize)
@@ -190,6 +210,28 @@ func (l *Ledger) FanoutRun(ctx context.Context, scanID string) (report.FanoutRun
 		return report.FanoutRun{}, false, fmt.Errorf("decode fan-out run %s: %w", scanID, err)
 	}
 	return run, true, nil
+}
+
+// Expects reports whether the run expects the account in that shard: one
+// strongly consistent GetItem of the shard's accounts, which OpenRun
+// wrote and nothing changes.
+func (l *Ledger) Expects(ctx context.Context, scanID string, shard int, account string) (bool, error) {
+	out, err := l.s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: aws.String(l.s.table), ConsistentRead: aws.Bool(true),
+		Key: map[string]types.AttributeValue{
+			attrPK: &types.AttributeValueMemberS{Value: shardPK(scanID, shard)},
+			attrSK: &types.AttributeValueMemberS{Value: skAccounts},
+		},
+		ProjectionExpression: aws.String("#a"), ExpressionAttributeNames: map[string]string{"#a": attrAccounts},
+	})
+	if err != nil {
+		return false, fmt.Errorf("read the accounts of shard %d of run %s: %w", shard, scanID, err)
+	}
+	var it accountsItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return false, fmt.Errorf("decode the accounts of shard %d of run %s: %w", shard, scanID, err)
+	}
+	return slices.Contains(it.Accounts, account), nil
 }
 
 // Record writes the account's part, then takes the account off its

@@ -169,3 +169,60 @@ func TestLedgerChunks(t *testing.T) {
 		t.Errorf("last chunk: done %v, %v; want done", done, err)
 	}
 }
+
+// TestLedgerExpects opens a run of 5,000 accounts (50 shards) and asks
+// whether it expects accounts: each in its own shard, before and after it
+// is recorded, and no other: not in another shard, not an account outside
+// the run, not in an unknown run.
+func TestLedgerExpects(t *testing.T) {
+	ctx := context.Background()
+	l := NewLedger(newTestStore(t, report.StoreOptions{}, nil))
+	const n = 5000
+	accounts := make([]string, n)
+	for i := range accounts {
+		accounts[i] = fmt.Sprintf("%012d", 100000000000+i)
+	}
+	start := time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+	run := report.FanoutRun{ScanID: "20261125T000000.000Z-abcdef", Trigger: "schedule", StartedAt: start,
+		Deadline: start.Add(time.Hour), Accounts: accounts, FromOrganizations: true, WholeScope: true}
+	if err := l.OpenRun(ctx, run); err != nil {
+		t.Fatal(err)
+	}
+	expects := func(scanID string, shard int, account string) bool {
+		t.Helper()
+		ok, err := l.Expects(ctx, scanID, shard, account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	for shard := range report.Shards(n) {
+		for _, i := range []int{shard * report.ShardSize, (shard+1)*report.ShardSize - 1} {
+			if !expects(run.ScanID, shard, accounts[i]) {
+				t.Errorf("account %s (number %d) not expected in its shard %d", accounts[i], i, shard)
+			}
+			if expects(run.ScanID, (shard+1)%report.Shards(n), accounts[i]) {
+				t.Errorf("account %s (number %d) expected in shard %d; it is in %d", accounts[i], i, (shard+1)%report.Shards(n), shard)
+			}
+		}
+	}
+	if _, _, err := l.Record(ctx, run.ScanID, 0, accounts[0], []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if !expects(run.ScanID, 0, accounts[0]) {
+		t.Error("a recorded account is no longer expected; want it expected (its message may come again)")
+	}
+	for what, c := range map[string]struct {
+		scanID  string
+		shard   int
+		account string
+	}{
+		"an account outside the run": {run.ScanID, 0, "999999999999"},
+		"a shard past the last":      {run.ScanID, report.Shards(n), accounts[n-1]},
+		"an unknown run":             {"20261125T000000.000Z-000000", 0, accounts[0]},
+	} {
+		if expects(c.scanID, c.shard, c.account) {
+			t.Errorf("%s: expected; want not", what)
+		}
+	}
+}

@@ -135,7 +135,7 @@ var Env = []struct{ Name, Default, Doc string }{
 	{"SCANNER_EXCLUDE_OUS", "", "skip accounts under these OU or root IDs"},
 	{"SCANNER_INCLUDE_ACCOUNTS", "", "scan only these account IDs (with SCANNER_INCLUDE_OUS: either)"},
 	{"SCANNER_EXCLUDE_ACCOUNTS", "", "skip these account IDs"},
-	{"SCANNER_ROLE_NAME", "S3InventoryScannerMember", "member role name; {account_id} is replaced"},
+	{"SCANNER_ROLE_NAME", "S3InventoryScannerMember", "member role name; {account_id} is replaced (never the whole name)"},
 	{"SCANNER_EXTERNAL_ID", "", "ExternalId sent with AssumeRole"},
 	{"SCANNER_SESSION_NAME", "s3-inventory-scanner", "role session name seen in the members' CloudTrail"},
 	{"SCANNER_ACCOUNT_CONCURRENCY", "8", "accounts started at once: role assumed, buckets listed (1-256)"},

@@ -38,20 +38,26 @@ func TestDashboardColourKeepsAlignment(t *testing.T) {
 }
 
 // TestDashboardNeutralisesNames prints names chosen by account owners
-// and error texts with control characters: none reaches the terminal.
+// and error texts with control and format characters: none reaches the
+// terminal, each is shown as \uXXXX.
 func TestDashboardNeutralisesNames(t *testing.T) {
 	sum := report.Summary{
 		Run:           report.Run{AccountsFailed: 1, AccountsComplete: 1},
-		WorstAccounts: []report.Tally{{AccountID: "111111111111", AccountName: "evil\x1b[2J", Open: 1, BySeverity: map[string]int{"LOW": 1}}},
-		Failed: []inventory.AccountResult{{Account: inventory.Account{ID: "222222222222", Name: "bad\x1b]0;title\x07"},
+		WorstAccounts: []report.Tally{{AccountID: "111111111111", AccountName: "evil\x1b[2J\u200b", Open: 1, BySeverity: map[string]int{"LOW": 1}}},
+		Failed: []inventory.AccountResult{{Account: inventory.Account{ID: "222222222222", Name: "bad\x1b]0;title\x07\u202egnp.exe"},
 			Status: inventory.AccountRoleUnavailable, Failure: &inventory.Failure{Code: "AccessDenied", Message: "no\x1b[31m"}}},
 	}
 	var out strings.Builder
 	if err := (Dashboard{Summary: sum}).Write(&out); err != nil {
 		t.Fatal(err)
 	}
-	if strings.ContainsAny(out.String(), "\x1b\x07") {
-		t.Errorf("control characters reach the terminal: %q", out.String())
+	if strings.ContainsAny(out.String(), "\x1b\x07\u200b\u202e") {
+		t.Errorf("control or format characters reach the terminal: %q", out.String())
+	}
+	for _, want := range []string{`evil\u001B[2J\u200B`, `bad\u001B]0;title\u0007\u202Egnp.exe`, `no\u001B[31m`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("dashboard lacks %q:\n%s", want, out.String())
+		}
 	}
 }
 

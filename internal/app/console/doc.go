@@ -6,5 +6,7 @@
 // It reads figures and records (package report) and the
 // rule catalogue; it never computes them, so the web dashboard can show
 // the same figures. Every text that comes from an account owner or an AWS
-// error goes through report.Printable before it reaches a terminal.
+// error goes through report.Printable before it reaches a terminal: its
+// control and format characters are shown as \uXXXX, as the web
+// dashboard shows them.
 package console

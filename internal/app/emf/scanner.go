@@ -55,6 +55,8 @@ var (
 
 	AWSCalls          = Metric{Name: "AWSCalls", Unit: Count, Dimensions: []string{DimService, DimOperation}}
 	AWSThrottledCalls = Metric{Name: "AWSThrottledCalls", Unit: Count, Dimensions: []string{DimService, DimOperation}}
+
+	MessagesRefused = Metric{Name: "MessagesRefused", Unit: Count}
 )
 
 // When a metric is emitted.
@@ -64,6 +66,9 @@ const (
 	// WholeScope: runs of every account in scope; a run of selected
 	// accounts would show a part of the organization as a drop.
 	WholeScope = "runs of the whole scope"
+	// Refusals: a fan-out worker's invocation that refused a message
+	// (WriteRefused), never a run's.
+	Refusals = "fan-out workers that refused a message"
 )
 
 // Definition documents a metric the scanner emits.
@@ -102,6 +107,7 @@ func Definitions() []Definition {
 		{SecurityHubImported, EveryRun, "findings' changes Security Hub accepted (0 with the export off)"},
 		{SecurityHubFailed, EveryRun, "findings' changes that could not be imported into Security Hub once every retry was spent"},
 		{SecurityHubNotEnabled, EveryRun, "member account and Region pairs where Security Hub is not enabled (their findings not sent)"},
+		{MessagesRefused, Refusals, "fan-out messages dropped unscanned because their run does not expect their account (the RefusedMessages alarm reads it)"},
 	}
 }
 
@@ -224,6 +230,21 @@ func WriteCalls(w io.Writer, namespace, scanID string, ts time.Time, calls []aws
 		members["scan_id"] = scanID
 	}
 	return writeLines(w, namespace, ts, members, callValues(calls))
+}
+
+// WriteRefused writes the number of messages a fan-out worker's
+// invocation refused (MessagesRefused): messages naming an account their
+// run does not expect, dropped without scanning anything. It writes
+// nothing when n is 0.
+func WriteRefused(w io.Writer, namespace, scanID string, ts time.Time, n int) (int, error) {
+	if n == 0 {
+		return 0, nil
+	}
+	members := map[string]any{}
+	if scanID != "" {
+		members["scan_id"] = scanID
+	}
+	return writeLines(w, namespace, ts, members, []Value{{Metric: MessagesRefused, Dims: map[string]string{}, Value: float64(n)}})
 }
 
 func writeLines(w io.Writer, namespace string, ts time.Time, members map[string]any, vs []Value) (int, error) {

@@ -29,7 +29,7 @@ func TestDefinitions(t *testing.T) {
 		if !d.Unit.Valid() || len(d.Dimensions) > MaxDimensions || d.Doc == "" {
 			t.Errorf("%s: unit %q, %d dimensions, doc %q", d.Key(), d.Unit, len(d.Dimensions), d.Doc)
 		}
-		if !slices.Contains([]string{EveryRun, WholeScope}, d.When) {
+		if !slices.Contains([]string{EveryRun, WholeScope, Refusals}, d.When) {
 			t.Errorf("%s: When %q", d.Key(), d.When)
 		}
 		for _, dim := range d.Dimensions {
@@ -105,13 +105,17 @@ func value(ps []Parsed, dims map[string]string) (float64, bool) {
 }
 
 // TestWriteEmitsEveryDefinition: a run with every input set emits every
-// defined metric and nothing else, with the run's figures.
+// defined metric of a run (all but the workers' refusals) and nothing
+// else, with the run's figures.
 func TestWriteEmitsEveryDefinition(t *testing.T) {
 	if defaultSeverity("INV-001") != rules.SeverityMedium || defaultSeverity("SCAN-001") != rules.SeverityHigh {
 		t.Fatal("the sample assumes INV-001 is MEDIUM and SCAN-001 HIGH by default")
 	}
 	got := parseAll(t, sampleRun())
 	for _, d := range Definitions() {
+		if d.When == Refusals {
+			continue
+		}
 		if len(got[d.Key()]) == 0 {
 			t.Errorf("%s not emitted", d.Key())
 		}
@@ -259,5 +263,28 @@ func TestWriteCallsWritesOnlyCalls(t *testing.T) {
 	out.Reset()
 	if n, err := WriteCalls(&out, "ns", "", time.Unix(0, 0), nil); n != 0 || err != nil || out.Len() != 0 {
 		t.Errorf("WriteCalls of no call: %d lines, %v, %q; want nothing", n, err, out.String())
+	}
+}
+
+// TestWriteRefusedWritesOnlyRefusals: a worker's refusals are one
+// MessagesRefused value, with the scan ID; none, no line.
+func TestWriteRefusedWritesOnlyRefusals(t *testing.T) {
+	var out bytes.Buffer
+	if n, err := WriteRefused(&out, "ns", "20260101T000000.000Z-abcdef", time.Unix(0, 0), 3); err != nil || n != 1 {
+		t.Fatalf("WriteRefused: %d lines, %v; want 1", n, err)
+	}
+	docs, errs := Read(out.Bytes(), "ns")
+	if len(errs) > 0 || len(docs) != 1 || len(docs[0].Metrics) != 1 {
+		t.Fatalf("WriteRefused wrote %s (%v)", out.String(), errs)
+	}
+	if p := docs[0].Metrics[0]; p.Metric.Key() != MessagesRefused.Key() || p.Value != 3 {
+		t.Errorf("WriteRefused wrote %s = %v; want %s = 3", p.Metric.Key(), p.Value, MessagesRefused.Key())
+	}
+	if !strings.Contains(out.String(), `"scan_id":"20260101T000000.000Z-abcdef"`) {
+		t.Errorf("WriteRefused's line lacks the scan ID: %s", out.String())
+	}
+	out.Reset()
+	if n, err := WriteRefused(&out, "ns", "", time.Unix(0, 0), 0); n != 0 || err != nil || out.Len() != 0 {
+		t.Errorf("WriteRefused of none: %d lines, %v, %q; want nothing", n, err, out.String())
 	}
 }

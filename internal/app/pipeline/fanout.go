@@ -57,6 +57,11 @@ type Fanout struct {
 	Finished func(context.Context, Finished)
 	// SendAttempts bounds the sends of one message (default 5).
 	SendAttempts int
+	// Refused, when set, is called with each message a worker dropped
+	// because its run does not expect its account (in the message's
+	// shard): nothing of it was scanned, written or resolved. The Lambda
+	// function counts them (the metric MessagesRefused).
+	Refused func(context.Context, Message)
 }
 
 // Finished is a fan-out run that was finalized.
@@ -344,8 +349,11 @@ func HandleBatch(ctx context.Context, s Settings, f Fanout, ev events.SQSEvent) 
 // Work scans the account of one message, writes its findings (resolving
 // its stale ones only if its scan was complete), records it on the run,
 // and finalizes the run when it was the last account. A message of a run
-// that is gone, closed or past its deadline is dropped (nil). An error
-// means the account is not recorded: the message is to come back.
+// that is gone, closed or past its deadline is dropped (nil), and so is a
+// message naming an account the run does not expect in that shard
+// (Ledger.Expects: a forged or misrouted message; f.Refused is told):
+// nothing is scanned, written or resolved for either. An error means the
+// account is not recorded: the message is to come back.
 func Work(ctx context.Context, s Settings, f Fanout, m Message) error {
 	s = withDefaults(s)
 	log := s.Logger.With("scan_id", m.ScanID, "account", m.Account.ID)
@@ -358,6 +366,15 @@ func Work(ctx context.Context, s Settings, f Fanout, m Message) error {
 	}
 	if now := s.Now(); !ok || !fr.Open(now) {
 		log.WarnContext(ctx, "message of a closed or unknown run dropped", "known", ok, "closed", !fr.ClosedAt.IsZero(), "deadline", fr.Deadline)
+		return nil
+	}
+	if expected, err := f.Ledger.Expects(ctx, m.ScanID, m.Shard, m.Account.ID); err != nil {
+		return err
+	} else if !expected {
+		log.ErrorContext(ctx, "message of an account the run does not expect dropped", "shard", m.Shard, "chunk", m.Chunk != nil)
+		if f.Refused != nil {
+			f.Refused(ctx, m)
+		}
 		return nil
 	}
 	org := runOrg(fr)

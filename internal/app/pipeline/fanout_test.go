@@ -23,6 +23,7 @@ import (
 	"github.com/s3inv/scanner/internal/app/config"
 	"github.com/s3inv/scanner/internal/app/pipeline"
 	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/internal/standin/awssim"
 	"github.com/s3inv/scanner/internal/testenv"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
@@ -35,17 +36,37 @@ import (
 // dead-letter queue (maxReceiveCount 5, as template.yaml).
 type fanoutEnv struct {
 	t        *testing.T
+	sim      *awssim.Server
 	settings pipeline.Settings
 	dynamo   string
 	sqs      *sqs.Client
 	queue    string
 	dlq      string
+	// refused are the accounts of the messages the workers refused
+	// (Fanout.Refused).
+	refusedMu sync.Mutex
+	refused   []string
+}
+
+func (e *fanoutEnv) refuse(_ context.Context, m pipeline.Message) {
+	e.refusedMu.Lock()
+	defer e.refusedMu.Unlock()
+	e.refused = append(e.refused, m.Account.ID)
+}
+
+// refusals returns the accounts of the messages refused so far, sorted.
+func (e *fanoutEnv) refusals() []string {
+	e.refusedMu.Lock()
+	defer e.refusedMu.Unlock()
+	return slices.Sorted(slices.Values(e.refused))
 }
 
 func newFanoutEnv(t *testing.T) *fanoutEnv {
 	t.Helper()
-	_, settings := golden(t)
-	return newFanoutEnvOf(t, settings)
+	sim, settings := golden(t)
+	e := newFanoutEnvOf(t, settings)
+	e.sim = sim
+	return e
 }
 
 // newFanoutEnvOf is newFanoutEnv for the organization of settings.
@@ -100,7 +121,7 @@ func (e *fanoutEnv) process(table string, finished func(pipeline.Finished), api 
 	s := e.settings
 	s.Sink, s.Transitions = store, log
 	f := pipeline.Fanout{Queue: e.sqs, QueueURL: e.queue, Ledger: dynamo.NewLedger(store),
-		Finished: func(_ context.Context, r pipeline.Finished) { finished(r) }}
+		Finished: func(_ context.Context, r pipeline.Finished) { finished(r) }, Refused: e.refuse}
 	return s, f
 }
 

@@ -2,7 +2,9 @@
 // findings (CRITICAL and HIGH first), what the latest scan opened and
 // resolved, the worst accounts, what was not fully scanned and why, the
 // waivers expiring within 30 days, and the scan history. `scanner dashboard` serves
-// them on 127.0.0.1 (Dashboard is an http.Handler); the CloudWatch
+// them on 127.0.0.1 (Dashboard is an http.Handler, behind LoopbackOnly,
+// which answers 421 to a Host other than a loopback name with the port:
+// no page of another site reaches it through DNS rebinding); the CloudWatch
 // custom-widget function (cmd/scanner, build tag widget) serves the same
 // views, since Render writes a view as an HTML fragment for a Query.
 //
@@ -58,10 +60,11 @@
 //
 // Every stored string (account names, bucket and configuration names,
 // messages) is escaped by html/template in the context it appears in, and
-// has its control and bidirectional-formatting characters shown as
-// \uXXXX. Long strings are shortened without hiding their meaning: names
-// to NameLimit characters with the whole name in a title, messages to
-// MessageLimit characters with the whole message in a <details> element
-// that opens without JavaScript. The page has no script, and
-// ServeHTTP's Content-Security-Policy allows none.
+// has its control and format characters (Unicode categories Cc and Cf:
+// zero-width spaces, bidirectional overrides) shown as \uXXXX by
+// report.Visible, as on a terminal. Long strings are shortened without
+// hiding their meaning: names to NameLimit characters with the whole name
+// in a title, messages to MessageLimit characters with the whole message
+// in a <details> element that opens without JavaScript. The page has no
+// script, and ServeHTTP's Content-Security-Policy allows none.
 package webui

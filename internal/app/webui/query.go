@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/rules"
 )
 
@@ -94,7 +95,7 @@ func ParseQuery(v url.Values) (Query, error) {
 		}
 	}
 	if s := v.Get("ou"); s != "" {
-		if utf8.RuneCountInString(s) > MaxOULength || strings.ContainsFunc(s, hidden) {
+		if utf8.RuneCountInString(s) > MaxOULength || report.Printable(s) != s {
 			return q, fmt.Errorf("ou %.40q: want an OU ID (ou-…, r-…) or an OU name of at most %d printable characters", s, MaxOULength)
 		}
 		q.OU = s

@@ -1,18 +1,19 @@
 package webui
 
 import (
-	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/s3inv/scanner/report"
 )
 
 // Text is a stored string as a view shows it: Short is at most a view's
 // limit of characters (Cut says whether it was shortened, Hidden how many
 // characters it leaves out), Full the whole string. Both have their
-// control and bidirectional-formatting characters made visible (as \uXXXX)
-// so that no stored string can reorder or hide what is shown around it;
-// Full keeps its line breaks. The template escapes both.
+// control and format characters (zero-width, bidirectional) made visible
+// as \uXXXX (report.Visible) so that no stored string can reorder or hide
+// what is shown around it; Full keeps its line breaks. The template
+// escapes both.
 type Text struct {
 	Short, Full string
 	Cut         bool
@@ -53,28 +54,6 @@ func shorten(s string, limit int) Text {
 	return t
 }
 
-// visible replaces control and bidirectional-formatting characters with
-// their \uXXXX form (line breaks and tabs become spaces unless keepLines).
-func visible(s string, keepLines bool) string {
-	if !strings.ContainsFunc(s, hidden) && utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' && keepLines:
-			b.WriteRune(r)
-		case r == '\n' || r == '\t' || r == '\r':
-			b.WriteByte(' ')
-		case hidden(r):
-			fmt.Fprintf(&b, "\\u%04X", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func hidden(r rune) bool {
-	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == utf8.RuneError
-}
+// visible is report.Visible: the web dashboard shows stored strings as
+// the terminal does.
+func visible(s string, keepLines bool) string { return report.Visible(s, keepLines) }

@@ -27,7 +27,7 @@ var t0 = time.Date(2026, 3, 1, 6, 0, 0, 0, time.UTC)
 // Hostile strings a table may hold: an account name and a message that
 // would run a script, break out of an attribute or reorder the page.
 var (
-	hostileName    = `<script>document.title="pwned"</script>'"&amp; Prod` + "\u202e" + `gnp.exe`
+	hostileName    = `<script>document.title="pwned"</script>'"&amp; Pr` + "\u200b" + `od` + "\u202e" + `gnp.exe`
 	hostileMessage = `bucket x is inventoried only under the prefixes <script>document.title='pwned'</script>"><img src=x onerror=alert(1)>` +
 		strings.Repeat("é-long-prefix/", 140) + "THE-END"
 )
@@ -257,7 +257,7 @@ func TestHostileStringsAreEscapedAndWhole(t *testing.T) {
 	if len(rows) != 1 {
 		t.Fatalf("%d rows for the hostile account; want 1", len(rows))
 	}
-	for _, bad := range []string{"<script", "<img", "\u202e"} {
+	for _, bad := range []string{"<script", "<img", "\u202e", "\u200b"} {
 		if strings.Contains(body, bad) {
 			t.Errorf("page holds %q unescaped", bad)
 		}
@@ -268,11 +268,11 @@ func TestHostileStringsAreEscapedAndWhole(t *testing.T) {
 		t.Fatalf("shortened: name cut %v, message cut %v hiding %d", name.Cut, msg.Cut, msg.Hidden)
 	}
 	for what, want := range map[string]string{
-		"the whole name, escaped, its bidi override visible": `title="` + html.EscapeString(strings.ReplaceAll(hostileName, "\u202e", `\u202E`)) + `"`,
-		"the name's beginning":                               html.EscapeString(name.Short) + "…</span>",
-		"the message's beginning":                            html.EscapeString(msg.Short) + "…",
-		"how much is hidden":                                 fmt.Sprintf("(+%d characters)", msg.Hidden),
-		"the whole message":                                  `<div class="full">` + html.EscapeString(hostileMessage) + "</div>",
+		"the whole name, escaped, its format characters visible": `title="` + html.EscapeString(strings.NewReplacer("\u202e", `\u202E`, "\u200b", `\u200B`).Replace(hostileName)) + `"`,
+		"the name's beginning":    html.EscapeString(name.Short) + "…</span>",
+		"the message's beginning": html.EscapeString(msg.Short) + "…",
+		"how much is hidden":      fmt.Sprintf("(+%d characters)", msg.Hidden),
+		"the whole message":       `<div class="full">` + html.EscapeString(hostileMessage) + "</div>",
 	} {
 		if !strings.Contains(strings.ReplaceAll(body, "&#34;", "&quot;"), strings.ReplaceAll(want, "&#34;", "&quot;")) {
 			t.Errorf("page lacks %s: %q", what, want)
@@ -298,6 +298,7 @@ func TestShorten(t *testing.T) {
 		{strings.Repeat("é", 56), strings.Repeat("é", 56), false},
 		{"tab\there \x1b[31m", `tab here \u001B[31m`, false},
 		{"bad \xff byte", `bad \uFFFD byte`, false},
+		{"prod\u200b\u2060dev\u00ad", `prod\u200B\u2060dev\u00AD`, false},
 	} {
 		got := shorten(c.in, NameLimit)
 		if got.Short != c.short || got.Cut != c.cut {

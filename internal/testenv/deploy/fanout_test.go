@@ -1,10 +1,14 @@
 package deploy
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/s3inv/scanner/internal/base/iampolicy"
 )
 
 // TestWorkerFunction checks the fan-out's workers (docs/scale.md): the
@@ -118,6 +122,86 @@ func TestTableWarmThroughput(t *testing.T) {
 	for _, name := range []string{"open-by-rule", "open-by-severity", "changes"} {
 		if !warmed[name] {
 			t.Errorf("index %s (written with every finding) is not warmed with the table", name)
+		}
+	}
+}
+
+// TestAccountQueuePolicy evaluates the accounts' queue's policy
+// (internal/iampolicy) for the coordinator's and the workers' sessions
+// and for anyone else: the coordinator may only send, the workers may
+// send, receive and delete, and every other principal, of this account
+// or another, is denied sending, receiving and deleting whatever its own
+// policies allow.
+func TestAccountQueuePolicy(t *testing.T) {
+	tpl := loadTemplate(t, "template.yaml")
+	s, err := newStack(tpl, scenarios[0].params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typ, qp, err := tpl.Resource("AccountQueuePolicy")
+	if err != nil || typ != "AWS::SQS::QueuePolicy" {
+		t.Fatalf("AccountQueuePolicy: %s, %v; want an AWS::SQS::QueuePolicy", typ, err)
+	}
+	queues, err := s.eval(qp["Queues"])
+	if err != nil || fmt.Sprint(queues) != "[ref:AccountQueue]" {
+		t.Fatalf("AccountQueuePolicy.Queues = %v, %v; want [!Ref AccountQueue]", queues, err)
+	}
+	doc, err := s.eval(qp["PolicyDocument"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		acct        = "111122223333"
+		queueARN    = "arn:aws:sqs:eu-west-1:" + acct + ":scanner-AccountQueue-1A2B3C"
+		scannerRole = "arn:aws:iam::" + acct + ":role/scanner-ScannerRole-4D5E6F"
+		workerRole  = "arn:aws:iam::" + acct + ":role/scanner-WorkerRole-7A8B9C"
+		adminRole   = "arn:aws:iam::" + acct + ":role/Admin"
+	)
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = []byte(strings.NewReplacer(`"getatt:AccountQueue.Arn"`, `"`+queueARN+`"`,
+		`"getatt:ScannerRole.Arn"`, `"`+scannerRole+`"`, `"getatt:WorkerRole.Arn"`, `"`+workerRole+`"`).Replace(string(b)))
+	if strings.Contains(string(b), "getatt:") || strings.Contains(string(b), "ref:") {
+		t.Fatalf("queue policy names other resources: %s", b)
+	}
+	p, err := iampolicy.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := func(roleARN string) string {
+		name := roleARN[strings.LastIndexByte(roleARN, '/')+1:]
+		return "arn:aws:sts::" + roleARN[len("arn:aws:iam::"):len("arn:aws:iam::")+12] + ":assumed-role/" + name + "/session"
+	}
+	use := []string{"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"}
+	for _, c := range []struct {
+		who, role string
+		want      map[string]iampolicy.Outcome
+	}{
+		{"the coordinator", scannerRole, map[string]iampolicy.Outcome{"sqs:SendMessage": iampolicy.Allow,
+			"sqs:ReceiveMessage": iampolicy.Deny, "sqs:DeleteMessage": iampolicy.Deny, "sqs:ChangeMessageVisibility": iampolicy.Deny}},
+		{"a worker", workerRole, map[string]iampolicy.Outcome{"sqs:SendMessage": iampolicy.Allow,
+			"sqs:ReceiveMessage": iampolicy.Allow, "sqs:DeleteMessage": iampolicy.Allow, "sqs:GetQueueAttributes": iampolicy.Allow,
+			"sqs:ChangeMessageVisibility": iampolicy.NotAllowed}},
+		{"another role of the account", adminRole, map[string]iampolicy.Outcome{"sqs:SendMessage": iampolicy.Deny,
+			"sqs:ReceiveMessage": iampolicy.Deny, "sqs:DeleteMessage": iampolicy.Deny, "sqs:ChangeMessageVisibility": iampolicy.Deny}},
+		{"a role of another account named as the workers'", "arn:aws:iam::444455556666:role/scanner-WorkerRole-7A8B9C",
+			map[string]iampolicy.Outcome{"sqs:SendMessage": iampolicy.Deny, "sqs:ReceiveMessage": iampolicy.Deny}},
+	} {
+		for _, action := range append(use, "sqs:GetQueueAttributes") {
+			want, ok := c.want[action]
+			if !ok {
+				continue
+			}
+			d, err := p.Decide(iampolicy.Request{AWS: session(c.role), Action: action, Resource: queueARN,
+				Context: map[string][]string{"aws:PrincipalArn": {c.role}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Outcome != want {
+				t.Errorf("%s: %s on the queue is %s (%v); want %s", c.who, action, d.Outcome, d.Statements, want)
+			}
 		}
 	}
 }

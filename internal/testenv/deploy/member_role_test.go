@@ -14,9 +14,10 @@ import (
 
 // memberParams are values for member-role.yaml's required parameters.
 var memberParams = map[string]string{
-	"ScannerRoleArn": "arn:aws:iam::111122223333:role/scanner-ScannerRole-ABC",
-	"ExternalId":     "ext-0123",
-	"OrganizationId": "o-abcdefghij",
+	"ScannerRoleArn":           "arn:aws:iam::111122223333:role/scanner-ScannerRole-ABC",
+	"ExternalId":               "ext-0123",
+	"OrganizationId":           "o-abcdefghij",
+	"DestinationBucketPattern": "org-inventory-*",
 }
 
 // TestMemberRole checks member-role.yaml: one role, trusted only by the
@@ -63,7 +64,7 @@ func TestMemberRole(t *testing.T) {
 
 	// Permissions: the two S3 actions, and the destination checks' four
 	// under their parameter.
-	checkMemberPermissions(t, name, r, true, "arn:aws:s3:::*", false)
+	checkMemberPermissions(t, name, r, true, "arn:aws:s3:::org-inventory-*", false)
 	for _, sc := range []struct {
 		name    string
 		params  map[string]string
@@ -72,8 +73,8 @@ func TestMemberRole(t *testing.T) {
 		hub     bool
 	}{
 		{"destination checks off", map[string]string{"DestinationChecks": "false"}, false, "", false},
-		{"destination bucket pattern", map[string]string{"DestinationBucketPattern": "org-inventory-*"}, true, "arn:aws:s3:::org-inventory-*", false},
-		{"security hub export", map[string]string{"SecurityHubExport": "true"}, true, "arn:aws:s3:::*", true},
+		{"destination bucket pattern", map[string]string{"DestinationBucketPattern": "acme-inventory-??-*"}, true, "arn:aws:s3:::acme-inventory-??-*", false},
+		{"security hub export", map[string]string{"SecurityHubExport": "true"}, true, "arn:aws:s3:::org-inventory-*", true},
 		{"security hub export, no destination checks", map[string]string{"SecurityHubExport": "true", "DestinationChecks": "false"}, false, "", true},
 	} {
 		t.Run(sc.name, func(t *testing.T) {
@@ -85,6 +86,19 @@ func TestMemberRole(t *testing.T) {
 			}
 			checkMemberPermissions(t, name, roles(t, ss)[name], sc.on, sc.buckets, sc.hub)
 		})
+	}
+
+	// The destination pattern: required, and never every bucket.
+	dp, _ := raw(tpl.Raw, "Parameters", "DestinationBucketPattern").(map[string]any)
+	if _, ok := dp["Default"]; ok {
+		t.Errorf("member-role.yaml: DestinationBucketPattern has the default %v; want none (required)", dp["Default"])
+	}
+	re := regexp.MustCompile(fmt.Sprint(dp["AllowedPattern"]))
+	for v, ok := range map[string]bool{"org-inventory-*": true, "acme-inventory-us-east-1": true, "*-inventory": true, "inv?-*": true,
+		"*": false, "**": false, "?": false, "*a*": false, "ab*": false, "*a?b*": false, "": false, "Org-Inventory": false, "arn:aws:s3:::x": false} {
+		if re.MatchString(v) != ok {
+			t.Errorf("member-role.yaml: DestinationBucketPattern %q matches the AllowedPattern: %v; want %v", v, !ok, ok)
+		}
 	}
 
 	// Name, path and session length.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/s3inv/scanner/internal/app/config"
 	"github.com/s3inv/scanner/internal/app/emf"
+	"github.com/s3inv/scanner/scan"
 )
 
 // TestFunction checks how the function is built and run: what `sam build`
@@ -296,7 +297,7 @@ func TestParameters(t *testing.T) {
 		"Accounts":        {"", "111111111111", "111111111111,222222222222", "111111111111, 222222222222"},
 		"IncludeOUs":      {"", "r-ab12", "ou-ab12-abcdefgh", "r-ab12,ou-ab12-abcdefgh"},
 		"ExcludeAccounts": {"", "111111111111"},
-		"MemberRoleName":  {"S3InventoryScannerMember", "security/S3InventoryScannerMember", "scanner-{account_id}"},
+		"MemberRoleName":  {"S3InventoryScannerMember", "security/S3InventoryScannerMember", "scanner-{account_id}", "{account_id}-scanner"},
 		"DeadlineMargin":  {"0s", "30s", "2m", "500ms"},
 	}
 	reject := map[string][]string{
@@ -304,7 +305,19 @@ func TestParameters(t *testing.T) {
 		// drops the spaces of the list, nothing else.
 		"Accounts":       {"12345", "111111111111,", "abc", "111111111111,\t222222222222", "111111111111,\n222222222222"},
 		"IncludeOUs":     {"ou-", "111111111111"},
-		"MemberRoleName": {"/security/S3InventoryScannerMember", "role name"},
+		"MemberRoleName": {"/security/S3InventoryScannerMember", "role name", "{account_id}", "security/{account_id}", "{account_id}{account_id}", "scanner-*"},
+	}
+	// The role names the lists give the scanner, which accepts the first
+	// and rejects the names that would grant every role.
+	for _, v := range accept["MemberRoleName"] {
+		if err := (scan.Role{Name: v, SessionName: "ok"}).Validate(); err != nil {
+			t.Errorf("the scanner rejects MemberRoleName %q (%v); the test says it accepts it", v, err)
+		}
+	}
+	for _, v := range reject["MemberRoleName"] {
+		if err := (scan.Role{Name: v, SessionName: "ok"}).Validate(); err == nil && strings.ContainsAny(v, "{*") {
+			t.Errorf("the scanner accepts MemberRoleName %q; the test says it rejects it", v)
+		}
 	}
 	for name, vals := range accept {
 		re := regexp.MustCompile(fmt.Sprint(raw(tpl.Raw, "Parameters", name, "AllowedPattern")))
