@@ -319,27 +319,7 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 	release := func() { startedOnce.Do(started) }
 	defer release()
 
-	// Every AWS call takes a place in the pool first; a failed Acquire
-	// means the AWS context is over.
-	var (
-		api  S3API
-		pace *pacer
-		err  error
-	)
-	if dr != nil {
-		// Shared with the destination reads in this account.
-		api, pace, err = dr.connectTarget(awsCtx, acct.ID)
-	} else {
-		err = s.throttleRounds(awsCtx, func() error {
-			if err := pool.Acquire(awsCtx, 1); err != nil {
-				return err
-			}
-			defer pool.Release(1)
-			var err error
-			api, err = s.conn.Connect(awsCtx, acct)
-			return err
-		})
-	}
+	api, pace, err := s.connectAccount(awsCtx, acct, pool, dr)
 	if err != nil {
 		switch awserr.Classify(err) {
 		case awserr.Canceled:
@@ -348,10 +328,6 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 			return inventory.AccountIncomplete, failure(err)
 		}
 		return inventory.AccountRoleUnavailable, failure(err)
-	}
-	if dr == nil {
-		pace = newPacer()
-		api = pacedS3{S3API: api, p: pace}
 	}
 
 	// dispatch hands a bucket to a reader once the account's pace and a
@@ -376,6 +352,57 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 		return s.readAgain(ctx, awsCtx, acct, h, st, &reads, dispatch, release)
 	}
 
+	if status, fail := s.listBuckets(ctx, awsCtx, acct, api, pace, pool, st, dispatch); fail != nil {
+		return status, fail
+	}
+	dr.listed(acct.ID, true)
+	if sp := st.split; sp != nil {
+		if err := sp.flush(ctx, acct); err != nil {
+			st.res.Chunks = sp.sent
+			return inventory.AccountIncomplete, &inventory.Failure{Code: "ChunkNotQueued", Message: err.Error()}
+		}
+		if sp.sent > 0 {
+			st.res.Chunks = sp.sent
+			return inventory.AccountComplete, nil
+		}
+		for _, b := range sp.buf { // few enough to read here
+			dispatch(b)
+		}
+		sp.buf = nil
+	}
+	return s.readAgain(ctx, awsCtx, acct, h, st, &reads, dispatch, release)
+}
+
+// connectAccount assumes the account's role, or shares the destination
+// reads' connection to it (dr set), and returns its S3 client paced by
+// the account's pacer. Every AWS call takes a place in the pool first; a
+// failed Acquire means the AWS context is over.
+func (s *Scanner) connectAccount(awsCtx context.Context, acct inventory.Account, pool *semaphore.Weighted, dr *destReads) (S3API, *pacer, error) {
+	if dr != nil {
+		// Shared with the destination reads in this account.
+		return dr.connectTarget(awsCtx, acct.ID)
+	}
+	var api S3API
+	err := s.throttleRounds(awsCtx, func() error {
+		if err := pool.Acquire(awsCtx, 1); err != nil {
+			return err
+		}
+		defer pool.Release(1)
+		var err error
+		api, err = s.conn.Connect(awsCtx, acct)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	pace := newPacer()
+	return pacedS3{S3API: api, p: pace}, pace, nil
+}
+
+// listBuckets lists the account's buckets page by page and hands each to
+// dispatch, or to the account's splitter; it returns a failure when the
+// listing did not end.
+func (s *Scanner) listBuckets(ctx, awsCtx context.Context, acct inventory.Account, api S3API, pace *pacer, pool *semaphore.Weighted, st *accountScan, dispatch func(inventory.Bucket)) (inventory.AccountStatus, *inventory.Failure) {
 	pages := s3.NewListBucketsPaginator(api,
 		&s3.ListBucketsInput{MaxBuckets: aws.Int32(int32(s.opts.PageSize))},
 		func(o *s3.ListBucketsPaginatorOptions) { o.Limit = int32(s.opts.PageSize) })
@@ -419,22 +446,7 @@ func (s *Scanner) walkAccount(ctx, awsCtx context.Context, acct inventory.Accoun
 			}
 		}
 	}
-	dr.listed(acct.ID, true)
-	if sp := st.split; sp != nil {
-		if err := sp.flush(ctx, acct); err != nil {
-			st.res.Chunks = sp.sent
-			return inventory.AccountIncomplete, &inventory.Failure{Code: "ChunkNotQueued", Message: err.Error()}
-		}
-		if sp.sent > 0 {
-			st.res.Chunks = sp.sent
-			return inventory.AccountComplete, nil
-		}
-		for _, b := range sp.buf { // few enough to read here
-			dispatch(b)
-		}
-		sp.buf = nil
-	}
-	return s.readAgain(ctx, awsCtx, acct, h, st, &reads, dispatch, release)
+	return inventory.AccountComplete, nil
 }
 
 // readAgain waits for the account's reads, and reads the buckets put
