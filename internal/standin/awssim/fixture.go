@@ -309,8 +309,47 @@ var (
 // unique bucket names and configuration IDs, known enum values.
 func (fx *Fixture) Validate() error {
 	o := &fx.Organization
+	parents, err := o.validateOUs()
+	if err != nil {
+		return err
+	}
+	if len(o.Accounts) == 0 {
+		return fmt.Errorf("organization.accounts: empty; want at least one account")
+	}
+	if o.Partition != "" && !slices.Contains(Partitions, o.Partition) {
+		return fmt.Errorf("organization.partition %q: want one of %s", o.Partition, strings.Join(Partitions, ", "))
+	}
+	if o.ManagementAccount != "" && !accountIDRe.MatchString(o.ManagementAccount) {
+		return fmt.Errorf("organization.management_account %q: want a 12-digit account ID", o.ManagementAccount)
+	}
+	if err := validateRoles("organization.roles", o.Roles, o.Role); err != nil {
+		return err
+	}
+	seen := fixtureNames{accounts: map[string]bool{}, buckets: map[string]bool{}, keyARNs: map[string]bool{}}
+	for i := range o.Accounts {
+		if err := o.validateAccount(fmt.Sprintf("organization.accounts[%d]", i), &o.Accounts[i], parents, seen); err != nil {
+			return err
+		}
+	}
+	if o.ManagementAccount != "" && !seen.accounts[o.ManagementAccount] {
+		return fmt.Errorf("organization.management_account %q: not among organization.accounts", o.ManagementAccount)
+	}
+	if err := validateFaults(fx.Faults); err != nil {
+		return err
+	}
+	switch fx.WrongRegion {
+	case "", "PermanentRedirect", "AuthorizationHeaderMalformed":
+	default:
+		return fmt.Errorf("wrong_region %q: want PermanentRedirect or AuthorizationHeaderMalformed", fx.WrongRegion)
+	}
+	return nil
+}
+
+// validateOUs checks the root and the OU tree and returns the IDs an
+// account's parent may be.
+func (o *Organization) validateOUs() (map[string]bool, error) {
 	if o.Root != "" && !rootIDRe.MatchString(o.Root) {
-		return fmt.Errorf("organization.root %q: want a root ID (r-…)", o.Root)
+		return nil, fmt.Errorf("organization.root %q: want a root ID (r-…)", o.Root)
 	}
 	parents := map[string]bool{o.Root: true, "": true}
 	if o.Root == "" {
@@ -333,84 +372,85 @@ func (fx *Fixture) Validate() error {
 		}
 		return nil
 	}
-	if err := walk("organization.ous", o.OUs); err != nil {
+	return parents, walk("organization.ous", o.OUs)
+}
+
+// fixtureNames are the names that must be unique across a fixture.
+type fixtureNames struct {
+	accounts, buckets, keyARNs map[string]bool
+}
+
+// validateAccount checks an account (at path p) of the organization: its
+// ID, state, parent and roles, its buckets and its keys.
+func (o *Organization) validateAccount(p string, a *Account, parents map[string]bool, seen fixtureNames) error {
+	if !accountIDRe.MatchString(a.ID) {
+		return fmt.Errorf("%s.id %q: want a 12-digit account ID", p, a.ID)
+	}
+	if seen.accounts[a.ID] {
+		return fmt.Errorf("%s.id %q: duplicate account ID", p, a.ID)
+	}
+	seen.accounts[a.ID] = true
+	if a.State != "" && !slices.Contains(states, a.State) {
+		return fmt.Errorf("%s.state %q: want one of %s", p, a.State, strings.Join(states, ", "))
+	}
+	if !parents[a.Parent] {
+		return fmt.Errorf("%s.parent %q: want the root or an OU of organization.ous", p, a.Parent)
+	}
+	if err := validateRoles(p+".roles", a.Roles, cmp.Or(a.Role, o.Role)); err != nil {
 		return err
 	}
-	if len(o.Accounts) == 0 {
-		return fmt.Errorf("organization.accounts: empty; want at least one account")
-	}
-	if o.Partition != "" && !slices.Contains(Partitions, o.Partition) {
-		return fmt.Errorf("organization.partition %q: want one of %s", o.Partition, strings.Join(Partitions, ", "))
-	}
-	if o.ManagementAccount != "" && !accountIDRe.MatchString(o.ManagementAccount) {
-		return fmt.Errorf("organization.management_account %q: want a 12-digit account ID", o.ManagementAccount)
-	}
-	if err := validateRoles("organization.roles", o.Roles, o.Role); err != nil {
-		return err
-	}
-	accounts := map[string]bool{}
-	buckets := map[string]bool{}
-	keyARNs := map[string]bool{}
-	for i, a := range o.Accounts {
-		p := fmt.Sprintf("organization.accounts[%d]", i)
-		if !accountIDRe.MatchString(a.ID) {
-			return fmt.Errorf("%s.id %q: want a 12-digit account ID", p, a.ID)
-		}
-		if accounts[a.ID] {
-			return fmt.Errorf("%s.id %q: duplicate account ID", p, a.ID)
-		}
-		accounts[a.ID] = true
-		if a.State != "" && !slices.Contains(states, a.State) {
-			return fmt.Errorf("%s.state %q: want one of %s", p, a.State, strings.Join(states, ", "))
-		}
-		if !parents[a.Parent] {
-			return fmt.Errorf("%s.parent %q: want the root or an OU of organization.ous", p, a.Parent)
-		}
-		if err := validateRoles(p+".roles", a.Roles, cmp.Or(a.Role, o.Role)); err != nil {
+	for j := range a.Buckets {
+		if err := a.Buckets[j].validate(fmt.Sprintf("%s.buckets[%d]", p, j), seen.buckets); err != nil {
 			return err
 		}
-		for j, b := range a.Buckets {
-			bp := fmt.Sprintf("%s.buckets[%d]", p, j)
-			if !bucketRe.MatchString(b.Name) {
-				return fmt.Errorf("%s.name %q: want an S3 bucket name (3-63 of a-z, 0-9, . and -)", bp, b.Name)
-			}
-			if buckets[b.Name] {
-				return fmt.Errorf("%s.name %q: duplicate bucket name (names are global)", bp, b.Name)
-			}
-			buckets[b.Name] = true
-			if b.Region != "" && !regionRe.MatchString(b.Region) {
-				return fmt.Errorf("%s.region %q: want a region such as eu-west-1", bp, b.Region)
-			}
-			if b.ListedRegion != "" && !regionRe.MatchString(b.ListedRegion) {
-				return fmt.Errorf("%s.listed_region %q: want a region such as eu-west-1", bp, b.ListedRegion)
-			}
-			if b.Generated < 0 || len(b.Inventory)+b.Generated > 1000 {
-				return fmt.Errorf("%s: %d configurations; want at most 1000", bp, len(b.Inventory)+b.Generated)
-			}
-			if err := b.validateDestinationSide(bp); err != nil {
-				return err
-			}
-			ids := map[string]bool{}
-			for k, c := range b.Inventory {
-				if err := c.validate(fmt.Sprintf("%s.inventory[%d]", bp, k)); err != nil {
-					return err
-				}
-				if ids[c.ID] {
-					return fmt.Errorf("%s.inventory[%d].id %q: duplicate configuration ID", bp, k, c.ID)
-				}
-				ids[c.ID] = true
-			}
-		}
-		for j, k := range a.Keys {
-			if err := k.validate(fmt.Sprintf("%s.keys[%d]", p, j), a.ID, cmp.Or(o.Partition, "aws"), keyARNs); err != nil {
-				return err
-			}
+	}
+	for j, k := range a.Keys {
+		if err := k.validate(fmt.Sprintf("%s.keys[%d]", p, j), a.ID, cmp.Or(o.Partition, "aws"), seen.keyARNs); err != nil {
+			return err
 		}
 	}
-	if o.ManagementAccount != "" && !accounts[o.ManagementAccount] {
-		return fmt.Errorf("organization.management_account %q: not among organization.accounts", o.ManagementAccount)
+	return nil
+}
+
+// validate checks a bucket (at path bp): its name, unique among names,
+// its regions, its configurations and its destination side.
+func (b *Bucket) validate(bp string, names map[string]bool) error {
+	if !bucketRe.MatchString(b.Name) {
+		return fmt.Errorf("%s.name %q: want an S3 bucket name (3-63 of a-z, 0-9, . and -)", bp, b.Name)
 	}
-	for i, f := range fx.Faults {
+	if names[b.Name] {
+		return fmt.Errorf("%s.name %q: duplicate bucket name (names are global)", bp, b.Name)
+	}
+	names[b.Name] = true
+	if b.Region != "" && !regionRe.MatchString(b.Region) {
+		return fmt.Errorf("%s.region %q: want a region such as eu-west-1", bp, b.Region)
+	}
+	if b.ListedRegion != "" && !regionRe.MatchString(b.ListedRegion) {
+		return fmt.Errorf("%s.listed_region %q: want a region such as eu-west-1", bp, b.ListedRegion)
+	}
+	if b.Generated < 0 || len(b.Inventory)+b.Generated > 1000 {
+		return fmt.Errorf("%s: %d configurations; want at most 1000", bp, len(b.Inventory)+b.Generated)
+	}
+	if err := b.validateDestinationSide(bp); err != nil {
+		return err
+	}
+	ids := map[string]bool{}
+	for k, c := range b.Inventory {
+		if err := c.validate(fmt.Sprintf("%s.inventory[%d]", bp, k)); err != nil {
+			return err
+		}
+		if ids[c.ID] {
+			return fmt.Errorf("%s.inventory[%d].id %q: duplicate configuration ID", bp, k, c.ID)
+		}
+		ids[c.ID] = true
+	}
+	return nil
+}
+
+// validateFaults checks the faults' operations, errors, delays and
+// counts.
+func validateFaults(faults []Fault) error {
+	for i, f := range faults {
 		p := fmt.Sprintf("faults[%d]", i)
 		if f.Op != "" && !slices.Contains(Operations, f.Op) {
 			return fmt.Errorf("%s.op %q: want one of %s", p, f.Op, strings.Join(Operations, ", "))
@@ -426,11 +466,6 @@ func (fx *Fixture) Validate() error {
 		if f.Times < 0 {
 			return fmt.Errorf("%s.times %d: want 0 (always) or more", p, f.Times)
 		}
-	}
-	switch fx.WrongRegion {
-	case "", "PermanentRedirect", "AuthorizationHeaderMalformed":
-	default:
-		return fmt.Errorf("wrong_region %q: want PermanentRedirect or AuthorizationHeaderMalformed", fx.WrongRegion)
 	}
 	return nil
 }

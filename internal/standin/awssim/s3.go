@@ -177,6 +177,12 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, c caller, authC
 		writeS3Error(w, r, http.StatusForbidden, "AccessDenied", notAuthorized(c, action, "arn:"+s.partition+":s3:::"+bkt))
 		return
 	}
+	s.serveBucketOp(w, r, op, bkt, b, f)
+}
+
+// serveBucketOp answers an operation on bucket b (named bkt), once the
+// caller may make it there; f, when set, makes a listing misbehave.
+func (s *Server) serveBucketOp(w http.ResponseWriter, r *http.Request, op, bkt string, b *bucket, f *Fault) {
 	switch op {
 	case "HeadBucket":
 		w.Header().Set("X-Amz-Bucket-Region", b.region)

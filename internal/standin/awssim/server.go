@@ -230,45 +230,7 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 	}
 	walk(s.org.Root, s.org.OUs)
 	for _, a := range s.org.Accounts {
-		acct := &account{Account: a}
-		acct.Buckets = nil // the server's buckets map holds them
-		if acct.State == "" {
-			acct.State = "ACTIVE"
-		}
-		if acct.Parent == "" {
-			acct.Parent = s.org.Root
-		}
-		if acct.Email == "" {
-			acct.Email = strings.ToLower(strings.ReplaceAll(cmp.Or(a.Name, a.ID), " ", "-")) + "@example.com"
-		}
-		switch {
-		case a.Role != nil:
-			acct.role = *a.Role
-		case s.org.Role != nil:
-			acct.role = *s.org.Role
-		default:
-			acct.role = Role{Missing: true}
-		}
-		acct.roles = mergeRoles(s.org.Roles, a.Roles)
-		for _, b := range a.Buckets {
-			region := cmp.Or(b.Region, defaultRegion)
-			sb := &bucket{name: b.Name, region: region, listedRegion: cmp.Or(b.ListedRegion, region), account: a.ID, configs: b.configs(a.ID), policy: b.Policy}
-			if len(b.Objects) > 0 {
-				sb.objects = append(sb.objects, newExplicitObjects(b.Objects))
-			}
-			for _, r := range b.Reports {
-				sb.objects = append(sb.objects, r.series())
-			}
-			s.buckets[b.Name] = sb
-			acct.buckets = append(acct.buckets, b.Name)
-		}
-		slices.Sort(acct.buckets)
-		for _, k := range a.Keys {
-			kk := newKMSKey(k, a.ID, s.partition)
-			s.keys[kk.arn] = kk
-		}
-		s.accounts = append(s.accounts, acct)
-		s.byID[a.ID] = acct
+		s.addAccount(a)
 	}
 	slices.SortFunc(s.accounts, func(a, b *account) int { return strings.Compare(a.ID, b.ID) })
 	for _, f := range fx.Faults {
@@ -281,6 +243,49 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 	}
 	s.hs = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s, nil
+}
+
+// addAccount adds an account of the fixture, its buckets and its keys.
+func (s *Server) addAccount(a Account) {
+	acct := &account{Account: a}
+	acct.Buckets = nil // the server's buckets map holds them
+	if acct.State == "" {
+		acct.State = "ACTIVE"
+	}
+	if acct.Parent == "" {
+		acct.Parent = s.org.Root
+	}
+	if acct.Email == "" {
+		acct.Email = strings.ToLower(strings.ReplaceAll(cmp.Or(a.Name, a.ID), " ", "-")) + "@example.com"
+	}
+	switch {
+	case a.Role != nil:
+		acct.role = *a.Role
+	case s.org.Role != nil:
+		acct.role = *s.org.Role
+	default:
+		acct.role = Role{Missing: true}
+	}
+	acct.roles = mergeRoles(s.org.Roles, a.Roles)
+	for _, b := range a.Buckets {
+		region := cmp.Or(b.Region, defaultRegion)
+		sb := &bucket{name: b.Name, region: region, listedRegion: cmp.Or(b.ListedRegion, region), account: a.ID, configs: b.configs(a.ID), policy: b.Policy}
+		if len(b.Objects) > 0 {
+			sb.objects = append(sb.objects, newExplicitObjects(b.Objects))
+		}
+		for _, r := range b.Reports {
+			sb.objects = append(sb.objects, r.series())
+		}
+		s.buckets[b.Name] = sb
+		acct.buckets = append(acct.buckets, b.Name)
+	}
+	slices.Sort(acct.buckets)
+	for _, k := range a.Keys {
+		kk := newKMSKey(k, a.ID, s.partition)
+		s.keys[kk.arn] = kk
+	}
+	s.accounts = append(s.accounts, acct)
+	s.byID[a.ID] = acct
 }
 
 // URL is the simulator's base URL (http://127.0.0.1:PORT), to be used as

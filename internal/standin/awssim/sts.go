@@ -89,26 +89,38 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 		return
 	}
 	if action == "GetCallerIdentity" {
-		f, ok := s.begin(w, r, action, c.account, "")
-		if !ok {
-			return
-		}
-		if f != nil {
-			queryFault(w, f, "")
-			return
-		}
-		body := struct {
-			XMLName xml.Name `xml:"GetCallerIdentityResponse"`
-			NS      string   `xml:"xmlns,attr"`
-			Account string   `xml:"GetCallerIdentityResult>Account"`
-			Arn     string   `xml:"GetCallerIdentityResult>Arn"`
-			UserID  string   `xml:"GetCallerIdentityResult>UserId"`
-			ID      string   `xml:"ResponseMetadata>RequestId"`
-		}{NS: stsNS, Account: c.account, Arn: c.arn, UserID: c.accessKeyID, ID: newRequestID()}
-		writeXML(w, http.StatusOK, body)
+		s.getCallerIdentity(w, r, c)
 		return
 	}
+	s.assumeRole(w, r, c)
+}
 
+// getCallerIdentity answers who the caller's credentials are.
+func (s *Server) getCallerIdentity(w http.ResponseWriter, r *http.Request, c caller) {
+	f, ok := s.begin(w, r, "GetCallerIdentity", c.account, "")
+	if !ok {
+		return
+	}
+	if f != nil {
+		queryFault(w, f, "")
+		return
+	}
+	body := struct {
+		XMLName xml.Name `xml:"GetCallerIdentityResponse"`
+		NS      string   `xml:"xmlns,attr"`
+		Account string   `xml:"GetCallerIdentityResult>Account"`
+		Arn     string   `xml:"GetCallerIdentityResult>Arn"`
+		UserID  string   `xml:"GetCallerIdentityResult>UserId"`
+		ID      string   `xml:"ResponseMetadata>RequestId"`
+	}{NS: stsNS, Account: c.account, Arn: c.arn, UserID: c.accessKeyID, ID: newRequestID()}
+	writeXML(w, http.StatusOK, body)
+}
+
+// assumeRole checks an AssumeRole request as STS does (the caller, the
+// role ARN, the session name and duration, the role's trust and
+// ExternalId) and issues credentials that act in the role's account.
+func (s *Server) assumeRole(w http.ResponseWriter, r *http.Request, c caller) {
+	const action = "AssumeRole"
 	roleARN := r.Form.Get("RoleArn")
 	parsed, err := arn.Parse(roleARN)
 	target := parsed.AccountID
@@ -138,18 +150,10 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 		writeQueryError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("1 validation error detected: Value '%s' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]*", session))
 		return
 	}
-	duration := 3600 * time.Second
-	if d := r.Form.Get("DurationSeconds"); d != "" {
-		n, err := strconv.Atoi(d)
-		if err != nil || n < 900 || n > 43200 {
-			writeQueryError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("1 validation error detected: Value '%s' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200", d))
-			return
-		}
-		duration = time.Duration(n) * time.Second
-		if duration > maxRoleSession {
-			writeQueryError(w, http.StatusBadRequest, "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
-			return
-		}
+	duration, msg := sessionDuration(r.Form.Get("DurationSeconds"))
+	if msg != "" {
+		writeQueryError(w, http.StatusBadRequest, "ValidationError", msg)
+		return
 	}
 	denied := func() {
 		writeQueryError(w, http.StatusForbidden, "AccessDenied",
@@ -192,6 +196,23 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 		ID:      newRequestID(),
 	}
 	writeXML(w, http.StatusOK, body)
+}
+
+// sessionDuration reads AssumeRole's DurationSeconds (d, empty: an
+// hour), or says why STS would refuse it.
+func sessionDuration(d string) (time.Duration, string) {
+	if d == "" {
+		return 3600 * time.Second, ""
+	}
+	n, err := strconv.Atoi(d)
+	if err != nil || n < 900 || n > 43200 {
+		return 0, fmt.Sprintf("1 validation error detected: Value '%s' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200", d)
+	}
+	duration := time.Duration(n) * time.Second
+	if duration > maxRoleSession {
+		return 0, "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+	}
+	return duration, ""
 }
 
 // AccountOf returns the account that credentials with the access key ID
