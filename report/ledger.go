@@ -45,9 +45,6 @@ const ShardSize = 100
 // Shard is the shard of the i-th account of a run.
 func Shard(i int) int { return i / ShardSize }
 
-// Shards is the number of shards of a run of n accounts.
-func Shards(n int) int { return (n + ShardSize - 1) / ShardSize }
-
 // Open reports whether a message of the run is still to be worked on at
 // now: the run is neither closed nor past its deadline.
 func (r FanoutRun) Open(now time.Time) bool {

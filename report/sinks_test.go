@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,7 +70,10 @@ func TestCSVConformance(t *testing.T) {
 				}
 				var out []rules.Finding
 				for _, row := range rows {
-					if row[0] == report.CSVHeader[0] {
+					if row[0] == csvHeader[0] {
+						if !slices.Equal(row, csvHeader) {
+							t.Fatalf("CSV header %q; want %q", row, csvHeader)
+						}
 						continue
 					}
 					out = append(out, csvFinding(t, row))
@@ -80,10 +84,18 @@ func TestCSVConformance(t *testing.T) {
 	})
 }
 
+// csvHeader is the header row the CSV sink must write: a column renamed,
+// moved or dropped changes the output format people's spreadsheets read.
+var csvHeader = []string{
+	"finding_id", "account_id", "account_name", "ou_id", "bucket", "region", "config_id",
+	"rule_id", "severity", "status", "title", "message", "evidence",
+	"waiver_reason", "waiver_expires", "scan_id", "observed_at",
+}
+
 func csvFinding(t *testing.T, row []string) rules.Finding {
 	t.Helper()
 	col := map[string]string{}
-	for i, h := range report.CSVHeader {
+	for i, h := range csvHeader {
 		col[h] = row[i]
 	}
 	sev, err := rules.ParseSeverity(col["severity"])

@@ -14,8 +14,8 @@ import (
 	"github.com/s3inv/scanner/rules"
 )
 
-// TableHeader is the header row of the table sink.
-var TableHeader = []string{"SEVERITY", "RULE", "ACCOUNT", "BUCKET", "CONFIG", "MESSAGE"}
+// tableHeader is the header row of the table sink.
+var tableHeader = []string{"SEVERITY", "RULE", "ACCOUNT", "BUCKET", "CONFIG", "MESSAGE"}
 
 // Table prints findings as an aligned table for people, most severe
 // first, at End. It keeps six short strings per finding until then (use
@@ -114,7 +114,7 @@ func (t *Table) print(w *bufio.Writer, rows []tableRow) {
 		}
 	}
 	var width [6]int
-	for j, h := range TableHeader {
+	for j, h := range tableHeader {
 		width[j] = len(h)
 	}
 	for _, r := range rows {
@@ -137,7 +137,7 @@ func (t *Table) print(w *bufio.Writer, rows []tableRow) {
 		}
 		w.WriteByte('\n')
 	}
-	line([6]string(TableHeader), 0)
+	line([6]string(tableHeader), 0)
 	for _, r := range rows {
 		line(r.cells, r.severity)
 	}

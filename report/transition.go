@@ -62,11 +62,10 @@ type Transition struct {
 // StoreOptions.OnTransition).
 type TransitionFunc func(Transition)
 
-// Transitioned returns the transition from the stored record prev (nil
+// transitioned returns the transition from the stored record prev (nil
 // when there is none, or it has expired) to next, the record a store
-// writes now, and false when the finding's state did not change. Both
-// stores derive what they report from it, so they report alike.
-func Transitioned(prev *Record, next Record) (TransitionKind, bool) {
+// writes now, and false when the finding's state did not change.
+func transitioned(prev *Record, next Record) (TransitionKind, bool) {
 	switch {
 	case prev == nil:
 		return TransitionOpened, true
@@ -82,10 +81,13 @@ func Transitioned(prev *Record, next Record) (TransitionKind, bool) {
 	return 0, false
 }
 
-// NewTransition returns the transition from prev to next decided by scan
-// scanID, and false when there is none.
+// NewTransition returns the transition from the stored record prev (nil
+// when there is none, or it has expired) to next, the record a store
+// writes now, decided by scan scanID, and false when the finding's state
+// did not change. Both stores derive what they report from it, so they
+// report alike (exported for report/dynamo).
 func NewTransition(scanID string, prev *Record, next Record) (Transition, bool) {
-	k, ok := Transitioned(prev, next)
+	k, ok := transitioned(prev, next)
 	if !ok {
 		return Transition{}, false
 	}

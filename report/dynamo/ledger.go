@@ -119,7 +119,7 @@ func (l *Ledger) OpenRun(ctx context.Context, run report.FanoutRun) error {
 		return errors.New("open fan-out run: want a scan ID and a deadline")
 	}
 	exp := l.expiry(run.Deadline)
-	shards := report.Shards(len(run.Accounts))
+	shards := (len(run.Accounts) + report.ShardSize - 1) / report.ShardSize
 	var items []map[string]types.AttributeValue
 	for i := 0; i < shards; i++ {
 		lo, hi := i*report.ShardSize, min((i+1)*report.ShardSize, len(run.Accounts))
