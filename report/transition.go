@@ -107,8 +107,8 @@ type TransitionCounts struct {
 	WaiverExpired int `json:"waiver_expired"`
 }
 
-// Add counts one transition.
-func (c *TransitionCounts) Add(k TransitionKind) {
+// add counts one transition.
+func (c *TransitionCounts) add(k TransitionKind) {
 	switch k {
 	case TransitionOpened:
 		c.Opened++
@@ -123,16 +123,11 @@ func (c *TransitionCounts) Add(k TransitionKind) {
 	}
 }
 
-// Total is the number of transitions counted.
-func (c TransitionCounts) Total() int {
-	return c.Opened + c.Reopened + c.Resolved + c.Waived + c.WaiverExpired
-}
-
 // CountTransitions counts ts by kind.
 func CountTransitions(ts []Transition) TransitionCounts {
 	var c TransitionCounts
 	for _, t := range ts {
-		c.Add(t.Kind)
+		c.add(t.Kind)
 	}
 	return c
 }
