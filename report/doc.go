@@ -11,7 +11,9 @@
 //     scanner's public output format (the JSON form of rules.Finding);
 //   - [CSV]: one finding per row, with a header;
 //   - [Table]: an aligned table for people (severity, rule, account,
-//     bucket, configuration, message), optionally coloured;
+//     bucket, configuration, message), its severities coloured by the
+//     painter the caller gives (WithPaint; the colours are package
+//     console's), its cells made printable ([Printable]);
 //   - [OCSF]: one OCSF Compliance Finding per line, for SIEMs;
 //   - [Memory]: keeps every finding with its lifecycle, for tests and the
 //     demo;

@@ -3,6 +3,7 @@ package report_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -185,4 +186,42 @@ func TestMemoryStore(t *testing.T) {
 			return m.Share()
 		}
 	})
+}
+
+// TestTablePaintsTheSeverityColumn: a painter colours the severity cells
+// only (never the header, never another column), and the columns stay
+// aligned on what is printed before painting; without one, no cell is
+// touched.
+func TestTablePaintsTheSeverityColumn(t *testing.T) {
+	fs := []rules.Finding{
+		{FindingID: "f1", AccountID: "111111111111", Bucket: "logs", RuleID: "INV-001", Severity: rules.SeverityCritical, Status: rules.StatusOpen, Message: "no inventory"},
+		{FindingID: "f2", AccountID: "111111111111", Bucket: "data", RuleID: "INV-101", Severity: rules.SeverityLow, Status: rules.StatusOpen, Message: "daily"},
+	}
+	render := func(opts ...report.TableOption) string {
+		var buf bytes.Buffer
+		tab := report.NewTable(&buf, opts...)
+		ctx := context.Background()
+		if err := tab.Begin(ctx, report.Run{ScanID: "s"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tab.Put(ctx, fs); err != nil {
+			t.Fatal(err)
+		}
+		if err := tab.End(ctx, report.Run{ScanID: "s"}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	plain := render()
+	painted := render(report.WithPaint(func(sev rules.Severity, cell string) string { return "<" + sev.String() + ":" + cell + ">" }))
+	want := strings.NewReplacer("CRITICAL  ", "<CRITICAL:CRITICAL>  ", "LOW       ", "<LOW:LOW>       ").Replace(plain)
+	if painted != want {
+		t.Errorf("painted table:\n%s\nwant:\n%s", painted, want)
+	}
+	if !strings.HasPrefix(painted, "SEVERITY  RULE") || strings.Contains(plain, "<") {
+		t.Errorf("header painted, or a plain table painted:\n%s\n%s", painted, plain)
+	}
+	if got := render(report.WithPaint(nil)); got != plain {
+		t.Errorf("WithPaint(nil):\n%s\nwant the plain table:\n%s", got, plain)
+	}
 }

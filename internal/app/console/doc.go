@@ -7,4 +7,8 @@
 // rule catalogue; it never computes them, so the web dashboard can show
 // the same figures. Every text that comes from an account owner or an AWS
 // error goes through report.Printable before it reaches a terminal.
+//
+// The severities' colours are this package's (Paint): the dashboard uses
+// them, and the command line hands them to report's table sink
+// (Painter, report.WithPaint), which holds no colour of its own.
 package console
