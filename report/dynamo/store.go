@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/s3inv/scanner/internal/base/awserr"
 	"github.com/s3inv/scanner/internal/base/backoff"
 	"github.com/s3inv/scanner/internal/base/inventory"
 	"github.com/s3inv/scanner/report"
@@ -623,11 +623,9 @@ func (s *Store) writeBatch(ctx context.Context, items []map[string]types.Attribu
 	}
 }
 
-// throttled reports whether err is a throttling error (by the SDK's list
-// of throttling codes).
-func throttled(err error) bool {
-	return retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary
-}
+// throttled reports whether err is a throttling error (awserr's
+// Throttled: the SDK retryer's own throttles).
+func throttled(err error) bool { return awserr.Classify(err) == awserr.Throttled }
 
 // backoff is the wait before resend number attempt (1, 2, ...): an
 // exponential ceiling, capped, with "equal jitter" (half fixed, half
