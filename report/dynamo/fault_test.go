@@ -269,7 +269,10 @@ func (e *endless) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb
 
 func TestQueryGuardsAgainstBrokenPaging(t *testing.T) {
 	ctx := context.Background()
-	in := accountQuery("findings", "111111111111", findingPrefix, nil)
+	in, err := accountQuery("findings", "111111111111", findingPrefix, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	count := func(map[string]types.AttributeValue) error { return nil }
 
 	ok := &pages{keys: []string{"F#a", "F#b"}}

@@ -212,7 +212,7 @@ func (l *Ledger) Record(ctx context.Context, scanID string, shard int, account s
 		WithCondition(expression.Contains(expression.Name(attrPending), account)).
 		WithUpdate(expression.Delete(expression.Name(attrPending), acct)).Build()
 	if err != nil {
-		panic(fmt.Sprintf("dynamo: build record expression: %v", err)) // fixed, always valid
+		return false, false, fmt.Errorf("record account %s on run %s: build the update expression: %w", account, scanID, err)
 	}
 	out, err := l.s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(l.s.table), Key: shardKey(scanID, shard),
@@ -283,7 +283,7 @@ func (l *Ledger) Close(ctx context.Context, scanID string, at time.Time) (bool, 
 		WithCondition(expression.Name(attrPK).AttributeExists().And(expression.Name(attrClosed).AttributeNotExists())).
 		WithUpdate(expression.Set(expression.Name(attrClosed), expression.Value(stamp(at)))).Build()
 	if err != nil {
-		panic(fmt.Sprintf("dynamo: build close expression: %v", err)) // fixed, always valid
+		return false, fmt.Errorf("close fan-out run %s: build the update expression: %w", scanID, err)
 	}
 	_, err = l.s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(l.s.table), Key: fanoutKey(scanID),
@@ -310,9 +310,12 @@ func (l *Ledger) Parts(ctx context.Context, scanID string) (map[string][]byte, e
 	parts := map[string][]byte{}
 	for i := 0; i < shards; i++ {
 		key := expression.Key(attrPK).Equal(expression.Value(shardPK(scanID, i))).And(expression.Key(attrSK).BeginsWith(partPrefix))
-		in := keyQuery(l.s.table, "", key, nil)
+		in, err := keyQuery(l.s.table, "", key, nil)
+		if err != nil {
+			return nil, err
+		}
 		in.ConsistentRead = aws.Bool(true)
-		err := l.s.query(ctx, in, func(av map[string]types.AttributeValue) error {
+		err = l.s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 			var it partItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return fmt.Errorf("decode a part of run %s: %w", scanID, err)
@@ -450,7 +453,10 @@ func (l *Ledger) Chunks(ctx context.Context, scanID string, shard int, account s
 	}
 	parts := map[int][]byte{}
 	key := expression.Key(attrPK).Equal(expression.Value(shardPK(scanID, shard))).And(expression.Key(attrSK).BeginsWith(chunkPrefix + account + "#"))
-	in := keyQuery(l.s.table, "", key, nil)
+	in, err := keyQuery(l.s.table, "", key, nil)
+	if err != nil {
+		return nil, nil, err
+	}
 	in.ConsistentRead = aws.Bool(true)
 	err = l.s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 		var c chunkItem

@@ -37,6 +37,8 @@ type listing struct {
 	keys      []string // table keys and index keys
 	partition [2]string
 	filtered  bool
+	// newestFirst reads the sort key descending (ScanIndexForward false).
+	newestFirst bool
 }
 
 // readLimit is the Query Limit of a page of limit items.
@@ -95,6 +97,9 @@ func readPage[T any](ctx context.Context, s *Store, l listing, req report.PageRe
 	}
 	in := copyQuery(l.in)
 	in.Limit = aws.Int32(readLimit(req.Limit, l.filtered))
+	if l.newestFirst {
+		in.ScanIndexForward = aws.Bool(false)
+	}
 	if req.Token != "" {
 		esk, err := l.startKey(req.Token)
 		if err != nil {
@@ -217,24 +222,28 @@ func (s *Store) OpenPage(ctx context.Context, sel report.Selection, req report.P
 		return report.Page[report.Record]{}, err
 	}
 	l := listing{id: paging.ListingID("open", sel.String())}
+	var err error
 	switch {
 	case sel.Account != "":
 		filter := selectionFilter(sel, []expression.ConditionBuilder{*unresolved()}, "account")
-		l.in = accountQuery(s.table, sel.Account, findingPrefix, filter)
+		l.in, err = accountQuery(s.table, sel.Account, findingPrefix, filter)
 		l.keys, l.partition = tableKeys, [2]string{attrPK, accountPK(sel.Account)}
 	case sel.Rule != "":
 		filter := selectionFilter(sel, nil, "rule")
-		l.in = keyQuery(s.table, IndexOpenByRule, expression.Key(attrOpenRule).Equal(expression.Value(sel.Rule)), filter)
+		l.in, err = keyQuery(s.table, IndexOpenByRule, expression.Key(attrOpenRule).Equal(expression.Value(sel.Rule)), filter)
 		l.keys, l.partition = withTable(attrOpenRule, attrAccountID), [2]string{attrOpenRule, sel.Rule}
 	case sel.Coverage:
 		filter := selectionFilter(sel, nil, "coverage")
-		l.in = keyQuery(s.table, IndexOpenCoverage, expression.Key(attrOpenCoverage).Equal(expression.Value(coverageFeed)), filter)
+		l.in, err = keyQuery(s.table, IndexOpenCoverage, expression.Key(attrOpenCoverage).Equal(expression.Value(coverageFeed)), filter)
 		l.keys, l.partition = withTable(attrOpenCoverage, attrAccountID), [2]string{attrOpenCoverage, coverageFeed}
 	default:
 		filter := selectionFilter(sel, nil, "severity")
-		l.in = keyQuery(s.table, IndexOpenBySeverity, expression.Key(attrOpenSeverity).Equal(expression.Value(sel.Severity.String())), filter)
-		l.in.ScanIndexForward = aws.Bool(false)
+		l.in, err = keyQuery(s.table, IndexOpenBySeverity, expression.Key(attrOpenSeverity).Equal(expression.Value(sel.Severity.String())), filter)
 		l.keys, l.partition = withTable(attrOpenSeverity, attrFirstSeen), [2]string{attrOpenSeverity, sel.Severity.String()}
+		l.newestFirst = true
+	}
+	if err != nil {
+		return report.Page[report.Record]{}, err
 	}
 	l.filtered = l.in.FilterExpression != nil
 	return readPage(ctx, s, l, req, s.recordDecoder())
@@ -253,8 +262,11 @@ func (s *Store) ChangesPage(ctx context.Context, scanID string, sel report.Selec
 	if sel.Severity != 0 {
 		key = key.And(expression.Key(attrChangeSort).BeginsWith(paging.SeverityRank(sel.Severity)))
 	}
-	l := listing{id: paging.ListingID("changes", scanID, sel.String()),
-		in:   keyQuery(s.table, IndexChanges, key, selectionFilter(sel, nil, "severity")),
+	in, err := keyQuery(s.table, IndexChanges, key, selectionFilter(sel, nil, "severity"))
+	if err != nil {
+		return report.Page[report.Record]{}, err
+	}
+	l := listing{id: paging.ListingID("changes", scanID, sel.String()), in: in,
 		keys: withTable(attrChangedIn, attrChangeSort), partition: [2]string{attrChangedIn, scanID}}
 	l.filtered = l.in.FilterExpression != nil
 	return readPage(ctx, s, l, req, s.recordDecoder())
@@ -271,8 +283,11 @@ func (s *Store) WaiversPage(ctx context.Context, until string, sel report.Select
 	}
 	key := expression.Key(attrWaiverFeed).Equal(expression.Value(waiverFeed)).
 		And(expression.Key(attrWaiverExp).LessThanEqual(expression.Value(until)))
-	l := listing{id: paging.ListingID("waivers", until, sel.String()),
-		in:   keyQuery(s.table, IndexWaivers, key, selectionFilter(sel, nil)),
+	in, err := keyQuery(s.table, IndexWaivers, key, selectionFilter(sel, nil))
+	if err != nil {
+		return report.Page[report.Record]{}, err
+	}
+	l := listing{id: paging.ListingID("waivers", until, sel.String()), in: in,
 		keys: withTable(attrWaiverFeed, attrWaiverExp), partition: [2]string{attrWaiverFeed, waiverFeed}}
 	l.filtered = l.in.FilterExpression != nil
 	decode := s.recordDecoder()
@@ -284,9 +299,11 @@ func (s *Store) WaiversPage(ctx context.Context, until string, sel report.Select
 
 // RunsPage lists the runs, newest first (index runs).
 func (s *Store) RunsPage(ctx context.Context, req report.PageRequest) (report.Page[report.Run], error) {
-	in := keyQuery(s.table, IndexRuns, expression.Key(attrRunFeed).Equal(expression.Value(runFeed)), nil)
-	in.ScanIndexForward = aws.Bool(false)
-	l := listing{id: paging.ListingID("runs"), in: in,
+	in, err := keyQuery(s.table, IndexRuns, expression.Key(attrRunFeed).Equal(expression.Value(runFeed)), nil)
+	if err != nil {
+		return report.Page[report.Run]{}, err
+	}
+	l := listing{id: paging.ListingID("runs"), in: in, newestFirst: true,
 		keys: withTable(attrRunFeed, attrStartedAt), partition: [2]string{attrRunFeed, runFeed}}
 	return readPage(ctx, s, l, req, func(av map[string]types.AttributeValue) (report.Run, bool, error) {
 		r, err := decodeRun(av)
@@ -303,14 +320,18 @@ func (s *Store) WorstAccountsPage(ctx context.Context, sel report.Selection, req
 	}
 	filter := selectionFilter(report.Selection{OU: sel.OU}, nil)
 	l := listing{id: paging.ListingID("accounts", sel.String())}
+	var err error
 	if sel.Account != "" {
-		l.in = keyQuery(s.table, "", expression.Key(attrPK).Equal(expression.Value(accountPK(sel.Account))).
+		l.in, err = keyQuery(s.table, "", expression.Key(attrPK).Equal(expression.Value(accountPK(sel.Account))).
 			And(expression.Key(attrSK).Equal(expression.Value(skAccountScan))), filter)
 		l.keys, l.partition = tableKeys, [2]string{attrPK, accountPK(sel.Account)}
 	} else {
-		l.in = keyQuery(s.table, IndexWorstAccounts, expression.Key(attrAccountFeed).Equal(expression.Value(accountFeed)), filter)
-		l.in.ScanIndexForward = aws.Bool(false)
+		l.in, err = keyQuery(s.table, IndexWorstAccounts, expression.Key(attrAccountFeed).Equal(expression.Value(accountFeed)), filter)
 		l.keys, l.partition = withTable(attrAccountFeed, attrOpen), [2]string{attrAccountFeed, accountFeed}
+		l.newestFirst = true
+	}
+	if err != nil {
+		return report.Page[report.AccountScan]{}, err
 	}
 	l.filtered = filter != nil
 	return readPage(ctx, s, l, req, func(av map[string]types.AttributeValue) (report.AccountScan, bool, error) {

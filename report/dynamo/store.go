@@ -480,9 +480,12 @@ func (s *Store) load(ctx context.Context, accountID string, a *account) error {
 	if a.loaded {
 		return nil
 	}
-	in := accountQuery(s.table, accountID, findingPrefix, nil)
+	in, err := accountQuery(s.table, accountID, findingPrefix, nil)
+	if err != nil {
+		return err
+	}
 	in.ConsistentRead = aws.Bool(true)
-	err := s.query(ctx, in, func(av map[string]types.AttributeValue) error {
+	err = s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 		if !isType(av, typeFinding) {
 			return nil
 		}
