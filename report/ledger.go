@@ -39,7 +39,8 @@ type FanoutRun struct {
 }
 
 // ShardSize is how many accounts one shard of a fan-out run's record
-// holds (docs/scale.md).
+// holds (docs/scale.md): Shard places an account, and the ledger
+// (report/dynamo) writes the shards by it.
 const ShardSize = 100
 
 // Shard is the shard of the i-th account of a run.

@@ -191,10 +191,12 @@ func TestMemoryStore(t *testing.T) {
 // TestTablePaintsTheSeverityColumn: a painter colours the severity cells
 // only (never the header, never another column), and the columns stay
 // aligned on what is printed before painting; without one, no cell is
-// touched.
+// touched. What an account owner chose (a configuration ID, a message
+// quoting a prefix) cannot drive the terminal, painted or not.
 func TestTablePaintsTheSeverityColumn(t *testing.T) {
 	fs := []rules.Finding{
-		{FindingID: "f1", AccountID: "111111111111", Bucket: "logs", RuleID: "INV-001", Severity: rules.SeverityCritical, Status: rules.StatusOpen, Message: "no inventory"},
+		{FindingID: "f1", AccountID: "111111111111", Bucket: "logs", ConfigID: "c\x1b]0;title\x07", RuleID: "INV-001",
+			Severity: rules.SeverityCritical, Status: rules.StatusOpen, Message: "prefix \x1b[2J\x1b[31mred"},
 		{FindingID: "f2", AccountID: "111111111111", Bucket: "data", RuleID: "INV-101", Severity: rules.SeverityLow, Status: rules.StatusOpen, Message: "daily"},
 	}
 	render := func(opts ...report.TableOption) string {
@@ -220,6 +222,9 @@ func TestTablePaintsTheSeverityColumn(t *testing.T) {
 	}
 	if !strings.HasPrefix(painted, "SEVERITY  RULE") || strings.Contains(plain, "<") {
 		t.Errorf("header painted, or a plain table painted:\n%s\n%s", painted, plain)
+	}
+	if strings.ContainsAny(painted, "\x1b\x07") || !strings.Contains(painted, "prefix \uFFFD[2J\uFFFD[31mred") {
+		t.Errorf("an account's escapes reach the terminal:\n%q", painted)
 	}
 	if got := render(report.WithPaint(nil)); got != plain {
 		t.Errorf("WithPaint(nil):\n%s\nwant the plain table:\n%s", got, plain)

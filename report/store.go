@@ -106,7 +106,8 @@ type StoreOptions struct {
 	OnTransition TransitionFunc
 }
 
-// WithDefaults returns o with its zero fields set to their defaults.
+// WithDefaults returns o with its zero fields set to their defaults, as
+// both stores take them (exported for report/dynamo).
 func (o StoreOptions) WithDefaults() StoreOptions {
 	if o.Retention <= 0 {
 		o.Retention = DefaultRetention
