@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -397,5 +398,14 @@ func TestTransitionsOnlyOfWrittenItems(t *testing.T) {
 		if _, ok := stored[tr.Record.FindingID]; !ok || tr.Kind != report.TransitionOpened {
 			t.Errorf("reported %s of %s, which the table does not hold", tr.Kind, tr.Record.FindingID)
 		}
+	}
+}
+
+// TestKeyQueryRefusesABrokenBuilder: a key condition the expression
+// builder cannot build is an error naming the table, never a panic.
+func TestKeyQueryRefusesABrokenBuilder(t *testing.T) {
+	in, err := keyQuery("findings", IndexRuns, expression.KeyConditionBuilder{}, nil)
+	if err == nil || in != nil || !strings.Contains(err.Error(), "findings") {
+		t.Fatalf("keyQuery of an unset key condition = %v, %v; want an error naming the table", in, err)
 	}
 }
