@@ -12,8 +12,8 @@ import (
 	"github.com/s3inv/scanner/rules"
 )
 
-// CSVHeader is the header row the CSV sink writes, in column order.
-var CSVHeader = []string{
+// csvHeader is the header row the CSV sink writes, in column order.
+var csvHeader = []string{
 	"finding_id", "account_id", "account_name", "ou_id", "bucket", "region", "config_id",
 	"rule_id", "severity", "status", "title", "message", "evidence",
 	"waiver_reason", "waiver_expires", "scan_id", "observed_at",
@@ -46,7 +46,7 @@ func (c *CSV) Begin(context.Context, Run) error {
 		return nil
 	}
 	c.header = true
-	if err := c.w.Write(CSVHeader); err != nil {
+	if err := c.w.Write(csvHeader); err != nil {
 		return fmt.Errorf("write csv header: %w", err)
 	}
 	c.w.Flush()

@@ -11,7 +11,9 @@
 //     scanner's public output format (the JSON form of rules.Finding);
 //   - [CSV]: one finding per row, with a header;
 //   - [Table]: an aligned table for people (severity, rule, account,
-//     bucket, configuration, message), optionally coloured;
+//     bucket, configuration, message), its severities coloured by the
+//     painter the caller gives (WithPaint; the colours are package
+//     console's), its cells made printable ([Printable]);
 //   - [OCSF]: one OCSF Compliance Finding per line, for SIEMs;
 //   - [Memory]: keeps every finding with its lifecycle, for tests and the
 //     demo;
@@ -21,8 +23,8 @@
 // # Lifecycle
 //
 // The stores (Memory, DynamoDB) keep one [Record] per finding ID and apply
-// the same lifecycle, defined once in this package ([Observe], [Resolve],
-// [Resolver]):
+// the same lifecycle, defined once ([Observe], [Resolve], and
+// report/internal/lifecycle's Resolver):
 //
 //   - a finding seen for the first time is stored with first_seen =
 //     last_seen = the scan's observation time;
@@ -45,11 +47,20 @@
 //     first_seen = the scan's observation time. Both stores keep the
 //     earlier episode as a history record of the bucket (Record.History).
 //
+// What the two stores share is defined once: here when it is about this
+// package's types ([Observe], [Resolve], [NewTransition], [SortRecords]
+// and [NewAccountScan], exported for the DynamoDB store), and in packages
+// internal to report when it is not: report/internal/lifecycle (the
+// precision of stored times, what a store needs of a finding, which
+// records a closed account resolves) and report/internal/paging (page
+// tokens, the checks of the paged queries' arguments, the order of a
+// scan's changes).
+//
 // # Changes
 //
 // Each store reports every change of a finding's state that a scan
 // decides ([Transition]: opened, reopened, resolved, waived, waiver
-// expired), derived once in this package ([Transitioned]) from the record
+// expired), derived once in this package ([NewTransition]) from the record
 // before and after, to StoreOptions.OnTransition, once the change is
 // written: a change whose write failed, or that a newer run refused, is
 // not reported, and a finding seen again unchanged is no change.

@@ -42,14 +42,12 @@ type FanoutRun struct {
 }
 
 // ShardSize is how many accounts one shard of a fan-out run's record
-// holds (docs/scale.md).
+// holds (docs/scale.md): Shard places an account, and the ledger
+// (report/dynamo) writes the shards by it.
 const ShardSize = 100
 
 // Shard is the shard of the i-th account of a run.
 func Shard(i int) int { return i / ShardSize }
-
-// Shards is the number of shards of a run of n accounts.
-func Shards(n int) int { return (n + ShardSize - 1) / ShardSize }
 
 // Open reports whether a message of the run is still to be worked on at
 // now: the run is neither closed nor past its deadline.

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/report/internal/lifecycle"
+	"github.com/s3inv/scanner/report/internal/paging"
 	"github.com/s3inv/scanner/rules"
 )
 
@@ -120,7 +122,7 @@ func (m *Memory) Put(_ context.Context, fs []rules.Finding) error {
 		return err
 	}
 	for _, f := range fs {
-		if err := Validate(f); err != nil {
+		if err := lifecycle.Validate(f); err != nil {
 			return err
 		}
 	}
@@ -141,11 +143,11 @@ func (m *Memory) Put(_ context.Context, fs []rules.Finding) error {
 		if prev != nil && prev.Expired(now) {
 			prev = nil
 		}
-		next, change := Observe(prev, f)
+		next, reopened := Observe(prev, f)
 		if t, ok := NewTransition(m.scanID, prev, next); ok {
 			changed = append(changed, t)
 		}
-		if change == ChangeReopened {
+		if reopened {
 			old := cloneRecord(*prev)
 			old.History = true
 			m.tab.history = append(m.tab.history, old)
@@ -182,10 +184,10 @@ func (m *Memory) AccountDone(_ context.Context, scanID string, r inventory.Accou
 		return nil
 	}
 	now := m.opts.Now()
-	res := NewResolver(r)
-	at := ResolvedAt(r, now)
+	res := lifecycle.NewResolver(r)
+	at := lifecycle.ResolvedAt(r, now)
 	for id, rec := range m.tab.records {
-		if _, ok := seen[id]; ok || rec.Expired(now) || !res.Resolves(*rec) {
+		if _, ok := seen[id]; ok || rec.Expired(now) || !res.Resolves(rec.Finding, rec.History) {
 			continue
 		}
 		resolved := Resolve(*rec, m.scanID, at, m.opts.Retention, ResolutionNotSeen)
@@ -246,11 +248,13 @@ func (m *Memory) report(ts []Transition) {
 }
 
 // NewAccountScan returns the record of a complete scan of an account, with
-// the statuses of the findings it produced by finding ID.
+// the statuses of the findings it produced by finding ID. Both stores
+// record an account's last complete scan with it (exported for
+// report/dynamo).
 func NewAccountScan(scanID string, r inventory.AccountResult, seen map[string]rules.Status) AccountScan {
 	s := AccountScan{
 		AccountID: r.Account.ID, AccountName: r.Account.Name, OUID: r.Account.OUID, OUName: r.Account.OUName, ScanID: scanID,
-		StartedAt: Timestamp(r.StartedAt), FinishedAt: Timestamp(r.FinishedAt),
+		StartedAt: lifecycle.Timestamp(r.StartedAt), FinishedAt: lifecycle.Timestamp(r.FinishedAt),
 		Buckets: r.Buckets, Configs: r.Configs, Unreadable: len(r.Unreadable),
 	}
 	for _, st := range seen {
@@ -379,9 +383,9 @@ func cloneRecord(r Record) Record {
 
 // cloneRun copies r with its times at the precision stores keep.
 func cloneRun(r Run) Run {
-	r.StartedAt = Timestamp(r.StartedAt)
+	r.StartedAt = lifecycle.Timestamp(r.StartedAt)
 	if !r.FinishedAt.IsZero() {
-		r.FinishedAt = Timestamp(r.FinishedAt)
+		r.FinishedAt = lifecycle.Timestamp(r.FinishedAt)
 	}
 	r.BySeverity = maps.Clone(r.BySeverity)
 	r.ByRule = maps.Clone(r.ByRule)
@@ -406,7 +410,7 @@ func (m *Memory) recordPage(match func(Record) bool, pos func(Record) string, li
 
 // OpenPage lists the unresolved findings that match sel (see Querier).
 func (m *Memory) OpenPage(_ context.Context, sel Selection, req PageRequest) (Page[Record], error) {
-	if err := CheckOpenSelection(sel); err != nil {
+	if err := paging.CheckOpen(sel.String(), sel.Account, sel.Rule, sel.Severity, sel.Coverage); err != nil {
 		return Page[Record]{}, err
 	}
 	var pos func(Record) string
@@ -419,32 +423,33 @@ func (m *Memory) OpenPage(_ context.Context, sel Selection, req PageRequest) (Pa
 		pos = func(r Record) string { return newestFirst(r.FirstSeen) + "#" + recordKey(r) }
 	}
 	match := func(r Record) bool { return r.Open() && sel.Matches(r) }
-	return m.recordPage(match, pos, ListingID("open", sel.String()), req)
+	return m.recordPage(match, pos, paging.ListingID("open", sel.String()), req)
 }
 
 // ChangesPage lists the findings scan scanID changed (see Querier).
 func (m *Memory) ChangesPage(_ context.Context, scanID string, sel Selection, req PageRequest) (Page[Record], error) {
-	if err := CheckSelection(sel); err != nil {
+	if err := paging.CheckSeverity(sel.Severity); err != nil {
 		return Page[Record]{}, err
 	}
 	if scanID == "" {
 		return Page[Record]{}, errors.New("changes of a scan: empty scan ID; want the ID of a run")
 	}
 	match := func(r Record) bool { return r.ChangedIn == scanID && sel.Matches(r) }
-	return m.recordPage(match, ChangeKey, ListingID("changes", scanID, sel.String()), req)
+	changeKey := func(r Record) string { return paging.ChangeKey(r.Finding) }
+	return m.recordPage(match, changeKey, paging.ListingID("changes", scanID, sel.String()), req)
 }
 
 // WaiversPage lists the WAIVED findings whose waiver ends by until (see
 // Querier).
 func (m *Memory) WaiversPage(_ context.Context, until string, sel Selection, req PageRequest) (Page[Record], error) {
-	if err := cmp.Or(CheckWaiverDate(until), CheckSelection(sel)); err != nil {
+	if err := cmp.Or(paging.CheckWaiverDate(until), paging.CheckSeverity(sel.Severity)); err != nil {
 		return Page[Record]{}, err
 	}
 	match := func(r Record) bool {
 		return r.Status == rules.StatusWaived && r.Waiver != nil && r.Waiver.Expires != "" && r.Waiver.Expires <= until && sel.Matches(r)
 	}
 	pos := func(r Record) string { return r.Waiver.Expires + "#" + recordKey(r) }
-	return m.recordPage(match, pos, ListingID("waivers", until, sel.String()), req)
+	return m.recordPage(match, pos, paging.ListingID("waivers", until, sel.String()), req)
 }
 
 // RunsPage lists the runs, newest first.
@@ -455,13 +460,13 @@ func (m *Memory) RunsPage(ctx context.Context, req PageRequest) (Page[Run], erro
 	}
 	pos := func(r Run) string { return newestFirst(r.StartedAt) + "#" + r.ScanID }
 	slices.SortFunc(runs, func(a, b Run) int { return strings.Compare(pos(a), pos(b)) })
-	return memoryPage(runs, pos, ListingID("runs"), req)
+	return memoryPage(runs, pos, paging.ListingID("runs"), req)
 }
 
 // WorstAccountsPage lists the last complete scans, most open findings
 // first.
 func (m *Memory) WorstAccountsPage(ctx context.Context, sel Selection, req PageRequest) (Page[AccountScan], error) {
-	if err := CheckAccountSelection(sel); err != nil {
+	if err := paging.CheckAccounts(sel.String(), sel.Rule, sel.Severity, sel.Coverage); err != nil {
 		return Page[AccountScan]{}, err
 	}
 	scans, err := m.AccountScans(ctx)
@@ -473,5 +478,5 @@ func (m *Memory) WorstAccountsPage(ctx context.Context, sel Selection, req PageR
 	})
 	pos := func(s AccountScan) string { return fmt.Sprintf("%010d#%s", math.MaxInt32-s.Open, s.AccountID) }
 	slices.SortFunc(scans, func(a, b AccountScan) int { return strings.Compare(pos(a), pos(b)) })
-	return memoryPage(scans, pos, ListingID("accounts", sel.String()), req)
+	return memoryPage(scans, pos, paging.ListingID("accounts", sel.String()), req)
 }

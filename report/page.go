@@ -1,17 +1,11 @@
 package report
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"strings"
-	"time"
 
+	"github.com/s3inv/scanner/report/internal/paging"
 	"github.com/s3inv/scanner/rules"
 )
 
@@ -21,10 +15,10 @@ import (
 // reading the earlier pages again.
 
 // MaxPageLimit is the largest PageRequest.Limit.
-const MaxPageLimit = 1000
+const MaxPageLimit = paging.MaxLimit
 
 // MaxTokenLength is the longest page token a store accepts.
-const MaxTokenLength = 2048
+const MaxTokenLength = paging.MaxTokenLength
 
 // PageRequest asks a paged query for one page.
 type PageRequest struct {
@@ -88,147 +82,17 @@ func (s Selection) String() string {
 	return strings.Join(parts, ", ")
 }
 
-// CheckPageRequest validates a request's limit.
-func CheckPageRequest(req PageRequest) error {
-	if req.Limit < 1 || req.Limit > MaxPageLimit {
-		return fmt.Errorf("page limit %d: want 1 to %d", req.Limit, MaxPageLimit)
-	}
-	return nil
-}
-
-// ChangeKey orders the findings a scan changed (Querier.ChangesPage):
-// most severe first, within a severity the findings it opened or
-// reopened before those it resolved, then by finding ID. Both stores sort
-// by it; the DynamoDB store keeps it as the sort key of its changes index.
-func ChangeKey(r Record) string {
-	kind := "O"
-	if r.Status == rules.StatusResolved {
-		kind = "R"
-	}
-	return fmt.Sprintf("%s%s#%s", SeverityRank(r.Severity), kind, r.FindingID)
-}
-
-// SeverityRank is the prefix of ChangeKey for a severity: "0#" for
-// CRITICAL to "4#" for INFO.
-func SeverityRank(s rules.Severity) string {
-	return fmt.Sprintf("%d#", int(rules.SeverityCritical)-int(s))
-}
-
-// pageToken is what a page token holds: the listing it belongs to and
-// the position after which the next page starts.
-type pageToken struct {
-	Listing string         `json:"l"`
-	Key     map[string]any `json:"k"`
-}
-
-// ListingID names a listing (a paged method and its arguments) in its
-// tokens: a short hash, so that a token of one listing is refused by
-// another.
-func ListingID(parts ...string) string {
-	h := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return hex.EncodeToString(h[:6])
-}
-
-// EncodePageToken returns the token of the position key in the listing
-// (ListingID): URL-safe base64 of a small JSON object.
-func EncodePageToken(listing string, key map[string]any) string {
-	b, err := json.Marshal(pageToken{Listing: listing, Key: key})
-	if err != nil {
-		// Keys are strings and numbers.
-		panic(fmt.Sprintf("report: encode page token: %v", err))
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// DecodePageToken reads a token of the listing and returns its position
-// key, whose members must be exactly names (strings or numbers). A token
-// that is not one, or is another listing's, is a one-line error naming
-// the token (shortened) and what was expected.
-func DecodePageToken(token, listing string, names ...string) (map[string]any, error) {
-	bad := func(why string) error {
-		return fmt.Errorf("page token %.24q: %s; want the next token of the page before, unchanged", token, why)
-	}
-	if len(token) > MaxTokenLength {
-		return nil, bad(fmt.Sprintf("%d characters, more than %d", len(token), MaxTokenLength))
-	}
-	raw, err := base64.RawURLEncoding.DecodeString(token)
-	if err != nil {
-		return nil, bad("not URL-safe base64")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var t pageToken
-	if err := dec.Decode(&t); err != nil || dec.More() {
-		return nil, bad("not a page token")
-	}
-	if t.Listing != listing {
-		return nil, bad("a token of another listing")
-	}
-	if !slices.Equal(slices.Sorted(maps.Keys(t.Key)), slices.Sorted(slices.Values(names))) {
-		return nil, bad("not a position in this listing")
-	}
-	for k, v := range t.Key {
-		switch v := v.(type) {
-		case string:
-		case json.Number:
-			if _, err := v.Int64(); err != nil {
-				return nil, bad("not a position in this listing")
-			}
-			t.Key[k] = v
-		default:
-			return nil, bad("not a position in this listing")
-		}
-	}
-	return t.Key, nil
-}
-
-// CheckOpenSelection checks the selection of OpenPage: a valid severity
-// if any, and an account, a rule or a severity to read by.
-func CheckOpenSelection(sel Selection) error {
-	if err := CheckSelection(sel); err != nil {
-		return err
-	}
-	if sel.Account == "" && sel.Rule == "" && sel.Severity == 0 && !sel.Coverage {
-		return fmt.Errorf("open findings of %s: want an account, a rule, a severity or coverage to read by", sel)
-	}
-	return nil
-}
-
-// CheckAccountSelection checks the selection of WorstAccountsPage: an
-// account and an OU at most.
-func CheckAccountSelection(sel Selection) error {
-	if sel.Rule != "" || sel.Severity != 0 || sel.Coverage {
-		return fmt.Errorf("worst accounts of %s: want an account or an OU only (the last complete scans count every rule and severity)", sel)
-	}
-	return nil
-}
-
-// CheckWaiverDate checks the until argument of WaiversPage.
-func CheckWaiverDate(until string) error {
-	if _, err := time.Parse(time.DateOnly, until); err != nil {
-		return fmt.Errorf("waivers expiring until %q: want a date YYYY-MM-DD", until)
-	}
-	return nil
-}
-
-// CheckSelection checks a selection's severity.
-func CheckSelection(sel Selection) error {
-	if sel.Severity != 0 && !sel.Severity.Valid() {
-		return fmt.Errorf("selection severity %d: want one of CRITICAL, HIGH, MEDIUM, LOW, INFO", int(sel.Severity))
-	}
-	return nil
-}
-
 // memoryPage cuts one page out of items, sorted by their position pos
 // (ascending, unique): the items after the token's position, at most
-// req.Limit of them.
+// req.Limit of them. It pages with the DynamoDB store's tokens and checks
+// (package paging), so the two stores page alike.
 func memoryPage[T any](items []T, pos func(T) string, listing string, req PageRequest) (Page[T], error) {
-	if err := CheckPageRequest(req); err != nil {
+	if err := paging.CheckLimit(req.Limit); err != nil {
 		return Page[T]{}, err
 	}
 	start := 0
 	if req.Token != "" {
-		key, err := DecodePageToken(req.Token, listing, "p")
+		key, err := paging.DecodeToken(req.Token, listing, "p")
 		if err != nil {
 			return Page[T]{}, err
 		}
@@ -244,7 +108,11 @@ func memoryPage[T any](items []T, pos func(T) string, listing string, req PageRe
 	end := min(start+req.Limit, len(items))
 	p := Page[T]{Items: slices.Clone(items[start:end])}
 	if end < len(items) {
-		p.Next = EncodePageToken(listing, map[string]any{"p": pos(items[end-1])})
+		next, err := paging.EncodeToken(listing, map[string]any{"p": pos(items[end-1])})
+		if err != nil {
+			return Page[T]{}, err
+		}
+		p.Next = next
 	}
 	return p, nil
 }

@@ -3,11 +3,10 @@ package report
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"slices"
 	"time"
 
-	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/report/internal/lifecycle"
 	"github.com/s3inv/scanner/rules"
 )
 
@@ -54,45 +53,12 @@ func (r Record) Expired(now time.Time) bool {
 }
 
 // Open reports whether the record is unresolved (OPEN or WAIVED).
-func (r Record) Open() bool {
-	return r.Status == rules.StatusOpen || r.Status == rules.StatusWaived
-}
-
-// Change says what storing a finding did to its record.
-type Change int
-
-// The changes Observe reports.
-const (
-	// ChangeNew: the finding had no record (or only an expired one).
-	ChangeNew Change = iota + 1
-	// ChangeSeen: the finding was open or waived and is seen again.
-	ChangeSeen
-	// ChangeReopened: the finding had been resolved and is seen again.
-	ChangeReopened
-)
-
-// String returns "new", "seen" or "reopened".
-func (c Change) String() string {
-	switch c {
-	case ChangeNew:
-		return "new"
-	case ChangeSeen:
-		return "seen"
-	case ChangeReopened:
-		return "reopened"
-	}
-	return fmt.Sprintf("Change(%d)", int(c))
-}
-
-// Timestamp is the precision stores keep: UTC, whole seconds. Times
-// truncated this way sort as strings in RFC 3339 form.
-func Timestamp(t time.Time) time.Time {
-	return t.UTC().Truncate(time.Second)
-}
+func (r Record) Open() bool { return lifecycle.Open(r.Status) }
 
 // Observe is the lifecycle rule for a finding a scan produced. Given the
 // record stored before (nil when there is none, or it has expired), it
-// returns the record to store now and what changed:
+// returns the record to store now, and reopened when the finding had been
+// resolved:
 //
 //   - new: first_seen = last_seen = the finding's ObservedAt, changed in
 //     the finding's scan;
@@ -100,35 +66,37 @@ func Timestamp(t time.Time) time.Time {
 //     status and waiver as the finding says (a waiver may start or end);
 //   - seen again after it was resolved: reopened, resolved_at and expiry
 //     removed, and a new episode begins (first_seen = the finding's
-//     ObservedAt), changed in the finding's scan. The caller keeps the
-//     resolved episode as history if it wants one.
+//     ObservedAt), changed in the finding's scan, and reopened is true.
+//     The caller keeps the resolved episode as history if it wants one.
 //
 // Every sink that keeps state (Memory, DynamoDB) applies exactly this
-// rule, so the conformance suite checks them alike.
-func Observe(prev *Record, f rules.Finding) (Record, Change) {
-	at := Timestamp(f.ObservedAt)
+// rule, so the conformance suite checks them alike; it is exported for
+// the DynamoDB store (report/dynamo), and for tests that build records.
+func Observe(prev *Record, f rules.Finding) (next Record, reopened bool) {
+	at := lifecycle.Timestamp(f.ObservedAt)
 	f.ObservedAt = at
-	next := Record{Finding: f, FirstSeen: at, LastSeen: at, ChangedIn: f.ScanID}
+	next = Record{Finding: f, FirstSeen: at, LastSeen: at, ChangedIn: f.ScanID}
 	switch {
 	case prev == nil:
-		return next, ChangeNew
+		return next, false
 	case prev.Status == rules.StatusResolved:
-		return next, ChangeReopened
+		return next, true
 	default:
 		next.FirstSeen, next.ChangedIn = prev.FirstSeen, prev.ChangedIn
 		if next.FirstSeen.IsZero() || next.FirstSeen.After(at) {
 			next.FirstSeen = at
 		}
-		return next, ChangeSeen
+		return next, false
 	}
 }
 
 // Resolve returns prev resolved by scan scanID at the given time for the
 // given reason (ResolutionNotSeen, or OutOfScopeResolution), to expire
 // retention later. Everything else (last_seen, the finding as last seen,
-// its waiver) is kept.
+// its waiver) is kept. Both stores resolve with it (exported for
+// report/dynamo, and for tests that build records).
 func Resolve(prev Record, scanID string, at time.Time, retention time.Duration, resolution string) Record {
-	at = Timestamp(at)
+	at = lifecycle.Timestamp(at)
 	prev.ChangedIn = scanID
 	prev.Status = rules.StatusResolved
 	prev.ResolvedAt = at
@@ -136,77 +104,6 @@ func Resolve(prev Record, scanID string, at time.Time, retention time.Duration, 
 	prev.ExpiresAt = at.Add(retention)
 	prev.History = false
 	return prev
-}
-
-// ResolvedAt is the time AccountDone resolves findings at: when the
-// account's scan finished, or now when the result does not say.
-func ResolvedAt(r inventory.AccountResult, now time.Time) time.Time {
-	if !r.FinishedAt.IsZero() {
-		return Timestamp(r.FinishedAt)
-	}
-	return Timestamp(now)
-}
-
-// Resolver decides, for one closed account, which stored records a scan
-// that did not produce them resolves.
-type Resolver struct {
-	complete   bool
-	account    string
-	unreadable map[string]bool
-	unverified map[string]bool
-}
-
-// NewResolver returns the resolver for the account result r. Only a
-// COMPLETE result resolves anything.
-func NewResolver(r inventory.AccountResult) Resolver {
-	res := Resolver{complete: r.Status == inventory.AccountComplete, account: r.Account.ID}
-	if len(r.Unreadable) > 0 {
-		res.unreadable = make(map[string]bool, len(r.Unreadable))
-		for _, b := range r.Unreadable {
-			res.unreadable[b] = true
-		}
-	}
-	if len(r.Unverified) > 0 {
-		res.unverified = make(map[string]bool, len(r.Unverified))
-		for _, b := range r.Unverified {
-			res.unverified[b] = true
-		}
-	}
-	return res
-}
-
-// Resolves reports whether rec, a record of the account that this scan did
-// not produce, is to be resolved: the scan is complete, rec is OPEN or
-// WAIVED, its bucket was readable in this scan, and, for a destination
-// rule's finding (INV-110 to INV-115), the bucket's destinations could
-// all be verified.
-func (res Resolver) Resolves(rec Record) bool {
-	if rec.Bucket != "" && res.unverified[rec.Bucket] {
-		if r, ok := rules.Lookup(rec.RuleID); ok && r.Kind == rules.KindDestination {
-			return false
-		}
-	}
-	return res.complete && rec.AccountID == res.account && rec.Open() && !rec.History &&
-		(rec.Bucket == "" || !res.unreadable[rec.Bucket])
-}
-
-// Validate checks what a store needs of a finding: the identifying fields
-// (they become keys, which may not be empty), a valid severity, and a
-// status a scan can produce (OPEN or WAIVED).
-func Validate(f rules.Finding) error {
-	switch {
-	case f.FindingID == "":
-		return fmt.Errorf("finding of rule %q on account %q: empty finding_id", f.RuleID, f.AccountID)
-	case f.AccountID == "":
-		return fmt.Errorf("finding %s: empty account_id", f.FindingID)
-	case f.RuleID == "":
-		return fmt.Errorf("finding %s: empty rule_id", f.FindingID)
-	case !f.Severity.Valid():
-		return fmt.Errorf("finding %s: invalid severity %d", f.FindingID, int(f.Severity))
-	case f.Status != rules.StatusOpen && f.Status != rules.StatusWaived:
-		return fmt.Errorf("finding %s: status %q; want OPEN or WAIVED", f.FindingID, f.Status)
-	}
-	return nil
 }
 
 // AccountScan is the last complete scan of one account.
@@ -230,7 +127,8 @@ type AccountScan struct {
 
 // SortRecords orders records most severe first, then by account, bucket,
 // configuration and rule, with an archived episode after the current
-// record, newest episode first.
+// record, newest episode first: the order of the Querier's answers
+// (exported for report/dynamo, which sorts its answers with it).
 func SortRecords(rs []Record) {
 	slices.SortFunc(rs, func(a, b Record) int {
 		return cmp.Or(

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/s3inv/scanner/internal/base/inventory"
+	"github.com/s3inv/scanner/report/internal/lifecycle"
 )
 
 // The resolutions of a resolved record (Record.Resolution): why it was
@@ -75,9 +76,9 @@ func (s Scope) Reason(account string) string {
 // closedAt is when CloseOutOfScope resolves: s.At, or now.
 func (s Scope) closedAt(now time.Time) time.Time {
 	if s.At.IsZero() {
-		return Timestamp(now)
+		return lifecycle.Timestamp(now)
 	}
-	return Timestamp(s.At)
+	return lifecycle.Timestamp(s.At)
 }
 
 // ScopeCloser closes the findings of accounts that have left the scope.

@@ -3,10 +3,12 @@ package report_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -69,7 +71,10 @@ func TestCSVConformance(t *testing.T) {
 				}
 				var out []rules.Finding
 				for _, row := range rows {
-					if row[0] == report.CSVHeader[0] {
+					if row[0] == csvHeader[0] {
+						if !slices.Equal(row, csvHeader) {
+							t.Fatalf("CSV header %q; want %q", row, csvHeader)
+						}
 						continue
 					}
 					out = append(out, csvFinding(t, row))
@@ -80,10 +85,18 @@ func TestCSVConformance(t *testing.T) {
 	})
 }
 
+// csvHeader is the header row the CSV sink must write: a column renamed,
+// moved or dropped changes the output format people's spreadsheets read.
+var csvHeader = []string{
+	"finding_id", "account_id", "account_name", "ou_id", "bucket", "region", "config_id",
+	"rule_id", "severity", "status", "title", "message", "evidence",
+	"waiver_reason", "waiver_expires", "scan_id", "observed_at",
+}
+
 func csvFinding(t *testing.T, row []string) rules.Finding {
 	t.Helper()
 	col := map[string]string{}
-	for i, h := range report.CSVHeader {
+	for i, h := range csvHeader {
 		col[h] = row[i]
 	}
 	sev, err := rules.ParseSeverity(col["severity"])
@@ -173,4 +186,47 @@ func TestMemoryStore(t *testing.T) {
 			return m.Share()
 		}
 	})
+}
+
+// TestTablePaintsTheSeverityColumn: a painter colours the severity cells
+// only (never the header, never another column), and the columns stay
+// aligned on what is printed before painting; without one, no cell is
+// touched. What an account owner chose (a configuration ID, a message
+// quoting a prefix) cannot drive the terminal, painted or not.
+func TestTablePaintsTheSeverityColumn(t *testing.T) {
+	fs := []rules.Finding{
+		{FindingID: "f1", AccountID: "111111111111", Bucket: "logs", ConfigID: "c\x1b]0;title\x07", RuleID: "INV-001",
+			Severity: rules.SeverityCritical, Status: rules.StatusOpen, Message: "prefix \x1b[2J\x1b[31mred"},
+		{FindingID: "f2", AccountID: "111111111111", Bucket: "data", RuleID: "INV-101", Severity: rules.SeverityLow, Status: rules.StatusOpen, Message: "daily"},
+	}
+	render := func(opts ...report.TableOption) string {
+		var buf bytes.Buffer
+		tab := report.NewTable(&buf, opts...)
+		ctx := context.Background()
+		if err := tab.Begin(ctx, report.Run{ScanID: "s"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := tab.Put(ctx, fs); err != nil {
+			t.Fatal(err)
+		}
+		if err := tab.End(ctx, report.Run{ScanID: "s"}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	plain := render()
+	painted := render(report.WithPaint(func(sev rules.Severity, cell string) string { return "<" + sev.String() + ":" + cell + ">" }))
+	want := strings.NewReplacer("CRITICAL  ", "<CRITICAL:CRITICAL>  ", "LOW       ", "<LOW:LOW>       ").Replace(plain)
+	if painted != want {
+		t.Errorf("painted table:\n%s\nwant:\n%s", painted, want)
+	}
+	if !strings.HasPrefix(painted, "SEVERITY  RULE") || strings.Contains(plain, "<") {
+		t.Errorf("header painted, or a plain table painted:\n%s\n%s", painted, plain)
+	}
+	if strings.ContainsAny(painted, "\x1b\x07") || !strings.Contains(painted, "prefix \uFFFD[2J\uFFFD[31mred") {
+		t.Errorf("an account's escapes reach the terminal:\n%q", painted)
+	}
+	if got := render(report.WithPaint(nil)); got != plain {
+		t.Errorf("WithPaint(nil):\n%s\nwant the plain table:\n%s", got, plain)
+	}
 }

@@ -7,10 +7,23 @@ import (
 	"github.com/s3inv/scanner/rules"
 )
 
-// Querier answers the questions dashboards ask of a findings store. Every
-// answer leaves out records that have expired (past their retention) even
-// if the store has not deleted them yet. Unresolved means OPEN or WAIVED.
+// Querier answers the questions people and dashboards ask of a findings
+// store. Every answer leaves out records that have expired (past their
+// retention) even if the store has not deleted them yet. Unresolved means
+// OPEN or WAIVED.
+//
+// It is two interfaces, as its consumers ask: ListQuerier's whole answers
+// (the command line's `scanner findings`) and PageQuerier's pages of a
+// listing, one bounded read each (the web dashboard and the custom
+// widgets, which see nothing else).
 type Querier interface {
+	ListQuerier
+	PageQuerier
+}
+
+// ListQuerier answers a question with the whole answer in one call (see
+// Querier).
+type ListQuerier interface {
 	// Findings returns the current record of every finding of one account,
 	// whatever its status (the records the lifecycle works on), sorted
 	// with SortRecords.
@@ -36,13 +49,15 @@ type Querier interface {
 	// AccountScans returns the last complete scan of each account that has
 	// one, by account ID.
 	AccountScans(ctx context.Context) ([]AccountScan, error)
+}
 
-	// The paged queries (see PageRequest): each call reads one page of a
-	// listing, and its token continues where the page ended. A store
-	// whose pages are bounded by what it reads (DynamoDB's Limit counts
-	// items before a filter) may return fewer than the limit, even none,
-	// with a Next token; a caller follows Next until it is "".
-
+// PageQuerier answers the paged queries (see PageRequest and Querier):
+// each call reads one page of a listing, and its token continues where
+// the page ended. A store whose pages are bounded by what it reads
+// (DynamoDB's Limit counts items before a filter) may return fewer than
+// the limit, even none, with a Next token; a caller follows Next until it
+// is "".
+type PageQuerier interface {
 	// OpenPage lists the unresolved findings that match sel, which needs
 	// an account, a rule, a severity or coverage: an account's in key
 	// order (bucket, finding ID), else a rule's by account, else a
@@ -50,8 +65,9 @@ type Querier interface {
 	// coverage findings by account.
 	OpenPage(ctx context.Context, sel Selection, req PageRequest) (Page[Record], error)
 	// ChangesPage lists the findings scan scanID opened, reopened or
-	// resolved (Record.ChangedIn), that match sel, in ChangeKey order:
-	// most severe first, opened before resolved.
+	// resolved (Record.ChangedIn), that match sel: most severe first,
+	// within a severity those it opened or reopened before those it
+	// resolved, then by finding ID.
 	ChangesPage(ctx context.Context, scanID string, sel Selection, req PageRequest) (Page[Record], error)
 	// WaiversPage lists the WAIVED findings whose waiver's last day
 	// (YYYY-MM-DD) is on or before until, that match sel, the soonest
@@ -90,7 +106,8 @@ type StoreOptions struct {
 	OnTransition TransitionFunc
 }
 
-// WithDefaults returns o with its zero fields set to their defaults.
+// WithDefaults returns o with its zero fields set to their defaults, as
+// both stores take them (exported for report/dynamo).
 func (o StoreOptions) WithDefaults() StoreOptions {
 	if o.Retention <= 0 {
 		o.Retention = DefaultRetention

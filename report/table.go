@@ -14,8 +14,8 @@ import (
 	"github.com/s3inv/scanner/rules"
 )
 
-// TableHeader is the header row of the table sink.
-var TableHeader = []string{"SEVERITY", "RULE", "ACCOUNT", "BUCKET", "CONFIG", "MESSAGE"}
+// tableHeader is the header row of the table sink.
+var tableHeader = []string{"SEVERITY", "RULE", "ACCOUNT", "BUCKET", "CONFIG", "MESSAGE"}
 
 // Table prints findings as an aligned table for people, most severe
 // first, at End. It keeps six short strings per finding until then (use
@@ -24,7 +24,7 @@ var TableHeader = []string{"SEVERITY", "RULE", "ACCOUNT", "BUCKET", "CONFIG", "M
 // (Printable) so that they cannot drive the terminal or hide text.
 type Table struct {
 	w     io.Writer
-	color bool
+	paint func(rules.Severity, string) string
 	rows  []tableRow
 	guard
 }
@@ -32,9 +32,13 @@ type Table struct {
 // TableOption configures a Table.
 type TableOption func(*Table)
 
-// WithColor colours the severity column with ANSI escapes when on is
-// true. The caller decides: a terminal, and NO_COLOR unset.
-func WithColor(on bool) TableOption { return func(t *Table) { t.color = on } }
+// WithPaint colours the severity column: paint wraps a cell in the colour
+// of its severity (console.Painter gives it on a terminal, with NO_COLOR
+// unset). The columns are aligned on the cells as printed before they are
+// painted. A nil paint prints no colour.
+func WithPaint(paint func(sev rules.Severity, cell string) string) TableOption {
+	return func(t *Table) { t.paint = paint }
+}
 
 var _ Sink = (*Table)(nil)
 
@@ -114,7 +118,7 @@ func (t *Table) print(w *bufio.Writer, rows []tableRow) {
 		}
 	}
 	var width [6]int
-	for j, h := range TableHeader {
+	for j, h := range tableHeader {
 		width[j] = len(h)
 	}
 	for _, r := range rows {
@@ -129,28 +133,18 @@ func (t *Table) print(w *bufio.Writer, rows []tableRow) {
 				break
 			}
 			pad := strings.Repeat(" ", width[j]-utf8.RuneCountInString(c)+2)
-			if j == 0 && t.color && sev != 0 {
-				w.WriteString(severityColor[sev] + c + colorReset + pad)
+			if j == 0 && t.paint != nil && sev != 0 {
+				w.WriteString(t.paint(sev, c) + pad)
 				continue
 			}
 			w.WriteString(c + pad)
 		}
 		w.WriteByte('\n')
 	}
-	line([6]string(TableHeader), 0)
+	line([6]string(tableHeader), 0)
 	for _, r := range rows {
 		line(r.cells, r.severity)
 	}
-}
-
-const colorReset = "\x1b[0m"
-
-var severityColor = map[rules.Severity]string{
-	rules.SeverityCritical: "\x1b[1;31m", // bold red
-	rules.SeverityHigh:     "\x1b[31m",   // red
-	rules.SeverityMedium:   "\x1b[33m",   // yellow
-	rules.SeverityLow:      "\x1b[36m",   // cyan
-	rules.SeverityInfo:     "\x1b[2m",    // dim
 }
 
 func orDash(s string) string {

@@ -62,11 +62,10 @@ type Transition struct {
 // StoreOptions.OnTransition).
 type TransitionFunc func(Transition)
 
-// Transitioned returns the transition from the stored record prev (nil
+// transitioned returns the transition from the stored record prev (nil
 // when there is none, or it has expired) to next, the record a store
-// writes now, and false when the finding's state did not change. Both
-// stores derive what they report from it, so they report alike.
-func Transitioned(prev *Record, next Record) (TransitionKind, bool) {
+// writes now, and false when the finding's state did not change.
+func transitioned(prev *Record, next Record) (TransitionKind, bool) {
 	switch {
 	case prev == nil:
 		return TransitionOpened, true
@@ -82,10 +81,13 @@ func Transitioned(prev *Record, next Record) (TransitionKind, bool) {
 	return 0, false
 }
 
-// NewTransition returns the transition from prev to next decided by scan
-// scanID, and false when there is none.
+// NewTransition returns the transition from the stored record prev (nil
+// when there is none, or it has expired) to next, the record a store
+// writes now, decided by scan scanID, and false when the finding's state
+// did not change. Both stores derive what they report from it, so they
+// report alike (exported for report/dynamo).
 func NewTransition(scanID string, prev *Record, next Record) (Transition, bool) {
-	k, ok := Transitioned(prev, next)
+	k, ok := transitioned(prev, next)
 	if !ok {
 		return Transition{}, false
 	}
@@ -105,8 +107,8 @@ type TransitionCounts struct {
 	WaiverExpired int `json:"waiver_expired"`
 }
 
-// Add counts one transition.
-func (c *TransitionCounts) Add(k TransitionKind) {
+// add counts one transition.
+func (c *TransitionCounts) add(k TransitionKind) {
 	switch k {
 	case TransitionOpened:
 		c.Opened++
@@ -121,16 +123,11 @@ func (c *TransitionCounts) Add(k TransitionKind) {
 	}
 }
 
-// Total is the number of transitions counted.
-func (c TransitionCounts) Total() int {
-	return c.Opened + c.Reopened + c.Resolved + c.Waived + c.WaiverExpired
-}
-
 // CountTransitions counts ts by kind.
 func CountTransitions(ts []Transition) TransitionCounts {
 	var c TransitionCounts
 	for _, t := range ts {
-		c.Add(t.Kind)
+		c.add(t.Kind)
 	}
 	return c
 }

@@ -66,7 +66,7 @@ type ruleCase struct {
 func ptr[T any](v T) *T { return &v }
 
 // setParam returns a change of settings that sets parameter p to v.
-func setParam[T any](p *param[T], v T) func(*settings) {
+func setParam[T paramValue](p *param[T], v T) func(*settings) {
 	return func(s *settings) { s.params[p.index] = v }
 }
 

@@ -47,9 +47,16 @@ type ParamDoc struct {
 	Meaning string `json:"meaning"`
 }
 
+// paramValue is the types a parameter may have: exactly those the policy
+// decoder converts (convert has a case for each), so a parameter of any
+// other type does not compile.
+type paramValue interface {
+	string | []string | bool | int
+}
+
 // param is one typed parameter of a rule. T is what the policy holds after
-// decoding (a string, a []string) and what the check reads.
-type param[T any] struct {
+// decoding (a string, a []string, a bool, an int) and what the check reads.
+type param[T paramValue] struct {
 	key string
 	// def is the value before any policy applies; the embedded
 	// default-policy.yaml spells it out.
@@ -81,8 +88,8 @@ func (p *param[T]) decode(v *validator, n ast.Node, path []string) (any, bool) {
 	if isNull(n) {
 		return nil, false
 	}
-	var t T
-	if !v.convert(&t, n, path) {
+	t, ok := convert[T](v, n, path)
+	if !ok {
 		return nil, false
 	}
 	if p.normalise != nil {

@@ -408,9 +408,9 @@ func (d *destReads) readPolicy(awsCtx context.Context, o *owner, bucketARN strin
 	switch {
 	case err == nil:
 		return inventory.PolicyRead{Policy: aws.ToString(out.Policy)}
-	case awserr.Code(err) == "NoSuchBucketPolicy":
+	case awserr.Classify(err) == awserr.NotConfigured: // NoSuchBucketPolicy
 		return inventory.PolicyRead{}
-	case awserr.Code(err) == "NoSuchBucket":
+	case awserr.Classify(err) == awserr.NotFound: // NoSuchBucket
 		return inventory.PolicyRead{Missing: true}
 	}
 	return inventory.PolicyRead{Failure: failure(err)}

@@ -42,7 +42,10 @@ func TestDemoWritesTheTable(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &sum); err != nil {
 		t.Fatalf("summary: %v\n%s", err, stdout.String())
 	}
-	want := demo.Expect()
+	want, err := demo.Expect()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if sum.AccountsComplete != want.AccountsComplete || sum.AccountsFailed != want.AccountsFailed ||
 		sum.Buckets != want.Buckets || sum.Configs != want.Configs || sum.Waived != want.Waived || !maps.Equal(sum.ByRule, want.ByRule) {
 		t.Errorf("demo summary: %d complete, %d failed, %d buckets, %d configs, %d waived, %v\nwant %s",
@@ -85,7 +88,10 @@ func TestDemoDashboard(t *testing.T) {
 		t.Fatalf("scanner demo: exit %d: %s", code, stderr.String())
 	}
 	out := stdout.String()
-	want := demo.Expect()
+	want, err := demo.Expect()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range []string{
 		"25 accounts scanned: 23 complete, 2 failed, 0 incomplete",
 		"not authorized to perform: sts:AssumeRole on resource: …role/S3InventoryScannerMember",

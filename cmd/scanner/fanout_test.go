@@ -105,7 +105,10 @@ func TestLambdaFanout(t *testing.T) {
 		t.Fatal(err)
 	}
 	coord, ok := res.(*pipeline.Coordination)
-	want := demo.Expect()
+	want, err := demo.Expect()
+	if err != nil {
+		t.Fatal(err)
+	}
 	accounts := want.AccountsComplete + want.AccountsFailed
 	if !ok || coord.Accounts != accounts || coord.Queued != accounts || len(queue.bodies) != accounts {
 		t.Fatalf("coordinator answered %#v with %d messages; want %d accounts queued", res, len(queue.bodies), accounts)

@@ -117,7 +117,7 @@ func runFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 }
 
 // run asks the question and prints the answer.
-func (q findingsQuery) run(ctx context.Context, s report.Querier, out *console.Answers) error {
+func (q findingsQuery) run(ctx context.Context, s report.ListQuerier, out *console.Answers) error {
 	switch {
 	case q.scans:
 		limit := q.limit
@@ -148,7 +148,7 @@ func (q findingsQuery) run(ctx context.Context, s report.Querier, out *console.A
 
 // records answers a question about findings (not --scans nor
 // --accounts-scanned), at most q.limit of them when it is set.
-func (q findingsQuery) records(ctx context.Context, s report.Querier) ([]report.Record, error) {
+func (q findingsQuery) records(ctx context.Context, s report.ListQuerier) ([]report.Record, error) {
 	var (
 		recs []report.Record
 		err  error

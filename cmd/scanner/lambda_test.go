@@ -102,7 +102,10 @@ func TestLambdaPrintsValidMetrics(t *testing.T) {
 	}
 	t.Logf("demo organization: %d EMF lines, %d metric values (%d bytes)", lines, metrics, out.Len())
 
-	want := demo.Expect()
+	want, err := demo.Expect()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		key  string
 		got  float64

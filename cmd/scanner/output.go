@@ -19,7 +19,7 @@ func outputSink(format string, w io.Writer) (report.Sink, error) {
 	case "json":
 		return report.NewJSON(w), nil
 	case "table":
-		return report.NewTable(w, report.WithColor(console.UseColor(w))), nil
+		return report.NewTable(w, report.WithPaint(console.Painter(w))), nil
 	case "csv":
 		return report.NewCSV(w), nil
 	case "ocsf":

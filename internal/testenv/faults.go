@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -387,15 +386,13 @@ func writeError(w http.ResponseWriter, status int, typ, msg string) {
 	writeBody(w, status, body)
 }
 
-// reset closes the client's connection with a TCP RST.
+// reset closes the client's connection with a TCP RST. A connection that
+// cannot be taken over is aborted the way net/http aborts a handler
+// (http.ErrAbortHandler): closed without an answer all the same.
 func reset(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(errors.New("fault proxy: the connection cannot be hijacked"))
-	}
-	conn, _, err := hj.Hijack()
+	conn, _, err := http.NewResponseController(w).Hijack()
 	if err != nil {
-		return
+		panic(http.ErrAbortHandler)
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
 		_ = tc.SetLinger(0)

@@ -165,7 +165,11 @@ func TestBackoffGrowsAndIsBounded(t *testing.T) {
 func items(t *testing.T, s *Store, account string) []map[string]types.AttributeValue {
 	t.Helper()
 	var out []map[string]types.AttributeValue
-	err := s.query(context.Background(), accountQuery(s.table, account, findingPrefix, nil), func(av map[string]types.AttributeValue) error {
+	in, err := accountQuery(s.table, account, findingPrefix, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.query(context.Background(), in, func(av map[string]types.AttributeValue) error {
 		out = append(out, av)
 		return nil
 	})

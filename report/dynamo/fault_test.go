@@ -10,6 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -269,7 +270,10 @@ func (e *endless) Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb
 
 func TestQueryGuardsAgainstBrokenPaging(t *testing.T) {
 	ctx := context.Background()
-	in := accountQuery("findings", "111111111111", findingPrefix, nil)
+	in, err := accountQuery("findings", "111111111111", findingPrefix, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	count := func(map[string]types.AttributeValue) error { return nil }
 
 	ok := &pages{keys: []string{"F#a", "F#b"}}
@@ -394,5 +398,14 @@ func TestTransitionsOnlyOfWrittenItems(t *testing.T) {
 		if _, ok := stored[tr.Record.FindingID]; !ok || tr.Kind != report.TransitionOpened {
 			t.Errorf("reported %s of %s, which the table does not hold", tr.Kind, tr.Record.FindingID)
 		}
+	}
+}
+
+// TestKeyQueryRefusesABrokenBuilder: a key condition the expression
+// builder cannot build is an error naming the table, never a panic.
+func TestKeyQueryRefusesABrokenBuilder(t *testing.T) {
+	in, err := keyQuery("findings", IndexRuns, expression.KeyConditionBuilder{}, nil)
+	if err == nil || in != nil || !strings.Contains(err.Error(), "findings") {
+		t.Fatalf("keyQuery of an unset key condition = %v, %v; want an error naming the table", in, err)
 	}
 }

@@ -47,7 +47,7 @@ func (s *Store) claim(ctx context.Context, accountID string, a *account) error {
 		Set(expression.Name("claimed_at"), expression.Value(stamp(s.opts.Now())))
 	expr, err := expression.NewBuilder().WithCondition(cond).WithUpdate(upd).Build()
 	if err != nil {
-		panic(fmt.Sprintf("dynamo: build fence expression: %v", err)) // fixed, always valid
+		return fmt.Errorf("claim account %s: build the fence expression: %w", accountID, err)
 	}
 	_, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(s.table), Key: fenceKey(accountID),

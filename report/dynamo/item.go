@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/internal/lifecycle"
+	"github.com/s3inv/scanner/report/internal/paging"
 	"github.com/s3inv/scanner/rules"
 )
 
@@ -76,7 +78,7 @@ type findingItem struct {
 	OpenRule      string            `dynamodbav:"open_rule,omitempty"`
 	OpenSeverity  string            `dynamodbav:"open_severity,omitempty"`
 	ChangedIn     string            `dynamodbav:"changed_in,omitempty"`    // current records only: index changes
-	ChangeSort    string            `dynamodbav:"change_sort,omitempty"`   // report.ChangeKey, with changed_in
+	ChangeSort    string            `dynamodbav:"change_sort,omitempty"`   // paging.ChangeKey, with changed_in
 	WaiverFeed    string            `dynamodbav:"waiver_feed,omitempty"`   // "WAIVED", on current WAIVED records with an expiry: index waivers
 	OpenCoverage  string            `dynamodbav:"open_coverage,omitempty"` // "COVERAGE", on unresolved current coverage findings: index open-coverage
 }
@@ -107,7 +109,7 @@ func encodeRecord(r report.Record) (map[string]types.AttributeValue, error) {
 		}
 	}
 	if r.ChangedIn != "" && !r.History {
-		it.ChangedIn, it.ChangeSort = r.ChangedIn, report.ChangeKey(r)
+		it.ChangedIn, it.ChangeSort = r.ChangedIn, paging.ChangeKey(r.Finding)
 	}
 	if r.Status == rules.StatusWaived && !r.History && it.WaiverExpires != "" {
 		it.WaiverFeed = waiverFeed
@@ -179,7 +181,7 @@ func encodeRun(r report.Run, st Stats) (map[string]types.AttributeValue, error) 
 	it := runItem{
 		PK: runPrefix + r.ScanID, SK: skRun, Type: typeRun, RunFeed: runFeed,
 		ScanID: r.ScanID, Trigger: r.Trigger, StartedAt: stamp(r.StartedAt), FinishedAt: stamp(r.FinishedAt),
-		DurationMS:       report.Timestamp(r.FinishedAt).Sub(report.Timestamp(r.StartedAt)).Milliseconds(),
+		DurationMS:       lifecycle.Timestamp(r.FinishedAt).Sub(lifecycle.Timestamp(r.StartedAt)).Milliseconds(),
 		AccountsComplete: r.AccountsComplete, AccountsFailed: r.AccountsFailed, AccountsIncomplete: r.AccountsIncomplete,
 		Buckets: r.Buckets, Configs: r.Configs, BySeverity: r.BySeverity, ByRule: r.ByRule,
 		Writes: st.Writes(), BatchCalls: st.BatchCalls,
@@ -272,7 +274,7 @@ func stamp(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return report.Timestamp(t).Format(time.RFC3339)
+	return lifecycle.Timestamp(t).Format(time.RFC3339)
 }
 
 func parseStamp(s string) (time.Time, error) {

@@ -134,7 +134,7 @@ func (l *Ledger) OpenRun(ctx context.Context, run report.FanoutRun) error {
 		return errors.New("open fan-out run: want a scan ID and a deadline")
 	}
 	exp := l.expiry(run.Deadline)
-	shards := report.Shards(len(run.Accounts))
+	shards := shardsOf(len(run.Accounts))
 	var items []map[string]types.AttributeValue
 	for i := 0; i < shards; i++ {
 		lo, hi := i*report.ShardSize, min((i+1)*report.ShardSize, len(run.Accounts))
@@ -254,7 +254,7 @@ func (l *Ledger) Record(ctx context.Context, scanID string, shard int, account s
 		WithCondition(expression.Contains(expression.Name(attrPending), account)).
 		WithUpdate(expression.Delete(expression.Name(attrPending), acct)).Build()
 	if err != nil {
-		panic(fmt.Sprintf("dynamo: build record expression: %v", err)) // fixed, always valid
+		return false, false, fmt.Errorf("record account %s on run %s: build the update expression: %w", account, scanID, err)
 	}
 	out, err := l.s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(l.s.table), Key: shardKey(scanID, shard),
@@ -325,7 +325,7 @@ func (l *Ledger) Close(ctx context.Context, scanID string, at time.Time) (bool, 
 		WithCondition(expression.Name(attrPK).AttributeExists().And(expression.Name(attrClosed).AttributeNotExists())).
 		WithUpdate(expression.Set(expression.Name(attrClosed), expression.Value(stamp(at)))).Build()
 	if err != nil {
-		panic(fmt.Sprintf("dynamo: build close expression: %v", err)) // fixed, always valid
+		return false, fmt.Errorf("close fan-out run %s: build the update expression: %w", scanID, err)
 	}
 	_, err = l.s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: aws.String(l.s.table), Key: fanoutKey(scanID),
@@ -352,9 +352,12 @@ func (l *Ledger) Parts(ctx context.Context, scanID string) (map[string][]byte, e
 	parts := map[string][]byte{}
 	for i := 0; i < shards; i++ {
 		key := expression.Key(attrPK).Equal(expression.Value(shardPK(scanID, i))).And(expression.Key(attrSK).BeginsWith(partPrefix))
-		in := keyQuery(l.s.table, "", key, nil)
+		in, err := keyQuery(l.s.table, "", key, nil)
+		if err != nil {
+			return nil, err
+		}
 		in.ConsistentRead = aws.Bool(true)
-		err := l.s.query(ctx, in, func(av map[string]types.AttributeValue) error {
+		err = l.s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 			var it partItem
 			if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 				return fmt.Errorf("decode a part of run %s: %w", scanID, err)
@@ -492,7 +495,10 @@ func (l *Ledger) Chunks(ctx context.Context, scanID string, shard int, account s
 	}
 	parts := map[int][]byte{}
 	key := expression.Key(attrPK).Equal(expression.Value(shardPK(scanID, shard))).And(expression.Key(attrSK).BeginsWith(chunkPrefix + account + "#"))
-	in := keyQuery(l.s.table, "", key, nil)
+	in, err := keyQuery(l.s.table, "", key, nil)
+	if err != nil {
+		return nil, nil, err
+	}
 	in.ConsistentRead = aws.Bool(true)
 	err = l.s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 		var c chunkItem
@@ -536,3 +542,6 @@ func (s *Store) AccountDoneAcross(ctx context.Context, scanID string, r inventor
 	a.mu.Unlock()
 	return s.AccountDone(ctx, scanID, r)
 }
+
+// shardsOf is how many shards a fan-out run of n accounts has.
+func shardsOf(n int) int { return (n + report.ShardSize - 1) / report.ShardSize }

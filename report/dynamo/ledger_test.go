@@ -196,13 +196,13 @@ func TestLedgerExpects(t *testing.T) {
 		}
 		return ok
 	}
-	for shard := range report.Shards(n) {
+	for shard := range shardsOf(n) {
 		for _, i := range []int{shard * report.ShardSize, (shard+1)*report.ShardSize - 1} {
 			if !expects(run.ScanID, shard, accounts[i]) {
 				t.Errorf("account %s (number %d) not expected in its shard %d", accounts[i], i, shard)
 			}
-			if expects(run.ScanID, (shard+1)%report.Shards(n), accounts[i]) {
-				t.Errorf("account %s (number %d) expected in shard %d; it is in %d", accounts[i], i, (shard+1)%report.Shards(n), shard)
+			if expects(run.ScanID, (shard+1)%shardsOf(n), accounts[i]) {
+				t.Errorf("account %s (number %d) expected in shard %d; it is in %d", accounts[i], i, (shard+1)%shardsOf(n), shard)
 			}
 		}
 	}
@@ -218,7 +218,7 @@ func TestLedgerExpects(t *testing.T) {
 		account string
 	}{
 		"an account outside the run": {run.ScanID, 0, "999999999999"},
-		"a shard past the last":      {run.ScanID, report.Shards(n), accounts[n-1]},
+		"a shard past the last":      {run.ScanID, shardsOf(n), accounts[n-1]},
 		"an unknown run":             {"20261125T000000.000Z-000000", 0, accounts[0]},
 	} {
 		if expects(c.scanID, c.shard, c.account) {

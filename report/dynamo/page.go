@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/internal/paging"
 	"github.com/s3inv/scanner/rules"
 )
 
@@ -31,11 +32,13 @@ const filteredReadFactor = 4
 // names of its position key, and the partition every token of it must
 // name.
 type listing struct {
-	id        string // report.ListingID
+	id        string // paging.ListingID
 	in        *dynamodb.QueryInput
 	keys      []string // table keys and index keys
 	partition [2]string
 	filtered  bool
+	// newestFirst reads the sort key descending (ScanIndexForward false).
+	newestFirst bool
 }
 
 // readLimit is the Query Limit of a page of limit items.
@@ -48,7 +51,7 @@ func readLimit(limit int, filtered bool) int32 {
 
 // startKey reads a token of l back into an ExclusiveStartKey.
 func (l listing) startKey(token string) (map[string]types.AttributeValue, error) {
-	key, err := report.DecodePageToken(token, l.id, l.keys...)
+	key, err := paging.DecodeToken(token, l.id, l.keys...)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +84,7 @@ func (l listing) token(av map[string]types.AttributeValue) (string, error) {
 			return "", fmt.Errorf("query %s: item without its key attribute %s", l.id, k)
 		}
 	}
-	return report.EncodePageToken(l.id, key), nil
+	return paging.EncodeToken(l.id, key)
 }
 
 // readPage runs one Query of l and decodes its items with decode (which
@@ -89,11 +92,14 @@ func (l listing) token(av map[string]types.AttributeValue) (string, error) {
 // of the next page.
 func readPage[T any](ctx context.Context, s *Store, l listing, req report.PageRequest,
 	decode func(map[string]types.AttributeValue) (T, bool, error)) (report.Page[T], error) {
-	if err := report.CheckPageRequest(req); err != nil {
+	if err := paging.CheckLimit(req.Limit); err != nil {
 		return report.Page[T]{}, err
 	}
 	in := copyQuery(l.in)
 	in.Limit = aws.Int32(readLimit(req.Limit, l.filtered))
+	if l.newestFirst {
+		in.ScanIndexForward = aws.Bool(false)
+	}
 	if req.Token != "" {
 		esk, err := l.startKey(req.Token)
 		if err != nil {
@@ -212,28 +218,32 @@ var (
 // a severity's on index open-by-severity, newest first; the other fields
 // of sel filter.
 func (s *Store) OpenPage(ctx context.Context, sel report.Selection, req report.PageRequest) (report.Page[report.Record], error) {
-	if err := report.CheckOpenSelection(sel); err != nil {
+	if err := paging.CheckOpen(sel.String(), sel.Account, sel.Rule, sel.Severity, sel.Coverage); err != nil {
 		return report.Page[report.Record]{}, err
 	}
-	l := listing{id: report.ListingID("open", sel.String())}
+	l := listing{id: paging.ListingID("open", sel.String())}
+	var err error
 	switch {
 	case sel.Account != "":
 		filter := selectionFilter(sel, []expression.ConditionBuilder{*unresolved()}, "account")
-		l.in = accountQuery(s.table, sel.Account, findingPrefix, filter)
+		l.in, err = accountQuery(s.table, sel.Account, findingPrefix, filter)
 		l.keys, l.partition = tableKeys, [2]string{attrPK, accountPK(sel.Account)}
 	case sel.Rule != "":
 		filter := selectionFilter(sel, nil, "rule")
-		l.in = keyQuery(s.table, IndexOpenByRule, expression.Key(attrOpenRule).Equal(expression.Value(sel.Rule)), filter)
+		l.in, err = keyQuery(s.table, IndexOpenByRule, expression.Key(attrOpenRule).Equal(expression.Value(sel.Rule)), filter)
 		l.keys, l.partition = withTable(attrOpenRule, attrAccountID), [2]string{attrOpenRule, sel.Rule}
 	case sel.Coverage:
 		filter := selectionFilter(sel, nil, "coverage")
-		l.in = keyQuery(s.table, IndexOpenCoverage, expression.Key(attrOpenCoverage).Equal(expression.Value(coverageFeed)), filter)
+		l.in, err = keyQuery(s.table, IndexOpenCoverage, expression.Key(attrOpenCoverage).Equal(expression.Value(coverageFeed)), filter)
 		l.keys, l.partition = withTable(attrOpenCoverage, attrAccountID), [2]string{attrOpenCoverage, coverageFeed}
 	default:
 		filter := selectionFilter(sel, nil, "severity")
-		l.in = keyQuery(s.table, IndexOpenBySeverity, expression.Key(attrOpenSeverity).Equal(expression.Value(sel.Severity.String())), filter)
-		l.in.ScanIndexForward = aws.Bool(false)
+		l.in, err = keyQuery(s.table, IndexOpenBySeverity, expression.Key(attrOpenSeverity).Equal(expression.Value(sel.Severity.String())), filter)
 		l.keys, l.partition = withTable(attrOpenSeverity, attrFirstSeen), [2]string{attrOpenSeverity, sel.Severity.String()}
+		l.newestFirst = true
+	}
+	if err != nil {
+		return report.Page[report.Record]{}, err
 	}
 	l.filtered = l.in.FilterExpression != nil
 	return readPage(ctx, s, l, req, s.recordDecoder())
@@ -242,7 +252,7 @@ func (s *Store) OpenPage(ctx context.Context, sel report.Selection, req report.P
 // ChangesPage lists what scan scanID opened, reopened and resolved (index
 // changes; a severity narrows the key, the other fields filter).
 func (s *Store) ChangesPage(ctx context.Context, scanID string, sel report.Selection, req report.PageRequest) (report.Page[report.Record], error) {
-	if err := report.CheckSelection(sel); err != nil {
+	if err := paging.CheckSeverity(sel.Severity); err != nil {
 		return report.Page[report.Record]{}, err
 	}
 	if scanID == "" {
@@ -250,10 +260,13 @@ func (s *Store) ChangesPage(ctx context.Context, scanID string, sel report.Selec
 	}
 	key := expression.Key(attrChangedIn).Equal(expression.Value(scanID))
 	if sel.Severity != 0 {
-		key = key.And(expression.Key(attrChangeSort).BeginsWith(report.SeverityRank(sel.Severity)))
+		key = key.And(expression.Key(attrChangeSort).BeginsWith(paging.SeverityRank(sel.Severity)))
 	}
-	l := listing{id: report.ListingID("changes", scanID, sel.String()),
-		in:   keyQuery(s.table, IndexChanges, key, selectionFilter(sel, nil, "severity")),
+	in, err := keyQuery(s.table, IndexChanges, key, selectionFilter(sel, nil, "severity"))
+	if err != nil {
+		return report.Page[report.Record]{}, err
+	}
+	l := listing{id: paging.ListingID("changes", scanID, sel.String()), in: in,
 		keys: withTable(attrChangedIn, attrChangeSort), partition: [2]string{attrChangedIn, scanID}}
 	l.filtered = l.in.FilterExpression != nil
 	return readPage(ctx, s, l, req, s.recordDecoder())
@@ -262,16 +275,19 @@ func (s *Store) ChangesPage(ctx context.Context, scanID string, sel report.Selec
 // WaiversPage lists the WAIVED findings whose waiver ends by until, the
 // soonest first (index waivers).
 func (s *Store) WaiversPage(ctx context.Context, until string, sel report.Selection, req report.PageRequest) (report.Page[report.Record], error) {
-	if err := report.CheckWaiverDate(until); err != nil {
+	if err := paging.CheckWaiverDate(until); err != nil {
 		return report.Page[report.Record]{}, err
 	}
-	if err := report.CheckSelection(sel); err != nil {
+	if err := paging.CheckSeverity(sel.Severity); err != nil {
 		return report.Page[report.Record]{}, err
 	}
 	key := expression.Key(attrWaiverFeed).Equal(expression.Value(waiverFeed)).
 		And(expression.Key(attrWaiverExp).LessThanEqual(expression.Value(until)))
-	l := listing{id: report.ListingID("waivers", until, sel.String()),
-		in:   keyQuery(s.table, IndexWaivers, key, selectionFilter(sel, nil)),
+	in, err := keyQuery(s.table, IndexWaivers, key, selectionFilter(sel, nil))
+	if err != nil {
+		return report.Page[report.Record]{}, err
+	}
+	l := listing{id: paging.ListingID("waivers", until, sel.String()), in: in,
 		keys: withTable(attrWaiverFeed, attrWaiverExp), partition: [2]string{attrWaiverFeed, waiverFeed}}
 	l.filtered = l.in.FilterExpression != nil
 	decode := s.recordDecoder()
@@ -283,9 +299,11 @@ func (s *Store) WaiversPage(ctx context.Context, until string, sel report.Select
 
 // RunsPage lists the runs, newest first (index runs).
 func (s *Store) RunsPage(ctx context.Context, req report.PageRequest) (report.Page[report.Run], error) {
-	in := keyQuery(s.table, IndexRuns, expression.Key(attrRunFeed).Equal(expression.Value(runFeed)), nil)
-	in.ScanIndexForward = aws.Bool(false)
-	l := listing{id: report.ListingID("runs"), in: in,
+	in, err := keyQuery(s.table, IndexRuns, expression.Key(attrRunFeed).Equal(expression.Value(runFeed)), nil)
+	if err != nil {
+		return report.Page[report.Run]{}, err
+	}
+	l := listing{id: paging.ListingID("runs"), in: in, newestFirst: true,
 		keys: withTable(attrRunFeed, attrStartedAt), partition: [2]string{attrRunFeed, runFeed}}
 	return readPage(ctx, s, l, req, func(av map[string]types.AttributeValue) (report.Run, bool, error) {
 		r, err := decodeRun(av)
@@ -297,19 +315,23 @@ func (s *Store) RunsPage(ctx context.Context, req report.PageRequest) (report.Pa
 // first (index worst-accounts; one account's on the table key), an OU
 // filtering.
 func (s *Store) WorstAccountsPage(ctx context.Context, sel report.Selection, req report.PageRequest) (report.Page[report.AccountScan], error) {
-	if err := report.CheckAccountSelection(sel); err != nil {
+	if err := paging.CheckAccounts(sel.String(), sel.Rule, sel.Severity, sel.Coverage); err != nil {
 		return report.Page[report.AccountScan]{}, err
 	}
 	filter := selectionFilter(report.Selection{OU: sel.OU}, nil)
-	l := listing{id: report.ListingID("accounts", sel.String())}
+	l := listing{id: paging.ListingID("accounts", sel.String())}
+	var err error
 	if sel.Account != "" {
-		l.in = keyQuery(s.table, "", expression.Key(attrPK).Equal(expression.Value(accountPK(sel.Account))).
+		l.in, err = keyQuery(s.table, "", expression.Key(attrPK).Equal(expression.Value(accountPK(sel.Account))).
 			And(expression.Key(attrSK).Equal(expression.Value(skAccountScan))), filter)
 		l.keys, l.partition = tableKeys, [2]string{attrPK, accountPK(sel.Account)}
 	} else {
-		l.in = keyQuery(s.table, IndexWorstAccounts, expression.Key(attrAccountFeed).Equal(expression.Value(accountFeed)), filter)
-		l.in.ScanIndexForward = aws.Bool(false)
+		l.in, err = keyQuery(s.table, IndexWorstAccounts, expression.Key(attrAccountFeed).Equal(expression.Value(accountFeed)), filter)
 		l.keys, l.partition = withTable(attrAccountFeed, attrOpen), [2]string{attrAccountFeed, accountFeed}
+		l.newestFirst = true
+	}
+	if err != nil {
+		return report.Page[report.AccountScan]{}, err
 	}
 	l.filtered = filter != nil
 	return readPage(ctx, s, l, req, func(av map[string]types.AttributeValue) (report.AccountScan, bool, error) {

@@ -22,21 +22,22 @@ import (
 // accountQuery reads items of one account on the table's own key: pk =
 // ACCOUNT#id and sk begins with prefix, findingPrefix for all its findings
 // and archived episodes, bucketPrefix(b) for one bucket's.
-func accountQuery(table, accountID, prefix string, filter *expression.ConditionBuilder) *dynamodb.QueryInput {
+func accountQuery(table, accountID, prefix string, filter *expression.ConditionBuilder) (*dynamodb.QueryInput, error) {
 	return keyQuery(table, "", expression.Key(attrPK).Equal(expression.Value(accountPK(accountID))).
 		And(expression.Key(attrSK).BeginsWith(prefix)), filter)
 }
 
-// keyQuery builds a Query input from a key condition and an optional filter.
-func keyQuery(table, index string, key expression.KeyConditionBuilder, filter *expression.ConditionBuilder) *dynamodb.QueryInput {
+// keyQuery builds a Query input from a key condition and an optional
+// filter. The builders of this package are fixed and their values
+// strings, so an error says that one of them is broken.
+func keyQuery(table, index string, key expression.KeyConditionBuilder, filter *expression.ConditionBuilder) (*dynamodb.QueryInput, error) {
 	b := expression.NewBuilder().WithKeyCondition(key)
 	if filter != nil {
 		b = b.WithFilter(*filter)
 	}
 	expr, err := b.Build()
 	if err != nil {
-		// The builders above are fixed and always valid.
-		panic(fmt.Sprintf("dynamo: build query expression: %v", err))
+		return nil, fmt.Errorf("build the query expression of %s: %w", table, err)
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 aws.String(table),
@@ -48,7 +49,7 @@ func keyQuery(table, index string, key expression.KeyConditionBuilder, filter *e
 	if index != "" {
 		in.IndexName = aws.String(index)
 	}
-	return in
+	return in, nil
 }
 
 // errStop ends a query early without an error.
@@ -122,9 +123,12 @@ func keyString(key map[string]types.AttributeValue) (string, error) {
 func (s *Store) accountsWithOpenFindings(ctx context.Context) ([]string, error) {
 	set := map[string]bool{}
 	for sev := rules.SeverityInfo; sev <= rules.SeverityCritical; sev++ {
-		in := keyQuery(s.table, IndexOpenBySeverity, expression.Key(attrOpenSeverity).Equal(expression.Value(sev.String())), nil)
+		in, err := keyQuery(s.table, IndexOpenBySeverity, expression.Key(attrOpenSeverity).Equal(expression.Value(sev.String())), nil)
+		if err != nil {
+			return nil, err
+		}
 		in.ProjectionExpression = aws.String(attrAccountID)
-		err := s.query(ctx, in, func(av map[string]types.AttributeValue) error {
+		err = s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 			if id := str(av[attrAccountID]); id != "" {
 				set[id] = true
 			}
@@ -189,20 +193,31 @@ func unresolved() *expression.ConditionBuilder {
 // Findings returns the current records of one account (table key; the
 // same read the lifecycle makes).
 func (s *Store) Findings(ctx context.Context, accountID string) ([]report.Record, error) {
-	return s.sortedRecords(ctx, accountQuery(s.table, accountID, findingPrefix, nil), false)
+	in, err := accountQuery(s.table, accountID, findingPrefix, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.sortedRecords(ctx, in, false)
 }
 
 // OpenByAccount returns the unresolved findings of one account (table
 // key, filtered on status).
 func (s *Store) OpenByAccount(ctx context.Context, accountID string) ([]report.Record, error) {
-	return s.sortedRecords(ctx, accountQuery(s.table, accountID, findingPrefix, unresolved()), false)
+	in, err := accountQuery(s.table, accountID, findingPrefix, unresolved())
+	if err != nil {
+		return nil, err
+	}
+	return s.sortedRecords(ctx, in, false)
 }
 
 // OpenByRule returns the unresolved findings of one rule across the
 // organization (index open-by-rule). Records read from an index carry no
 // last_seen, scan_id or observed_at (see findingProjection).
 func (s *Store) OpenByRule(ctx context.Context, ruleID string) ([]report.Record, error) {
-	in := keyQuery(s.table, IndexOpenByRule, expression.Key(attrOpenRule).Equal(expression.Value(ruleID)), nil)
+	in, err := keyQuery(s.table, IndexOpenByRule, expression.Key(attrOpenRule).Equal(expression.Value(ruleID)), nil)
+	if err != nil {
+		return nil, err
+	}
 	return s.sortedRecords(ctx, in, false)
 }
 
@@ -212,7 +227,10 @@ func (s *Store) OpenBySeverity(ctx context.Context, sev rules.Severity, limit in
 	if !sev.Valid() {
 		return nil, fmt.Errorf("open findings by severity: invalid severity %d", int(sev))
 	}
-	in := keyQuery(s.table, IndexOpenBySeverity, expression.Key(attrOpenSeverity).Equal(expression.Value(sev.String())), nil)
+	in, err := keyQuery(s.table, IndexOpenBySeverity, expression.Key(attrOpenSeverity).Equal(expression.Value(sev.String())), nil)
+	if err != nil {
+		return nil, err
+	}
 	in.ScanIndexForward = aws.Bool(false)
 	if limit > 0 {
 		in.Limit = aws.Int32(int32(min(limit, 1000)))
@@ -223,18 +241,25 @@ func (s *Store) OpenBySeverity(ctx context.Context, sev rules.Severity, limit in
 // BucketHistory returns a bucket's findings, any status, and their
 // archived episodes (table key, sk prefix F#bucket#).
 func (s *Store) BucketHistory(ctx context.Context, accountID, bucket string) ([]report.Record, error) {
-	return s.sortedRecords(ctx, accountQuery(s.table, accountID, bucketPrefix(bucket), nil), true)
+	in, err := accountQuery(s.table, accountID, bucketPrefix(bucket), nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.sortedRecords(ctx, in, true)
 }
 
 // Runs returns the latest scan runs, newest first (index runs).
 func (s *Store) Runs(ctx context.Context, limit int) ([]report.Run, error) {
-	in := keyQuery(s.table, IndexRuns, expression.Key(attrRunFeed).Equal(expression.Value(runFeed)), nil)
+	in, err := keyQuery(s.table, IndexRuns, expression.Key(attrRunFeed).Equal(expression.Value(runFeed)), nil)
+	if err != nil {
+		return nil, err
+	}
 	in.ScanIndexForward = aws.Bool(false)
 	if limit > 0 {
 		in.Limit = aws.Int32(int32(min(limit, 1000)))
 	}
 	var runs []report.Run
-	err := s.query(ctx, in, func(av map[string]types.AttributeValue) error {
+	err = s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 		r, err := decodeRun(av)
 		if err != nil {
 			return err
@@ -261,9 +286,12 @@ func (s *Store) Runs(ctx context.Context, limit int) ([]report.Run, error) {
 // AccountScans returns the last complete scan of each account (index
 // accounts-scanned, by account ID).
 func (s *Store) AccountScans(ctx context.Context) ([]report.AccountScan, error) {
-	in := keyQuery(s.table, IndexAccountsScanned, expression.Key(attrAccountFeed).Equal(expression.Value(accountFeed)), nil)
+	in, err := keyQuery(s.table, IndexAccountsScanned, expression.Key(attrAccountFeed).Equal(expression.Value(accountFeed)), nil)
+	if err != nil {
+		return nil, err
+	}
 	var out []report.AccountScan
-	err := s.query(ctx, in, func(av map[string]types.AttributeValue) error {
+	err = s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 		a, err := decodeAccountScan(av)
 		if err != nil {
 			return err

@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/s3inv/scanner/internal/base/awserr"
 	"github.com/s3inv/scanner/internal/base/backoff"
 	"github.com/s3inv/scanner/internal/base/inventory"
 	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/report/internal/lifecycle"
 	"github.com/s3inv/scanner/rules"
 )
 
@@ -195,7 +196,7 @@ func (s *Store) Put(ctx context.Context, fs []rules.Finding) error {
 		return err
 	}
 	for _, f := range fs {
-		if err := report.Validate(f); err != nil {
+		if err := lifecycle.Validate(f); err != nil {
 			return err
 		}
 	}
@@ -233,9 +234,9 @@ func (s *Store) putAccount(ctx context.Context, accountID string, fs []rules.Fin
 		if r, ok := a.records[f.FindingID]; ok && !r.Expired(now) {
 			prev = &r
 		}
-		next, change := report.Observe(prev, f)
+		next, reopened := report.Observe(prev, f)
 		var errs []error
-		if change == report.ChangeReopened {
+		if reopened {
 			episode := *prev
 			episode.History = true
 			errs = append(errs, s.queue(ctx, accountID, a, episode, nil))
@@ -272,7 +273,7 @@ func (a *account) fail(err error) error {
 }
 
 // AccountDone resolves, when r is COMPLETE, the account's unresolved
-// records this run did not produce (report.Resolver), records the scan as
+// records this run did not produce (lifecycle.Resolver), records the scan as
 // the account's last complete one, and writes everything still queued
 // for the account. Any other status only writes what is queued.
 //
@@ -325,10 +326,10 @@ func (s *Store) resolve(ctx context.Context, scanID string, r inventory.AccountR
 		return a.fail(err)
 	}
 	now := s.opts.Now()
-	res := report.NewResolver(r)
-	at := report.ResolvedAt(r, now)
+	res := lifecycle.NewResolver(r)
+	at := lifecycle.ResolvedAt(r, now)
 	for fid, rec := range a.records {
-		if _, ok := a.seen[fid]; ok || rec.Expired(now) || !res.Resolves(rec) {
+		if _, ok := a.seen[fid]; ok || rec.Expired(now) || !res.Resolves(rec.Finding, rec.History) {
 			continue
 		}
 		resolved := report.Resolve(rec, scanID, at, s.opts.Retention, report.ResolutionNotSeen)
@@ -364,9 +365,9 @@ func (s *Store) CloseOutOfScope(ctx context.Context, scanID string, scope report
 	if err != nil {
 		return 0, fmt.Errorf("close out-of-scope accounts: %w", err)
 	}
-	at := report.Timestamp(scope.At)
+	at := lifecycle.Timestamp(scope.At)
 	if scope.At.IsZero() {
-		at = report.Timestamp(s.opts.Now())
+		at = lifecycle.Timestamp(s.opts.Now())
 	}
 	closed := 0
 	var errs []error
@@ -479,9 +480,12 @@ func (s *Store) load(ctx context.Context, accountID string, a *account) error {
 	if a.loaded {
 		return nil
 	}
-	in := accountQuery(s.table, accountID, findingPrefix, nil)
+	in, err := accountQuery(s.table, accountID, findingPrefix, nil)
+	if err != nil {
+		return err
+	}
 	in.ConsistentRead = aws.Bool(true)
-	err := s.query(ctx, in, func(av map[string]types.AttributeValue) error {
+	err = s.query(ctx, in, func(av map[string]types.AttributeValue) error {
 		if !isType(av, typeFinding) {
 			return nil
 		}
@@ -622,11 +626,9 @@ func (s *Store) writeBatch(ctx context.Context, items []map[string]types.Attribu
 	}
 }
 
-// throttled reports whether err is a throttling error (by the SDK's list
-// of throttling codes).
-func throttled(err error) bool {
-	return retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary
-}
+// throttled reports whether err is a throttling error (awserr's
+// Throttled: the SDK retryer's own throttles).
+func throttled(err error) bool { return awserr.Classify(err) == awserr.Throttled }
 
 // backoff is the wait before resend number attempt (1, 2, ...): an
 // exponential ceiling, capped, with "equal jitter" (half fixed, half

@@ -31,7 +31,7 @@ const (
 	attrAccountFeed  = "account_feed" // "ACCOUNT", only on last-complete-scan items
 	attrOpen         = "open"         // Number: the open findings of a last complete scan
 	attrChangedIn    = "changed_in"   // the scan that last opened, reopened or resolved a current finding
-	attrChangeSort   = "change_sort"  // report.ChangeKey, beside changed_in
+	attrChangeSort   = "change_sort"  // paging.ChangeKey, beside changed_in
 	attrWaiverFeed   = "waiver_feed"  // "WAIVED", only on current WAIVED findings with an expiry
 	attrWaiverExp    = "waiver_expires"
 	attrOpenCoverage = "open_coverage" // "COVERAGE", only on unresolved current coverage findings
@@ -56,7 +56,7 @@ const (
 	// findings": account_feed = "ACCOUNT", open (a Number) descending.
 	IndexWorstAccounts = "worst-accounts"
 	// IndexChanges serves "what one scan opened, reopened and resolved":
-	// changed_in = SCAN_ID, change_sort (report.ChangeKey: most severe
+	// changed_in = SCAN_ID, change_sort (paging.ChangeKey: most severe
 	// first, opened before resolved).
 	IndexChanges = "changes"
 	// IndexWaivers serves "waivers expiring soon": waiver_feed =

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 
+	"github.com/s3inv/scanner/internal/base/awserr"
 	"github.com/s3inv/scanner/internal/base/backoff"
 	"github.com/s3inv/scanner/report"
 )
@@ -262,9 +263,11 @@ func batches(evs []event) [][]event {
 }
 
 // retryable reports whether an entry that failed with code may succeed
-// when sent again.
+// when sent again: EventBridge was throttled or failed (ThrottlingException,
+// InternalFailure).
 func retryable(code string) bool {
-	return code == "InternalFailure" || code == "ThrottlingException"
+	k := awserr.ClassifyCode(code)
+	return k == awserr.Throttled || k == awserr.Transient
 }
 
 // send sends one batch, sending its failed entries again while they are

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub/types"
-	"github.com/aws/smithy-go"
 
+	"github.com/s3inv/scanner/internal/base/awserr"
 	"github.com/s3inv/scanner/internal/base/backoff"
 	"github.com/s3inv/scanner/report"
 )
@@ -261,10 +261,12 @@ func batches(items []item) [][]item {
 	return out
 }
 
-// permanent reports whether a finding that failed with code will fail
-// again however often it is sent.
+// permanent reports whether a finding that failed with code (one of
+// FailedFindings) will fail again however often it is sent: the finding
+// is invalid, or the caller may not import it.
 func permanent(code string) bool {
-	return code == "InvalidInput" || code == "InvalidInputException" || code == "AccessDeniedException"
+	k := awserr.ClassifyCode(code)
+	return k == awserr.Invalid || k == awserr.AccessDenied
 }
 
 // send imports one batch, sending its failed findings again while they
@@ -278,11 +280,12 @@ func (e *Exporter) send(ctx context.Context, api API, to Target, batch []item) (
 			in.Findings[i] = it.finding
 		}
 		out, err := api.BatchImportFindings(ctx, in)
+		kind := awserr.Classify(err)
 		var again []item
 		switch {
-		case err != nil && attempt == 1 && NotEnabled(err):
+		case err != nil && attempt == 1 && kind == awserr.NotEnabled:
 			return t, true
-		case err != nil && denied(err):
+		case err != nil && kind == awserr.AccessDenied:
 			// The member role may not import (its SecurityHubExport
 			// parameter is off): no retry will change that.
 			lastErr = fmt.Errorf("BatchImportFindings into account %s, %s: %w", to.Account, to.Region, err)
@@ -344,22 +347,4 @@ func (e *Exporter) giveUp(ctx context.Context, to Target, items []item, code str
 			"account_id", to.Account, "region", to.Region, "error_code", code, "error", err)
 	}
 	return len(items)
-}
-
-// NotEnabled reports whether err is Security Hub's answer for an account
-// and Region where it is not enabled: InvalidAccessException ("Account
-// ... is not subscribed to AWS Security Hub").
-func NotEnabled(err error) bool {
-	var ia *types.InvalidAccessException
-	if errors.As(err, &ia) {
-		return true
-	}
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "InvalidAccessException"
-}
-
-// denied reports whether err says the caller may not import.
-func denied(err error) bool {
-	var ae smithy.APIError
-	return errors.As(err, &ae) && ae.ErrorCode() == "AccessDeniedException"
 }

@@ -142,7 +142,7 @@ func (d Dashboard) paint(sev rules.Severity, s string) string {
 	if !d.Color {
 		return s
 	}
-	return report.Paint(sev, s)
+	return Paint(sev, s)
 }
 
 // bar is a horizontal bar of n against peak, in eighths of a cell.

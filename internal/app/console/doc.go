@@ -9,4 +9,8 @@
 // error goes through report.Printable before it reaches a terminal: its
 // control and format characters are shown as \uXXXX, as the web
 // dashboard shows them.
+//
+// The severities' colours are this package's (Paint): the dashboard uses
+// them, and the command line hands them to report's table sink
+// (Painter, report.WithPaint), which holds no colour of its own.
 package console

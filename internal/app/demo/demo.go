@@ -20,11 +20,12 @@ package demo
 import (
 	"bytes"
 	_ "embed"
+	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
-	"text/template"
 	"time"
 
 	"github.com/s3inv/scanner/internal/base/inventory"
@@ -217,23 +218,23 @@ func configsOf(b awssim.Bucket) []awssim.InventoryConfig {
 // Policy returns the demo's policy document (YAML). Its waiver expires 90
 // days after now, so the demo looks the same whenever it runs.
 func Policy(now time.Time) string {
-	var b bytes.Buffer
-	err := policyTemplate.Execute(&b, map[string]any{
-		"Regions": Regions, "KeyARN": KeyARN, "Security": Security, "DataLake": DataLake,
-		"LogArchive": LogArchive, "DisabledKey": disabledKeyARN,
-		"ProductionOU": ProductionOU, "SandboxOU": SandboxOU,
-		"WaiverExpires": now.UTC().AddDate(0, 0, 90).Format(time.DateOnly),
-	})
-	if err != nil {
-		panic(err) // the template is fixed: TestPolicyLoads covers it
+	var keys strings.Builder
+	for _, r := range Regions {
+		keys.WriteString("\n      - " + KeyARN(r))
 	}
-	return b.String()
+	values := map[string]string{
+		"KEY_ARNS": keys.String(), "DISABLED_KEY": disabledKeyARN,
+		"SECURITY": Security, "LOG_ARCHIVE": LogArchive, "DATA_LAKE": DataLake,
+		"PRODUCTION_OU": ProductionOU, "SANDBOX_OU": SandboxOU,
+		"WAIVER_EXPIRES": now.UTC().AddDate(0, 0, 90).Format(time.DateOnly),
+	}
+	return os.Expand(policyText, func(name string) string { return values[name] })
 }
 
+// policyText is the policy with ${NAME} where Policy puts each value.
+//
 //go:embed policy.yaml
 var policyText string
-
-var policyTemplate = template.Must(template.New("policy").Parse(policyText))
 
 // Expectation is what a scan of the demo organization with the demo policy
 // must report.
@@ -246,21 +247,23 @@ type Expectation struct {
 }
 
 // Expect returns the outcome the profiles of the demo's buckets declare.
-func Expect() Expectation {
+// A profile that names a rule the catalogue does not have is an error.
+func Expect() (Expectation, error) {
 	e := Expectation{ByRule: map[string]int{}}
 	ids := map[string]string{} // rule name → ID
 	for _, r := range rules.All() {
 		ids[r.Name] = r.ID
 	}
+	var errs []error
 	id := func(name string) string {
 		if ids[name] == "" {
-			panic("demo: no rule named " + name) // the profiles are fixed: the demo's tests cover them
+			errs = append(errs, fmt.Errorf("demo profiles: no rule named %q; want a rule name of the catalogue", name))
 		}
 		return ids[name]
 	}
 	coverage := func(r rules.Rule, ok bool) string {
 		if !ok {
-			panic("demo: no coverage rule")
+			errs = append(errs, errors.New("demo profiles: the catalogue has no coverage rule for a result the demo expects"))
 		}
 		return r.ID
 	}
@@ -297,7 +300,10 @@ func Expect() Expectation {
 	e.AccountsFailed = 2
 	e.ByRule[coverage(rules.AccountCoverage(inventory.AccountRoleUnavailable))]++
 	e.ByRule[coverage(rules.AccountCoverage(inventory.AccountBucketsUnlisted))]++
-	return e
+	if len(errs) > 0 {
+		return Expectation{}, errors.Join(errs...)
+	}
+	return e, nil
 }
 
 // String lists the expectation for test failures.

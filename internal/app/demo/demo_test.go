@@ -3,6 +3,7 @@ package demo_test
 import (
 	"context"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,10 +19,34 @@ import (
 	"github.com/s3inv/scanner/scan"
 )
 
+// TestPolicyLoads: the demo policy loads, with every value filled in (the
+// keys of every Region, the waiver's end 90 days later).
 func TestPolicyLoads(t *testing.T) {
-	if _, err := rules.LoadPolicy([]byte(demo.Policy(time.Now())), "demo policy"); err != nil {
+	text := demo.Policy(time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC))
+	if _, err := rules.LoadPolicy([]byte(text), "demo policy"); err != nil {
 		t.Fatal(err)
 	}
+	want := []string{"expires: 2027-03-01", `account: "` + demo.DataLake + `"`, `["` + demo.ProductionOU + `"]`}
+	for _, r := range demo.Regions {
+		want = append(want, "      - "+demo.KeyARN(r)+"\n")
+	}
+	for _, w := range want {
+		if !strings.Contains(text, w) {
+			t.Errorf("demo policy has no %q:\n%s", w, text)
+		}
+	}
+	if strings.Contains(text, "$") || strings.Contains(text, `""`) {
+		t.Errorf("demo policy has a value left out:\n%s", text)
+	}
+}
+
+func expect(t *testing.T) demo.Expectation {
+	t.Helper()
+	e, err := demo.Expect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 func TestOrganizationIsValid(t *testing.T) {
@@ -39,7 +64,7 @@ func TestOrganizationIsValid(t *testing.T) {
 	if active != 25 || len(fx.Organization.OUs) != 5 {
 		t.Errorf("%d active accounts in %d OUs; want 25 in 5", active, len(fx.Organization.OUs))
 	}
-	if e := demo.Expect(); e.Buckets != 300 {
+	if e := expect(t); e.Buckets != 300 {
 		t.Errorf("the scan should see 300 buckets; the demo expects %d (of %d in the fixture)", e.Buckets, buckets)
 	}
 }
@@ -64,7 +89,10 @@ func TestScanMeetsExpectations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := demo.Expect()
+	want, err := demo.Expect()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, id := range []string{"INV-001", "INV-002", "INV-003", "INV-101", "INV-102", "INV-103", "INV-104", "INV-105",
 		"INV-106", "INV-107", "INV-108", "INV-109", "SCAN-001", "SCAN-002", "SCAN-003"} {
 		if want.ByRule[id] == 0 {

@@ -21,9 +21,9 @@
 //
 // # Reads
 //
-// A Dashboard sees the table only through report.Querier's cursor-paged
-// queries, each one Query page of the table's key or one of its indexes,
-// never a Scan:
+// A Dashboard sees the table only through report.PageQuerier's
+// cursor-paged queries, each one Query page of the table's key or one of
+// its indexes, never a Scan:
 //
 //   - open findings: one account's (table key), one rule's (index
 //     open-by-rule), or each severity in turn, most severe first (index

@@ -16,8 +16,9 @@ import (
 
 // Dashboard renders the views over a findings store.
 type Dashboard struct {
-	// Store is the findings table (or any report.Querier).
-	Store report.Querier
+	// Store is the findings table (or any store): the views read it
+	// through its paged queries only.
+	Store report.PageQuerier
 	// Title names what is shown, such as the table's name.
 	Title string
 	// Now is the clock for ages; time.Now when nil.

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/s3inv/scanner/internal/base/awserr"
 	"github.com/s3inv/scanner/internal/base/backoff"
 )
 
@@ -138,7 +139,9 @@ type RetryOptions struct {
 
 // NewRetryer returns the SDK's standard retryer (the same retryable
 // errors and throttle codes) without a retry quota, so that no storm can
-// spend a budget that later calls need, and with the back-off of o.
+// spend a budget that later calls need, and with the back-off of o: the
+// throttle back-off for the errors awserr classifies as Throttled (the
+// SDK's own throttles).
 func NewRetryer(o RetryOptions) aws.RetryerV2 {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
@@ -152,14 +155,13 @@ func NewRetryer(o RetryOptions) aws.RetryerV2 {
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = DefaultMaxBackoff
 	}
-	throttles := retry.IsErrorThrottles(retry.DefaultThrottles)
 	return retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = o.MaxAttempts
 		so.MaxBackoff = o.MaxBackoff
 		so.RateLimiter = ratelimit.None
 		so.Backoff = retry.BackoffDelayerFunc(func(attempt int, err error) (time.Duration, error) {
 			base := o.Backoff
-			if throttles.IsErrorThrottle(err).Bool() {
+			if awserr.Classify(err) == awserr.Throttled {
 				base = o.ThrottleBackoff
 			}
 			return backoff.Full(base, o.MaxBackoff, attempt), nil

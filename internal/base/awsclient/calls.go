@@ -8,8 +8,9 @@ import (
 	"sync/atomic"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/s3inv/scanner/internal/base/awserr"
 )
 
 // API names one operation of one service, as the SDK names them: Service
@@ -24,8 +25,9 @@ type APICalls struct {
 	API
 	// Calls counts requests sent: every attempt, retries included.
 	Calls int64
-	// Throttled counts the attempts that failed with a throttle error (the
-	// retryer's throttle codes: SlowDown, Throttling, TooManyRequests…).
+	// Throttled counts the attempts that failed with a throttle error
+	// (awserr's Throttled, the retryer's own throttles: SlowDown,
+	// Throttling, TooManyRequests…).
 	Throttled int64
 }
 
@@ -44,13 +46,11 @@ func NewCallStats() *CallStats { return &CallStats{} }
 // WithCallStats makes every client built from the loaded configuration
 // count its requests into s: a middleware of the deserialize step, which
 // runs once per attempt inside the retry loop, so a retried call counts
-// each attempt, and a throttle is classified as the retryer classifies it.
+// each attempt, and a throttle is what awserr classifies as one (the
+// retryer's own classification).
 func WithCallStats(s *CallStats) Option {
 	return func(o *settings) { o.calls = s }
 }
-
-// throttles is the retryer's own throttle classification.
-var throttles = retry.IsErrorThrottles(retry.DefaultThrottles)
 
 // AddTo adds the counting middleware to a client's stack; it is an SDK
 // API option (aws.Config.APIOptions).
@@ -59,7 +59,7 @@ func (s *CallStats) AddTo(stack *middleware.Stack) error {
 		func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
 			out, md, err := next.HandleDeserialize(ctx, in)
 			s.count(API{Service: awsmiddleware.GetServiceID(ctx), Operation: awsmiddleware.GetOperationName(ctx)},
-				err != nil && throttles.IsErrorThrottle(err).Bool())
+				err != nil && awserr.Classify(err) == awserr.Throttled)
 			return out, md, err
 		}), middleware.Before)
 }

@@ -1,8 +1,10 @@
 // Package layers holds the tests of the repository's shape: which layer
 // may import which (TestLayers), that the stages keep their promises
 // (rules and report never scan, scan never judges, rules never touch an
-// AWS client), and that ARCHITECTURE.md names every package
-// (TestArchitectureNamesEveryPackage). It has no code of its own.
+// AWS client), that ARCHITECTURE.md names every package
+// (TestArchitectureNamesEveryPackage), and that no package but main calls
+// panic outside its tests (TestNoPanicOutsideMain). It has no code of its
+// own.
 //
 // The layers, from the bottom:
 //
