@@ -223,7 +223,7 @@ func TestTablePaintsTheSeverityColumn(t *testing.T) {
 	if !strings.HasPrefix(painted, "SEVERITY  RULE") || strings.Contains(plain, "<") {
 		t.Errorf("header painted, or a plain table painted:\n%s\n%s", painted, plain)
 	}
-	if strings.ContainsAny(painted, "\x1b\x07") || !strings.Contains(painted, "prefix \uFFFD[2J\uFFFD[31mred") {
+	if strings.ContainsAny(painted, "\x1b\x07") || !strings.Contains(painted, `prefix \u001B[2J\u001B[31mred`) {
 		t.Errorf("an account's escapes reach the terminal:\n%q", painted)
 	}
 	if got := render(report.WithPaint(nil)); got != plain {
