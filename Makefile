@@ -92,7 +92,7 @@ bench: deps ## Run the benchmarks and print their figures: API calls against the
 fuzz: ## Fuzz the parsers of untrusted input for 30 s each.
 	$(GO) test -run '^$$' -fuzz FuzzParseEvent -fuzztime 30s ./cmd/scanner
 	$(GO) test -run '^$$' -fuzz FuzzLoadPolicy -fuzztime 30s ./rules
-	$(GO) test -run '^$$' -fuzz FuzzParseWidgetEvent -fuzztime 30s ./cmd/scanner
+	$(GO) test -run '^$$' -fuzz FuzzParseWidgetEvent -fuzztime 30s ./internal/app/webui/widget
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 30s ./internal/base/iampolicy
 	$(GO) test -run '^$$' -fuzz FuzzParseMessage -fuzztime 30s ./internal/app/pipeline
 	$(GO) test -run '^$$' -fuzz FuzzDecodePageToken -fuzztime 30s ./report

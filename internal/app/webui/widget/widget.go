@@ -1,6 +1,28 @@
-//go:build !lambda || widget
-
-package main
+// Package widget is the dashboard's CloudWatch custom-widget function:
+// it answers custom-widget events with the views of package webui over
+// the findings table, read only, as HTML fragments whose links call the
+// function again, and a describe event with its documentation as
+// Markdown.
+//
+// # Events
+//
+// An event is a JSON object whose members are the widget's params (view,
+// account, ou, rule, severity, next: what webui.ParseQuery reads),
+// widgetContext, describe and apply; anything else is an error naming it,
+// values echoed shortened. With "apply": true (the Apply button of the
+// form) the filters are the form's fields, widgetContext.forms.all, from
+// the first page. A bad value is shown in the widget, with the form to
+// correct it, without reading the table.
+//
+// # The table
+//
+// The store is report/dynamo's over the table, behind a client that
+// refuses every write before it reaches DynamoDB; the function's role
+// may only Query and GetItem the table and its indexes too.
+//
+// cmd/scanner's build with the tags lambda and widget runs it (make
+// build-DashboardFunction; DashboardFunction in template.yaml).
+package widget
 
 import (
 	"bytes"
@@ -19,50 +41,46 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/s3inv/scanner/internal/app/webui"
+	"github.com/s3inv/scanner/internal/base/strictjson"
 	"github.com/s3inv/scanner/report"
 	"github.com/s3inv/scanner/report/dynamo"
 )
 
-// This file is the CloudWatch custom-widget function (the third build of
-// this command: -tags lambda,lambda.norpc,widget; widget_lambda.go is its
-// entry point). It is compiled into the command line too, where only its
-// tests use it, and never into the scanner function.
-
-// widgetParams are the params a widget event may carry, besides
+// params are the params a widget event may carry, besides
 // widgetContext and describe: what webui.ParseQuery reads, and apply.
-var widgetParams = []string{"view", "account", "ou", "rule", "severity", "next"}
+var params = []string{"view", "account", "ou", "rule", "severity", "next"}
 
-// widgetFormFields are the filter form's fields, read from
+// formFields are the filter form's fields, read from
 // widgetContext.forms.all when the event has "apply": true.
-var widgetFormFields = []string{"account", "ou", "rule", "severity"}
+var formFields = []string{"account", "ou", "rule", "severity"}
 
-// widget answers CloudWatch custom-widget events with the findings
+// Widget answers CloudWatch custom-widget events with the findings
 // table's views (internal/app/webui) as HTML.
-type widget struct {
+type Widget struct {
 	store report.Querier
 	// table names the table in the views' headings.
 	table string
 	log   *slog.Logger
 }
 
-// widgetRequest is a widget event, parsed.
-type widgetRequest struct {
+// request is a widget event, parsed.
+type request struct {
 	describe bool
 	values   url.Values
 }
 
-// parseWidgetEvent reads a custom-widget event: an object whose members
+// parseEvent reads a custom-widget event: an object whose members
 // are the widget's params (or a <cwdb-action>'s), widgetContext and
 // describe. With "apply": true the filters are the form's fields
 // (widgetContext.forms.all), each empty one clearing its filter, from
 // the first page. An event that is not such an object is an error naming
 // what was wrong; the values themselves are checked by webui.ParseQuery.
-func parseWidgetEvent(raw []byte) (widgetRequest, error) {
+func parseEvent(raw []byte) (request, error) {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &members); err != nil || members == nil {
-		return widgetRequest{}, fmt.Errorf("widget event %.80q: want a JSON object of params and widgetContext", raw)
+		return request{}, fmt.Errorf("widget event %.80q: want a JSON object of params and widgetContext", raw)
 	}
-	var req widgetRequest
+	var req request
 	req.values = url.Values{}
 	var apply bool
 	for _, k := range slices.Sorted(maps.Keys(members)) {
@@ -72,18 +90,18 @@ func parseWidgetEvent(raw []byte) (widgetRequest, error) {
 		case k == "describe" || k == "apply":
 			var b bool
 			if err := json.Unmarshal(v, &b); err != nil {
-				return req, fmt.Errorf("widget param %s %q: want true or false", k, echo(string(v)))
+				return req, fmt.Errorf("widget param %s %q: want true or false", k, strictjson.Echo(string(v)))
 			}
 			req.describe = req.describe || (k == "describe" && b)
 			apply = apply || (k == "apply" && b)
-		case slices.Contains(widgetParams, k):
+		case slices.Contains(params, k):
 			s, err := paramString(v)
 			if err != nil {
-				return req, fmt.Errorf("widget param %s %q: %w", k, echo(string(v)), err)
+				return req, fmt.Errorf("widget param %s %q: %w", k, strictjson.Echo(string(v)), err)
 			}
 			req.values.Set(k, s)
 		default:
-			return req, fmt.Errorf("widget param %q: no such param; want %s, apply or describe", echo(k), strings.Join(widgetParams, ", "))
+			return req, fmt.Errorf("widget param %q: no such param; want %s, apply or describe", strictjson.Echo(k), strings.Join(params, ", "))
 		}
 	}
 	if !apply || req.describe {
@@ -100,7 +118,7 @@ func parseWidgetEvent(raw []byte) (widgetRequest, error) {
 		}
 	}
 	req.values.Del("next")
-	for _, k := range widgetFormFields {
+	for _, k := range formFields {
 		req.values.Del(k)
 		v, ok := wc.Forms.All[k]
 		if !ok {
@@ -108,7 +126,7 @@ func parseWidgetEvent(raw []byte) (widgetRequest, error) {
 		}
 		s, err := paramString(v)
 		if err != nil {
-			return req, fmt.Errorf("form field %s %q: %w", k, echo(string(v)), err)
+			return req, fmt.Errorf("form field %s %q: %w", k, strictjson.Echo(string(v)), err)
 		}
 		if s = strings.TrimSpace(s); s != "" {
 			req.values.Set(k, s)
@@ -141,19 +159,19 @@ func paramString(v json.RawMessage) (string, error) {
 	return "", errors.New("want a string")
 }
 
-// handle answers one widget event: Markdown documentation for describe,
+// Handle answers one widget event: Markdown documentation for describe,
 // otherwise the view the params ask for as HTML, its links calling this
 // function again (the ARN of the invocation's context). A bad param is
 // shown in the widget, with the form to correct it; so is a table that
 // cannot be read, which is logged too.
-func (w *widget) handle(ctx context.Context, raw json.RawMessage) (any, error) {
-	req, err := parseWidgetEvent(raw)
+func (w *Widget) Handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	req, err := parseEvent(raw)
 	if err != nil {
 		w.log.ErrorContext(ctx, "rejected widget event", "error", err.Error())
 		return nil, err
 	}
 	if req.describe {
-		return map[string]string{"markdown": widgetDoc}, nil
+		return map[string]string{"markdown": doc}, nil
 	}
 	lc, ok := lambdacontext.FromContext(ctx)
 	if !ok || lc.InvokedFunctionArn == "" {
@@ -161,7 +179,7 @@ func (w *widget) handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	}
 	d := &webui.Dashboard{Store: w.store, Title: w.table, Endpoint: lc.InvokedFunctionArn}
 	var body bytes.Buffer
-	body.WriteString("<style>" + widgetStyle + "</style>")
+	body.WriteString("<style>" + style + "</style>")
 	q, qerr := webui.ParseQuery(req.values)
 	if qerr != nil {
 		if err := d.RenderInvalid(&body, q, qerr); err != nil {
@@ -197,20 +215,20 @@ func (readOnlyTable) CreateTable(context.Context, *dynamodb.CreateTableInput, ..
 	return nil, errReadOnly
 }
 
-// newWidget returns the widget over the findings table named table,
+// New returns the widget over the findings table named table,
 // reached through api, read only.
-func newWidget(api dynamo.API, table string, log *slog.Logger) (*widget, error) {
+func New(api dynamo.API, table string, log *slog.Logger) (*Widget, error) {
 	store, err := dynamo.New(readOnlyTable{api}, table, report.StoreOptions{})
 	if err != nil {
 		return nil, err
 	}
-	return &widget{store: store, table: table, log: log}, nil
+	return &Widget{store: store, table: table, log: log}, nil
 }
 
-// widgetStyle styles the views inside a widget, on top of the
+// style styles the views inside a widget, on top of the
 // dashboard's default styles (links, tables, buttons), in light and
 // dark themes alike; every rule is scoped to the view.
-const widgetStyle = `.dashboard a:not([href]){cursor:pointer}
+const style = `.dashboard a:not([href]){cursor:pointer}
 .dashboard nav.views{display:flex;flex-wrap:wrap;gap:2px 14px;margin-bottom:6px}
 .dashboard nav.views a[aria-current]{font-weight:bold;text-decoration:underline}
 .dashboard form.filters{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-end;margin-bottom:6px}
@@ -227,9 +245,9 @@ const widgetStyle = `.dashboard a:not([href]){cursor:pointer}
 .dashboard .pager{display:flex;gap:16px;align-items:center;padding:6px 0}
 .dashboard details .full{white-space:pre-wrap;border-left:3px solid #aab7b8;padding:4px 8px}`
 
-// widgetDoc is the Markdown the widget returns for a describe event
+// doc is the Markdown the widget returns for a describe event
 // (written with ' for the backquote).
-var widgetDoc = strings.ReplaceAll(fmt.Sprintf(`## S3 inventory findings
+var doc = strings.ReplaceAll(fmt.Sprintf(`## S3 inventory findings
 
 Views of the findings table of the scanner, read with the key and the
 indexes of the table only (never a Scan): at most %[1]d rows a view, read
