@@ -3,8 +3,9 @@
 // resolved, the worst accounts, what was not fully scanned and why, the
 // waivers expiring within 30 days, and the scan history. `scanner dashboard` serves
 // them on 127.0.0.1 (Dashboard is an http.Handler); the CloudWatch
-// custom-widget function (cmd/scanner, build tag widget) serves the same
-// views, since Render writes a view as an HTML fragment for a Query.
+// custom-widget function (package widget, built by cmd/scanner with the
+// tag widget) serves the same views, since Render writes a view as an
+// HTML fragment for a Query.
 //
 // # Links
 //
