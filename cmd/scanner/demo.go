@@ -43,6 +43,9 @@ type demoFlags struct {
 	port                      int
 }
 
+// runDemo is `scanner demo`: it starts the simulated organization (and
+// dynalite), runs the Lambda function's handler over it with a scheduled
+// event, prints the outcome, and with --keep keeps them running.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	f, code := parseDemoFlags(args, stderr)
 	if code >= 0 {
