@@ -35,36 +35,29 @@ dashboard. No AWS account needed: the simulated organization speaks the AWS
 APIs on a loopback port. With -dynalite or -endpoint the findings table is
 written to DynamoDB as well.`
 
+// demoFlags are the flags of `scanner demo`.
+type demoFlags struct {
+	dynalite                  bool
+	endpoint, table, findings string
+	json, keep, dashboard     bool
+	port                      int
+}
+
+// runDemo is `scanner demo`: it starts the simulated organization (and
+// dynalite), runs the Lambda function's handler over it with a scheduled
+// event, prints the outcome, and with --keep keeps them running.
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("demo", demoSynopsis)
-	withDynalite := fs.Bool("dynalite", false, "start a local DynamoDB (dynalite, from node_modules: make deps) and write the findings table to it")
-	endpoint := fs.String("endpoint", "", "write the findings table to the DynamoDB API at this URL (e.g. http://127.0.0.1:8000)")
-	table := fs.String("table", demoTable, "findings table name")
-	findings := fs.String("findings", "", "also print every finding: table, json or csv")
-	asJSON := fs.Bool("json", false, "print the run's summary as JSON instead of the dashboard")
-	keep := fs.Bool("keep", false, "keep the simulated organization and dynalite running until interrupted, to try queries")
-	dashboard := fs.Bool("dashboard", false, "serve the findings table as a web page on 127.0.0.1 until interrupted (with --dynalite or --endpoint; implies --keep)")
-	port := fs.Int("port", 0, "with --dashboard: the page's port (0: any free port)")
-	if code := parseFlags(fs, args, stderr); code >= 0 {
+	f, code := parseDemoFlags(args, stderr)
+	if code >= 0 {
 		return code
 	}
 	fail := func(code int, err error) int {
 		fmt.Fprintf(stderr, "scanner demo: %v\n", err)
 		return code
 	}
-	if *withDynalite && *endpoint != "" {
-		return fail(exitUsage, fmt.Errorf("--dynalite and --endpoint %q: want at most one", *endpoint))
-	}
-	if *dashboard && !*withDynalite && *endpoint == "" {
-		return fail(exitUsage, errors.New("--dashboard shows the findings table; want --dynalite or --endpoint too"))
-	}
-	if err := checkPort(*port); err != nil {
-		return fail(exitUsage, err)
-	}
-	*keep = *keep || *dashboard
 	var extra []report.Sink
-	if *findings != "" {
-		out, err := outputSink(*findings, stdout)
+	if f.findings != "" {
+		out, err := outputSink(f.findings, stdout)
 		if err != nil {
 			return fail(exitUsage, fmt.Errorf("--findings: %w", err))
 		}
@@ -76,46 +69,23 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(exitError, err)
 	}
 	defer sim.Close()
-	if *withDynalite {
+	if f.dynalite {
 		db, err := localserver.StartDynalite(ctx)
 		if err != nil {
 			return fail(exitError, err)
 		}
 		defer db.Close()
-		*endpoint = db.Endpoint()
+		f.endpoint = db.Endpoint()
 	}
 
-	// The function reads its settings as it does in Lambda: SCANNER_* from
-	// its environment, AWS settings through the SDK's standard chain.
 	policy := demo.Policy(time.Now())
-	env := map[string]string{
-		"SCANNER_ROLE_NAME":   demo.RoleName,
-		"SCANNER_EXTERNAL_ID": demo.ExternalID,
-		"SCANNER_POLICY":      policy,
-	}
-	if *endpoint != "" {
-		env["SCANNER_TABLE"] = *table
-	}
-	cfg, err := config.FromEnv(func(k string) string { return env[k] })
+	cfg, err := demoConfig(f, policy)
 	if err != nil {
 		return fail(exitUsage, err)
 	}
-	if err := pointAWSAt(sim, *endpoint); err != nil {
-		return fail(exitError, err)
-	}
-	// What could not be scanned is on the dashboard; the log says only
-	// what went wrong with the run itself.
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	fn, err := buildFunction(ctx, cfg, log, extra...)
+	fn, err := newDemoFunction(ctx, sim, cfg, f.endpoint, stderr, extra)
 	if err != nil {
 		return fail(exitError, err)
-	}
-	if fn.store != nil {
-		// A local DynamoDB starts empty; the deployed table comes from
-		// the SAM template.
-		if err := fn.store.EnsureTable(ctx); err != nil {
-			return fail(exitError, err)
-		}
 	}
 	prog := console.NewProgressBar(stderr)
 	fn.run.Progress = prog.Update
@@ -125,41 +95,133 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(exitError, err)
 	}
 
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
-			return fail(exitError, err)
-		}
-	} else {
-		queries := demoQueries(cfg.Table, *endpoint, *keep)
-		if *keep {
-			scanCmd, err := keptScanCommand(sim, cfg.Table, *endpoint, policy)
-			if err != nil {
-				return fail(exitError, err)
-			}
-			defer os.Remove(scanCmd.policyFile)
-			queries = append(queries, scanCmd.lines...)
-		}
-		d := console.Dashboard{Summary: sum, Color: console.UseColor(stdout), Queries: queries}
-		if err := d.Write(stdout); err != nil {
-			return fail(exitError, err)
-		}
+	policyFile, err := printDemo(stdout, sim, sum, cfg, f, policy)
+	if policyFile != "" {
+		defer os.Remove(policyFile)
 	}
-	if *keep {
-		fmt.Fprintf(stderr, "Simulated organization at %s", sim.URL())
-		if *endpoint != "" {
-			fmt.Fprintf(stderr, ", findings table %s at %s", cfg.Table, *endpoint)
+	if err != nil {
+		return fail(exitError, err)
+	}
+	if f.keep {
+		if err := keepDemo(ctx, sim, fn.store, cfg.Table, f, stderr); err != nil {
+			return fail(exitError, err)
 		}
-		fmt.Fprintln(stderr, ". Press Ctrl-C to stop.")
-		if *dashboard && fn.store != nil {
-			if err := serveDashboard(ctx, fn.store, cfg.Table, *port, stderr); err != nil {
-				return fail(exitError, err)
-			}
-		}
-		<-ctx.Done()
 	}
 	return exitOK
+}
+
+// parseDemoFlags reads and checks the demo's flags; a code of 0 or more
+// is the exit code to return (the usage printed, or the error).
+func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, int) {
+	var f demoFlags
+	fs := newFlagSet("demo", demoSynopsis)
+	fs.BoolVar(&f.dynalite, "dynalite", false, "start a local DynamoDB (dynalite, from node_modules: make deps) and write the findings table to it")
+	fs.StringVar(&f.endpoint, "endpoint", "", "write the findings table to the DynamoDB API at this URL (e.g. http://127.0.0.1:8000)")
+	fs.StringVar(&f.table, "table", demoTable, "findings table name")
+	fs.StringVar(&f.findings, "findings", "", "also print every finding: table, json or csv")
+	fs.BoolVar(&f.json, "json", false, "print the run's summary as JSON instead of the dashboard")
+	fs.BoolVar(&f.keep, "keep", false, "keep the simulated organization and dynalite running until interrupted, to try queries")
+	fs.BoolVar(&f.dashboard, "dashboard", false, "serve the findings table as a web page on 127.0.0.1 until interrupted (with --dynalite or --endpoint; implies --keep)")
+	fs.IntVar(&f.port, "port", 0, "with --dashboard: the page's port (0: any free port)")
+	if code := parseFlags(fs, args, stderr); code >= 0 {
+		return f, code
+	}
+	var err error
+	switch {
+	case f.dynalite && f.endpoint != "":
+		err = fmt.Errorf("--dynalite and --endpoint %q: want at most one", f.endpoint)
+	case f.dashboard && !f.dynalite && f.endpoint == "":
+		err = errors.New("--dashboard shows the findings table; want --dynalite or --endpoint too")
+	default:
+		err = checkPort(f.port)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scanner demo: %v\n", err)
+		return f, exitUsage
+	}
+	f.keep = f.keep || f.dashboard
+	return f, -1
+}
+
+// demoConfig is the function's configuration, read as it is in Lambda:
+// SCANNER_* from its environment, here the demo's member role, its
+// ExternalId, its policy and, when the findings go to a DynamoDB
+// endpoint, the table.
+func demoConfig(f demoFlags, policy string) (config.Config, error) {
+	env := map[string]string{
+		"SCANNER_ROLE_NAME":   demo.RoleName,
+		"SCANNER_EXTERNAL_ID": demo.ExternalID,
+		"SCANNER_POLICY":      policy,
+	}
+	if f.endpoint != "" {
+		env["SCANNER_TABLE"] = f.table
+	}
+	return config.FromEnv(func(k string) string { return env[k] })
+}
+
+// newDemoFunction builds the Lambda function over the simulated
+// organization, its AWS settings read through the SDK's standard chain
+// (pointAWSAt), DynamoDB at endpoint when set, and creates the table
+// there: a local DynamoDB starts empty, where the deployed table comes
+// from the SAM template. extra are the sinks besides the table.
+func newDemoFunction(ctx context.Context, sim *awssim.Server, cfg config.Config, endpoint string, stderr io.Writer, extra []report.Sink) (*function, error) {
+	if err := pointAWSAt(sim, endpoint); err != nil {
+		return nil, err
+	}
+	// What could not be scanned is on the dashboard; the log says only
+	// what went wrong with the run itself.
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	fn, err := buildFunction(ctx, cfg, log, extra...)
+	if err != nil {
+		return nil, err
+	}
+	if fn.store != nil {
+		if err := fn.store.EnsureTable(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return fn, nil
+}
+
+// printDemo prints the run's summary: as JSON with --json, otherwise as
+// the dashboard with the commands to dig further, and with --keep the
+// command that scans the kept organization again. It returns the policy
+// file that command reads, for the caller to remove when the demo ends.
+func printDemo(stdout io.Writer, sim *awssim.Server, sum report.Summary, cfg config.Config, f demoFlags, policy string) (policyFile string, err error) {
+	if f.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return "", enc.Encode(sum)
+	}
+	queries := demoQueries(cfg.Table, f.endpoint, f.keep)
+	if f.keep {
+		scanCmd, err := keptScanCommand(sim, cfg.Table, f.endpoint, policy)
+		if err != nil {
+			return "", err
+		}
+		policyFile = scanCmd.policyFile
+		queries = append(queries, scanCmd.lines...)
+	}
+	d := console.Dashboard{Summary: sum, Color: console.UseColor(stdout), Queries: queries}
+	return policyFile, d.Write(stdout)
+}
+
+// keepDemo says where the simulated organization and the table are, then
+// keeps them (and, with --dashboard, the findings table's web page on
+// f.port) until ctx is done.
+func keepDemo(ctx context.Context, sim *awssim.Server, store *dynamo.Store, table string, f demoFlags, stderr io.Writer) error {
+	fmt.Fprintf(stderr, "Simulated organization at %s", sim.URL())
+	if f.endpoint != "" {
+		fmt.Fprintf(stderr, ", findings table %s at %s", table, f.endpoint)
+	}
+	fmt.Fprintln(stderr, ". Press Ctrl-C to stop.")
+	if f.dashboard && store != nil {
+		if err := serveDashboard(ctx, store, table, f.port, stderr); err != nil {
+			return err
+		}
+	}
+	<-ctx.Done()
+	return nil
 }
 
 // keptScan is how to scan the simulated organization that --keep keeps

@@ -1,4 +1,4 @@
-//go:build !widget
+//go:build !lambda || !widget
 
 package main
 
@@ -72,7 +72,7 @@ func parseEvent(raw []byte) (invocation, error) {
 			return invocation{}, fmt.Errorf("event: %v; %s", err, eventHelp)
 		}
 		if sched.Source != "aws.events" || sched.DetailType != "Scheduled Event" {
-			return invocation{}, fmt.Errorf("event: source %q, detail-type %q: %s", echo(sched.Source), echo(sched.DetailType), eventHelp)
+			return invocation{}, fmt.Errorf("event: source %q, detail-type %q: %s", strictjson.Echo(sched.Source), strictjson.Echo(sched.DetailType), eventHelp)
 		}
 		return invocation{Trigger: "schedule"}, nil
 	}
@@ -86,14 +86,14 @@ func parseEvent(raw []byte) (invocation, error) {
 		m.Trigger = "manual"
 	case "schedule", "manual":
 	default:
-		return invocation{}, fmt.Errorf("event: trigger %q: want schedule or manual", echo(m.Trigger))
+		return invocation{}, fmt.Errorf("event: trigger %q: want schedule or manual", strictjson.Echo(m.Trigger))
 	}
 	if m.Trigger == "schedule" && (len(m.Accounts) > 0 || m.DryRun) {
 		return invocation{}, fmt.Errorf("event: a scheduled run takes no accounts or dry_run; use trigger \"manual\"")
 	}
 	for _, id := range m.Accounts {
 		if !scan.ValidAccountID(id) {
-			return invocation{}, fmt.Errorf("event: accounts: %q is not a 12-digit account ID", echo(id))
+			return invocation{}, fmt.Errorf("event: accounts: %q is not a 12-digit account ID", strictjson.Echo(id))
 		}
 	}
 	return invocation(m), nil

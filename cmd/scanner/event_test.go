@@ -1,3 +1,5 @@
+//go:build !lambda || !widget
+
 package main
 
 import (

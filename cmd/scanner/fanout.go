@@ -1,4 +1,4 @@
-//go:build !widget
+//go:build !lambda || !widget
 
 package main
 
@@ -14,6 +14,7 @@ import (
 	"github.com/s3inv/scanner/internal/app/emf"
 	"github.com/s3inv/scanner/internal/app/pipeline"
 	"github.com/s3inv/scanner/internal/base/awsclient"
+	"github.com/s3inv/scanner/internal/base/strictjson"
 )
 
 // invoke is the Lambda handler: an SQS batch is fan-out work
@@ -57,11 +58,11 @@ func sqsEvent(raw json.RawMessage) (events.SQSEvent, bool, error) {
 	}
 	var ev events.SQSEvent
 	if err := json.Unmarshal(raw, &ev); err != nil {
-		return ev, true, fmt.Errorf("event: SQS batch: %s", echo(err.Error()))
+		return ev, true, fmt.Errorf("event: SQS batch: %s", strictjson.Echo(err.Error()))
 	}
 	for _, r := range ev.Records {
 		if r.EventSource != "aws:sqs" || r.MessageId == "" {
-			return ev, true, fmt.Errorf("event: Records: eventSource %q, messageId %q; want SQS messages", echo(r.EventSource), echo(r.MessageId))
+			return ev, true, fmt.Errorf("event: Records: eventSource %q, messageId %q; want SQS messages", strictjson.Echo(r.EventSource), strictjson.Echo(r.MessageId))
 		}
 	}
 	return ev, true, nil

@@ -1,4 +1,4 @@
-//go:build !widget
+//go:build !lambda || !widget
 
 package main
 

@@ -3,13 +3,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 )
 
-// run is the command line of the Lambda build: there is none.
-func run(_ context.Context, _ []string, _, stderr io.Writer) int {
+// noCommandLine is what the function builds (-tags lambda) do when run
+// outside Lambda: they have no command line, and say so.
+func noCommandLine(stderr io.Writer) int {
 	fmt.Fprintf(stderr, "scanner %s: this is the Lambda build (-tags lambda), which has no command line; build without the tag (make scanner)\n", version)
 	return exitUsage
 }

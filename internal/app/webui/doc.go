@@ -4,9 +4,10 @@
 // waivers expiring within 30 days, and the scan history. `scanner dashboard` serves
 // them on 127.0.0.1 (Dashboard is an http.Handler, behind LoopbackOnly,
 // which answers 421 to a Host other than a loopback name with the port:
-// no page of another site reaches it through DNS rebinding); the CloudWatch
-// custom-widget function (cmd/scanner, build tag widget) serves the same
-// views, since Render writes a view as an HTML fragment for a Query.
+// no page of another site reaches it through DNS rebinding); the
+// CloudWatch custom-widget function (package widget, built by cmd/scanner
+// with the tag widget) serves the same views, since Render writes a view
+// as an HTML fragment for a Query.
 //
 // # Links
 //

@@ -20,11 +20,14 @@ func Decode(raw []byte, v any) error {
 	return decode(raw, v)
 }
 
-// maxEcho is the longest value an error repeats from the input.
+// maxEcho is the longest value, in runes, an error repeats from the
+// input.
 const maxEcho = 40
 
-// shorten keeps a value echoed from untrusted input short.
-func shorten(s string) string {
+// Echo shortens a value from untrusted input (an event's field, a
+// param) for an error message, cutting it at a rune boundary: what an
+// event holds never makes an error long.
+func Echo(s string) string {
 	if r := []rune(s); len(r) > maxEcho {
 		return string(r[:maxEcho-1]) + "…"
 	}
@@ -37,7 +40,7 @@ func decode(raw []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return errors.New(shorten(err.Error()))
+		return errors.New(Echo(err.Error()))
 	}
 	if dec.InputOffset() != int64(len(raw)) {
 		return errors.New("data after the JSON object")
@@ -59,7 +62,7 @@ func CheckKeys(raw []byte) error {
 			return nil
 		}
 		if err != nil {
-			return errors.New(shorten(err.Error()))
+			return errors.New(Echo(err.Error()))
 		}
 		switch t := tok.(type) {
 		case json.Delim:
@@ -80,7 +83,7 @@ func CheckKeys(raw []byte) error {
 			if expectKey() && !afterKey {
 				keys := open[len(open)-1]
 				if keys[t] {
-					return fmt.Errorf("key %q given twice", shorten(t))
+					return fmt.Errorf("key %q given twice", Echo(t))
 				}
 				keys[t] = true
 				afterKey = true

@@ -230,3 +230,61 @@ func TestMakeHelpIsPlainOffATerminal(t *testing.T) {
 		}
 	}
 }
+
+// TestLintBuildsEveryBuild: `make lint` builds, vets and staticchecks
+// ./cmd/scanner with each tag set of BUILD_TAG_SETS, and every tag set a
+// `go build` of the Makefile uses (none for the command line) is among
+// them.
+func TestLintBuildsEveryBuild(t *testing.T) {
+	_, mk := makefile(t)
+	sets := map[string]bool{}
+	for _, s := range strings.Fields(expandMakeVars(mk, "$(BUILD_TAG_SETS)")) {
+		sets[strings.Trim(s, "'")] = true
+	}
+	lint := makeRecipe(mk, "lint")
+	if n := strings.Count(lint, "for tags in $(BUILD_TAG_SETS)"); n != 2 {
+		t.Errorf("Makefile: the lint recipe loops over BUILD_TAG_SETS %d times; want 2 (build and vet, staticcheck's matrix):\n%s", n, lint)
+	}
+	for _, want := range []string{`$(GO) build -tags "$$tags"`, `$(GO) vet -tags "$$tags"`, "$(STATICCHECK) -matrix"} {
+		if !strings.Contains(lint, want) {
+			t.Errorf("Makefile: the lint recipe does not run %s:\n%s", want, lint)
+		}
+	}
+	builds := 0
+	for l := range strings.Lines(mk) {
+		if !strings.Contains(l, "$(GO) build") || strings.Contains(l, "$$tags") {
+			continue
+		}
+		builds++
+		tags := ""
+		if m := regexp.MustCompile(`(?:^|\s)-tags (\S+)`).FindStringSubmatch(expandMakeVars(mk, l)); m != nil {
+			tags = m[1]
+		}
+		if !sets[tags] {
+			t.Errorf("Makefile: %s builds with -tags %q, which BUILD_TAG_SETS (what make lint builds and vets) leaves out", strings.TrimSpace(l), tags)
+		}
+	}
+	if builds < 4 {
+		t.Errorf("Makefile: %d go build lines; want the command line's, make build's and the two SAM targets'", builds)
+	}
+}
+
+// TestWidgetTagWithoutLambdaStopsTheBuild: the tag widget alone names no
+// build; `go build` fails with one error, the name that says which tags
+// to use.
+func TestWidgetTagWithoutLambdaStopsTheBuild(t *testing.T) {
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "-tags", "widget", "-o", os.DevNull, "./cmd/scanner")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatal("go build -tags widget ./cmd/scanner succeeded; want it stopped: the tag widget needs the tag lambda")
+	}
+	const want = "undefined: widget_tag_needs_lambda_tag__build_with_tags_lambda_lambda_norpc_widget"
+	if n := strings.Count(string(out), "undefined:"); !strings.Contains(string(out), want) || n != 1 {
+		t.Errorf("go build -tags widget: %d errors; want the one %q:\n%s", n, want, out)
+	}
+}

@@ -72,7 +72,7 @@ func TestWidgetUnderEmulator(t *testing.T) {
 		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "AKIDWIDGET", "AWS_SECRET_ACCESS_KEY": "widget",
 		"AWS_ENDPOINT_URL_DYNAMODB": rec.URL, "SCANNER_TABLE": widgetTable,
 	})
-	event, err := os.ReadFile(filepath.Join(root, "cmd", "scanner", "testdata", "widget", "refresh.json"))
+	event, err := os.ReadFile(filepath.Join(root, "internal", "app", "webui", "widget", "testdata", "events", "refresh.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

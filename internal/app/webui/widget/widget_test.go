@@ -1,4 +1,4 @@
-package main
+package widget
 
 import (
 	"context"
@@ -134,15 +134,15 @@ func mustDo(t *testing.T, err error) {
 }
 
 // invokeWidget runs the handler on a recorded event, as Lambda would.
-func invokeWidget(t *testing.T, w *widget, event []byte) (any, error) {
+func invokeWidget(t *testing.T, w *Widget, event []byte) (any, error) {
 	t.Helper()
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-1", InvokedFunctionArn: widgetARN})
-	return w.handle(ctx, event)
+	return w.Handle(ctx, event)
 }
 
 func recordedEvent(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "widget", name))
+	b, err := os.ReadFile(filepath.Join("testdata", "events", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -162,7 +162,7 @@ type widgetPage struct {
 }
 
 // widgetHTML runs the handler on event and reads the HTML it answers.
-func widgetHTML(t *testing.T, w *widget, event []byte) widgetPage {
+func widgetHTML(t *testing.T, w *Widget, event []byte) widgetPage {
 	t.Helper()
 	out, err := invokeWidget(t, w, event)
 	if err != nil {
@@ -227,7 +227,7 @@ func recordIDs(recs []report.Record, keep func(report.Record) bool) []string {
 // every link is a <cwdb-action> calling the invoked function.
 func TestWidgetRecordedEvents(t *testing.T) {
 	api, table, store := fillWidgetTable(t)
-	w, err := newWidget(api, table, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	w, err := New(api, table, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -338,7 +338,7 @@ func TestWidgetRecordedEvents(t *testing.T) {
 	mustDo(t, err)
 	md, _ := out.(map[string]string)
 	var documented []string
-	for _, p := range widgetParams {
+	for _, p := range params {
 		documented = append(documented, "| `"+p+"` |")
 	}
 	for _, p := range append(documented, `"apply": true`, "`widgetContext.forms.all`", "`dynamodb:Query`", "`changes`", "`waivers`") {
@@ -352,7 +352,7 @@ func TestWidgetRecordedEvents(t *testing.T) {
 // an error naming it; a bad value is shown in the widget with the form,
 // without reading the table.
 func TestWidgetBadEvents(t *testing.T) {
-	w := &widget{store: failingQuerier{}, table: "t", log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	w := &Widget{store: failingQuerier{}, table: "t", log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	for ev, want := range map[string]string{
 		`[1]`:                                "want a JSON object",
 		`{"view":"findings","colour":"red"}`: `widget param "colour": no such param`,
@@ -378,7 +378,7 @@ func TestWidgetBadEvents(t *testing.T) {
 		}
 	}
 	// Outside Lambda there is no ARN for the links to call.
-	if _, err := w.handle(context.Background(), []byte(`{}`)); err == nil {
+	if _, err := w.Handle(context.Background(), []byte(`{}`)); err == nil {
 		t.Error("no Lambda context: nil error; want one naming the missing function ARN")
 	}
 }
@@ -393,7 +393,7 @@ func (failingQuerier) Runs(context.Context, int) ([]report.Run, error) {
 // TestWidgetIsReadOnly: the widget's store refuses every write before it
 // reaches DynamoDB (its role allows none either).
 func TestWidgetIsReadOnly(t *testing.T) {
-	w, err := newWidget(readOnlyTable{}, "widget-findings", slog.Default())
+	w, err := New(readOnlyTable{}, "widget-findings", slog.Default())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +413,7 @@ func TestWidgetIsReadOnly(t *testing.T) {
 // short line; what it accepts is a query the views accept or refuse with
 // one line too.
 func FuzzParseWidgetEvent(f *testing.F) {
-	files, err := filepath.Glob("testdata/widget/*.json")
+	files, err := filepath.Glob("testdata/events/*.json")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -429,7 +429,7 @@ func FuzzParseWidgetEvent(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		req, err := parseWidgetEvent(b)
+		req, err := parseEvent(b)
 		if err != nil {
 			if msg := err.Error(); strings.Contains(msg, "\n") || len(msg) > 400 {
 				t.Errorf("error spans lines or is long (%d bytes): %q", len(msg), msg)
