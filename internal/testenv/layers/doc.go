@@ -2,9 +2,10 @@
 // may import which (TestLayers), that the stages keep their promises
 // (rules and report never scan, scan never judges, rules never touch an
 // AWS client), that ARCHITECTURE.md names every package
-// (TestArchitectureNamesEveryPackage), and that no package but main calls
-// panic outside its tests (TestNoPanicOutsideMain). It has no code of its
-// own.
+// (TestArchitectureNamesEveryPackage), that no package but main calls
+// panic outside its tests (TestNoPanicOutsideMain), and that no function
+// outside the tests is over 100 lines (TestNoLongFunctions). It has no
+// code of its own.
 //
 // The layers, from the bottom:
 //
