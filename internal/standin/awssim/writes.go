@@ -114,7 +114,7 @@ func inventoryShape(body []byte, x xmlInventoryConf) error {
 	if enc := d.Encryption; enc != nil {
 		switch {
 		case (enc.SSES3 == nil) == (enc.SSEKMS == nil):
-			return fmt.Errorf("Encryption holds both or neither of SSE-S3 and SSE-KMS; want one")
+			return fmt.Errorf("encryption holds both or neither of SSE-S3 and SSE-KMS; want one")
 		case enc.SSEKMS != nil && enc.SSEKMS.KeyID == "":
 			return fmt.Errorf("SSE-KMS has no KeyId")
 		}
@@ -137,11 +137,11 @@ func (s *Server) inventoryArguments(b *bucket, cfg InventoryConfig) error {
 	a, err := arn.Parse(cfg.Destination.Bucket)
 	switch {
 	case err != nil || a.Service != "s3" || a.Partition != s.partition || strings.Contains(a.Resource, "/"):
-		return fmt.Errorf("Invalid bucket ARN %q; want arn:%s:s3:::<bucket name>", cfg.Destination.Bucket, s.partition)
+		return fmt.Errorf("invalid bucket ARN %q; want arn:%s:s3:::<bucket name>", cfg.Destination.Bucket, s.partition)
 	case a.Region != "" || a.AccountID != "":
-		return fmt.Errorf("Bucket ARN should not specify a namespace: %q", cfg.Destination.Bucket)
+		return fmt.Errorf("bucket ARN should not specify a namespace: %q", cfg.Destination.Bucket)
 	case !bucketRe.MatchString(a.Resource):
-		return fmt.Errorf("Invalid bucket name %q in the destination bucket ARN", a.Resource)
+		return fmt.Errorf("invalid bucket name %q in the destination bucket ARN", a.Resource)
 	}
 	s.mu.RLock()
 	dest := s.buckets[a.Resource]
