@@ -31,6 +31,7 @@ Commands:
   findings   query the findings table
   dashboard  serve the findings table as a web page on 127.0.0.1
   rules      list the rule catalogue
+  scp        print a service control policy that reserves inventory changes to the remediation role
   demo       scan a built-in simulated organization (no AWS account needed)
   version    print the version
 
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDashboard(ctx, rest, stdout, stderr)
 	case "rules":
 		return runRules(rest, stdout, stderr)
+	case "scp":
+		return runSCP(rest, stdout, stderr)
 	case "demo":
 		return runDemo(ctx, rest, stdout, stderr)
 	case "version":
@@ -67,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "scanner: unknown command %q; want scan, findings, dashboard, rules, demo or version\n", cmd)
+		fmt.Fprintf(stderr, "scanner: unknown command %q; want scan, findings, dashboard, rules, scp, demo or version\n", cmd)
 		return exitUsage
 	}
 }

@@ -123,9 +123,18 @@ func isAccountID(s string) bool {
 // cannot be decided make the outcome Unknown only when the answer depends
 // on them: a matching Deny still decides Deny, and an undecidable Deny
 // does not change NotAllowed. The error is for an invalid request only.
+//
+// An identity-based policy is asked about an IAM principal's request
+// only, and its statements apply to that principal. Such a policy is
+// combined with others (an SCP with the account's own policies), where
+// its explicit Deny and its implicit one differ: an undecidable Deny
+// makes its outcome Unknown even when nothing is allowed.
 func (p *Policy) Decide(r Request) (Decision, error) {
 	if err := r.validate(); err != nil {
 		return Decision{}, err
+	}
+	if p.Identity && r.AWS == "" {
+		return Decision{}, errors.New("request: an identity policy governs IAM principals; want an AWS principal, not a service")
 	}
 	ctx := make(map[string][]string, len(r.Context))
 	for k, v := range r.Context {
@@ -154,7 +163,7 @@ func (p *Policy) Decide(r Request) (Decision, error) {
 	switch {
 	case len(deny) > 0:
 		return Decision{Outcome: Deny, Statements: deny}, nil
-	case len(unknownDeny) > 0 && (len(allow) > 0 || len(unknownAllow) > 0):
+	case len(unknownDeny) > 0 && (len(allow) > 0 || len(unknownAllow) > 0 || p.Identity):
 		return Decision{Outcome: Unknown, Statements: unknownDeny, Reason: reason}, nil
 	case len(allow) > 0:
 		return Decision{Outcome: Allow, Statements: allow}, nil
@@ -178,8 +187,11 @@ func (e *evaluator) variable(s string) bool { return !e.literal && strings.Conta
 func (e *evaluator) statement(st *Statement) verdict {
 	parts := []func() verdict{
 		func() verdict {
-			if st.NotPrincipal != nil {
+			switch {
+			case st.NotPrincipal != nil:
 				return e.principal(st.NotPrincipal).not()
+			case st.Principal == nil: // an identity policy's: its holder
+				return vYes
 			}
 			return e.principal(st.Principal)
 		},

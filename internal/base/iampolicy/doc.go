@@ -1,8 +1,10 @@
 // Package iampolicy reads AWS resource policies (S3 bucket policies and
-// KMS key policies) and evaluates them for one request, for the checks
-// that follow an S3 inventory configuration to its destination bucket and
-// KMS key. It is pure: its input is the policy document's text, and it
-// makes no AWS call.
+// KMS key policies) and identity-based policies (IAM policies of roles,
+// service control policies) and evaluates them for one request, for the
+// checks that follow an S3 inventory configuration to its destination
+// bucket and KMS key, and for the policies the fixer writes and the
+// guardrail it proposes. It is pure: its input is the policy document's
+// text, and it makes no AWS call.
 //
 // # Reading
 //
@@ -20,6 +22,10 @@
 // object or an array; Principal "*" or an object of string-or-list
 // values; condition values strings, booleans or numbers, single or in a
 // list. Any condition operator is accepted by Parse.
+//
+// [ParseIdentity] reads an identity-based policy just as strictly, except
+// that its statements must name no Principal or NotPrincipal: they apply
+// to whoever the policy governs.
 //
 // # Evaluating
 //
@@ -51,16 +57,28 @@
 //   - Condition keys: any key the request's Context holds, and the keys of
 //     [KnownKeys] (aws:SourceAccount, aws:SourceArn, aws:SourceOrgID,
 //     s3:x-amz-acl, aws:SecureTransport), which are absent when the
-//     Context does not hold them.
+//     Context does not hold them. A multivalued key present with no
+//     value (an empty list, as s3:InventoryAccessibleOptionalFields of a
+//     configuration without optional fields) is absent too. Keys the
+//     evaluator cannot derive, such as aws:PrincipalArn (the role of an
+//     assumed-role session, with a path the session ARN does not show),
+//     must be in the Context for a statement on them to be decided.
+//
+// An identity-based policy is asked about IAM principals only, and its
+// statements apply to the request's principal. Its outcome is one part
+// of a larger evaluation (a service control policy is combined with
+// AWS's FullAWSAccess and the account's own policies, where its explicit
+// Deny and its implicit NotAllowed differ), so an undecidable Deny makes
+// it Unknown even when no statement could allow.
 //
 // Out of scope, deliberately: policy variables (${aws:username} and the
 // like, in Version 2012-10-17 documents; in 2008-10-17 they are plain
 // text), every other condition operator (Numeric*, Date*, IpAddress,
 // Binary*, ...), condition keys outside Context and KnownKeys, wildcards
 // in AWS principals other than "*", canonical-user principals, and every
-// other policy type and step of IAM's evaluation: identity policies,
-// service control and resource control policies, permission boundaries,
-// session policies, ACLs, Block Public Access and KMS grants.
+// other step of IAM's evaluation: combining a request's policies (each
+// is decided on its own), resource control policies, permission
+// boundaries, session policies, ACLs, Block Public Access and KMS grants.
 //
 // Anything outside the implemented part yields [Unknown], never [Allow]:
 // a statement whose applicability depends on it is undecidable, and the

@@ -37,8 +37,13 @@ const (
 	EffectDeny  Effect = "Deny"
 )
 
-// Policy is a parsed resource policy document.
+// Policy is a parsed policy document: a resource policy (Parse) or an
+// identity-based policy (ParseIdentity).
 type Policy struct {
+	// Identity is set for an identity-based policy (an IAM policy of a
+	// user or role, or a service control policy): its statements name no
+	// principal and apply to whoever the policy governs.
+	Identity bool
 	// Version is the document's Version, or "" when it has none.
 	Version string
 	// ID is the document's Id, if any.
@@ -48,8 +53,8 @@ type Policy struct {
 }
 
 // Statement is one statement of a policy. Exactly one of Principal and
-// NotPrincipal, of Action and NotAction, and of Resource and NotResource
-// is set.
+// NotPrincipal (neither, in an identity-based policy), of Action and
+// NotAction, and of Resource and NotResource is set.
 type Statement struct {
 	// Index is the statement's position in the document, from 0.
 	Index        int
@@ -100,7 +105,15 @@ type Condition struct {
 // in any object (encoding/json would silently keep the last one), an
 // unknown element or principal type, or a statement missing Effect,
 // Principal, Action or Resource is an error naming what was wrong.
-func Parse(doc []byte) (*Policy, error) {
+func Parse(doc []byte) (*Policy, error) { return parse(doc, false) }
+
+// ParseIdentity reads an identity-based policy: an IAM policy attached to
+// a user or role, or an AWS Organizations service control policy. It is
+// as strict as Parse, except that a statement must name no Principal or
+// NotPrincipal (the policy applies to whoever it governs).
+func ParseIdentity(doc []byte) (*Policy, error) { return parse(doc, true) }
+
+func parse(doc []byte, identity bool) (*Policy, error) {
 	if len(doc) > MaxPolicySize {
 		return nil, fmt.Errorf("policy document: %d bytes, want at most %d", len(doc), MaxPolicySize)
 	}
@@ -114,7 +127,7 @@ func Parse(doc []byte) (*Policy, error) {
 	if err := onlyKeys(top, "policy document", "Version", "Id", "Statement"); err != nil {
 		return nil, err
 	}
-	p := &Policy{}
+	p := &Policy{Identity: identity}
 	if raw, ok := top["Version"]; ok {
 		if p.Version, err = str(raw, "Version"); err != nil {
 			return nil, err
@@ -147,7 +160,7 @@ func Parse(doc []byte) (*Policy, error) {
 		return nil, errors.New("policy Statement: empty, want at least one statement")
 	}
 	for i, raw := range stmts {
-		s, err := parseStatement(raw, i)
+		s, err := parseStatement(raw, i, identity)
 		if err != nil {
 			return nil, err
 		}
@@ -156,7 +169,7 @@ func Parse(doc []byte) (*Policy, error) {
 	return p, nil
 }
 
-func parseStatement(raw json.RawMessage, i int) (Statement, error) {
+func parseStatement(raw json.RawMessage, i int, identity bool) (Statement, error) {
 	where := fmt.Sprintf("statement #%d", i)
 	s := Statement{Index: i}
 	m, err := object(raw, where)
@@ -184,7 +197,7 @@ func parseStatement(raw json.RawMessage, i int) (Statement, error) {
 	if s.Effect = Effect(e); s.Effect != EffectAllow && s.Effect != EffectDeny {
 		return s, fmt.Errorf("%s Effect %q: want \"Allow\" or \"Deny\"", where, e)
 	}
-	if s.Principal, s.NotPrincipal, err = principals(m, where); err != nil {
+	if s.Principal, s.NotPrincipal, err = principals(m, where, identity); err != nil {
 		return s, err
 	}
 	if s.Action, s.NotAction, err = pair(m, where, "Action", "NotAction"); err != nil {
@@ -207,11 +220,15 @@ func parseStatement(raw json.RawMessage, i int) (Statement, error) {
 }
 
 // principals reads Principal or NotPrincipal; a resource policy statement
-// has exactly one of them.
-func principals(m map[string]json.RawMessage, where string) (p, notP *Principal, err error) {
+// has exactly one of them, an identity policy statement neither.
+func principals(m map[string]json.RawMessage, where string, identity bool) (p, notP *Principal, err error) {
 	pv, hasP := m["Principal"]
 	nv, hasN := m["NotPrincipal"]
 	switch {
+	case identity && (hasP || hasN):
+		return nil, nil, fmt.Errorf("%s: a Principal or NotPrincipal in an identity policy, want none (it applies to whoever it governs)", where)
+	case identity:
+		return nil, nil, nil
 	case hasP && hasN:
 		return nil, nil, fmt.Errorf("%s: both Principal and NotPrincipal, want one", where)
 	case hasP:

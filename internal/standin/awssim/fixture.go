@@ -41,6 +41,10 @@ type Organization struct {
 	OUs []OU `yaml:"ous,omitempty"`
 	// Role is the member role of every account that does not name its own.
 	Role *Role `yaml:"role,omitempty"`
+	// Roles are further roles of every account, besides Role, such as
+	// the remediation role that may write what the member role only
+	// reads. An account's own Roles replace these by name.
+	Roles []Role `yaml:"roles,omitempty"`
 	// Accounts of the organization, in any state.
 	Accounts []Account `yaml:"accounts"`
 	// Partition of every ARN the simulator answers (aws by default; also
@@ -60,7 +64,8 @@ type OU struct {
 	OUs  []OU   `yaml:"ous,omitempty"`
 }
 
-// Role is an account's member role.
+// Role is a role of an account: its member role, or one of its further
+// Roles. Credentials AssumeRole issues for it act in its account only.
 type Role struct {
 	// Name of the role, optionally after a path ("scanner/Inventory").
 	Name string `yaml:"name,omitempty"`
@@ -68,6 +73,12 @@ type Role struct {
 	ExternalID string `yaml:"external_id,omitempty"`
 	// Missing says the account has no such role: AssumeRole is denied.
 	Missing bool `yaml:"missing,omitempty"`
+	// ReadOnly denies the role every write (Put and
+	// DeleteBucketInventoryConfiguration, PutBucketPolicy, PutKeyPolicy):
+	// AccessDenied, as AWS answers a role whose policies grant reads
+	// only, such as the scanner's member role. A role that is not
+	// ReadOnly may write whatever its account owns.
+	ReadOnly bool `yaml:"read_only,omitempty"`
 }
 
 // Account is one account of the organization.
@@ -82,7 +93,10 @@ type Account struct {
 	// Parent is the OU (or root) the account sits in (default: the root).
 	Parent string `yaml:"parent,omitempty"`
 	// Role overrides Organization.Role for this account.
-	Role    *Role    `yaml:"role,omitempty"`
+	Role *Role `yaml:"role,omitempty"`
+	// Roles replace the roles of Organization.Roles of the same name, or
+	// add to them, for this account (missing: true removes one).
+	Roles   []Role   `yaml:"roles,omitempty"`
 	Buckets []Bucket `yaml:"buckets,omitempty"`
 	// Keys are the account's KMS keys.
 	Keys []Key `yaml:"keys,omitempty"`
@@ -194,7 +208,9 @@ type Destination struct {
 type Fault struct {
 	// Op is the operation name (AssumeRole, ListAccounts, ListBuckets,
 	// ListBucketInventoryConfigurations, GetBucketPolicy, ListObjectsV2,
-	// DescribeKey, GetKeyPolicy, ...); empty matches every one.
+	// DescribeKey, GetKeyPolicy, and the writes
+	// PutBucketInventoryConfiguration, PutBucketPolicy, PutKeyPolicy,
+	// ...); empty matches every one.
 	Op string `yaml:"op,omitempty"`
 	// Account is the account the call is about: the role's account for
 	// AssumeRole, the caller's account for S3 and KMS.
@@ -248,8 +264,8 @@ var Operations = []string{
 	"DescribeOrganization", "ListAccounts", "ListRoots", "ListOrganizationalUnitsForParent", "ListAccountsForParent",
 	"ListBuckets", "ListBucketInventoryConfigurations", "GetBucketInventoryConfiguration",
 	"PutBucketInventoryConfiguration", "DeleteBucketInventoryConfiguration", "GetBucketLocation", "HeadBucket",
-	"GetBucketPolicy", "ListObjectsV2",
-	"DescribeKey", "GetKeyPolicy",
+	"GetBucketPolicy", "PutBucketPolicy", "ListObjectsV2",
+	"DescribeKey", "GetKeyPolicy", "PutKeyPolicy",
 }
 
 // LoadFixture reads a YAML fixture file (see ParseFixture).
@@ -285,6 +301,7 @@ var (
 	bucketRe    = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	regionRe    = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	configIDRe  = regexp.MustCompile(`^[\w.-]{1,64}$`)
+	roleNameRe  = regexp.MustCompile(`^([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$`)
 	states      = []string{"ACTIVE", "SUSPENDED", "PENDING_ACTIVATION", "PENDING_CLOSURE", "CLOSED"}
 )
 
@@ -328,6 +345,9 @@ func (fx *Fixture) Validate() error {
 	if o.ManagementAccount != "" && !accountIDRe.MatchString(o.ManagementAccount) {
 		return fmt.Errorf("organization.management_account %q: want a 12-digit account ID", o.ManagementAccount)
 	}
+	if err := validateRoles("organization.roles", o.Roles, o.Role); err != nil {
+		return err
+	}
 	accounts := map[string]bool{}
 	buckets := map[string]bool{}
 	keyARNs := map[string]bool{}
@@ -345,6 +365,9 @@ func (fx *Fixture) Validate() error {
 		}
 		if !parents[a.Parent] {
 			return fmt.Errorf("%s.parent %q: want the root or an OU of organization.ous", p, a.Parent)
+		}
+		if err := validateRoles(p+".roles", a.Roles, cmp.Or(a.Role, o.Role)); err != nil {
+			return err
 		}
 		for j, b := range a.Buckets {
 			bp := fmt.Sprintf("%s.buckets[%d]", p, j)
@@ -408,6 +431,25 @@ func (fx *Fixture) Validate() error {
 	case "", "PermanentRedirect", "AuthorizationHeaderMalformed":
 	default:
 		return fmt.Errorf("wrong_region %q: want PermanentRedirect or AuthorizationHeaderMalformed", fx.WrongRegion)
+	}
+	return nil
+}
+
+// validateRoles checks an account's further roles: each named, no name
+// twice, none named as the member role.
+func validateRoles(p string, roles []Role, member *Role) error {
+	seen := map[string]bool{}
+	for i, r := range roles {
+		name := strings.Trim(r.Name, "/")
+		switch {
+		case !roleNameRe.MatchString(name):
+			return fmt.Errorf("%s[%d].name %q: want a role name, optionally after a path (1-64 of letters, digits and +=,.@_-)", p, i, r.Name)
+		case member != nil && name == strings.Trim(member.Name, "/"):
+			return fmt.Errorf("%s[%d].name %q: the member role's name; want a role of its own", p, i, r.Name)
+		case seen[name]:
+			return fmt.Errorf("%s[%d].name %q: duplicate role name", p, i, r.Name)
+		}
+		seen[name] = true
 	}
 	return nil
 }

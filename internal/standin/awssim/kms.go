@@ -54,17 +54,20 @@ func kmsFault(w http.ResponseWriter, f *Fault) {
 type kmsRequest struct {
 	KeyID      string  `json:"KeyId"`
 	PolicyName *string `json:"PolicyName"`
+	Policy     *string `json:"Policy"`
+	Bypass     bool    `json:"BypassPolicyLockoutSafetyCheck"`
 }
 
-// serveKMS answers DescribeKey and GetKeyPolicy. A key answers only
-// callers of its own account, in its own region: a key ARN of another
-// account is AccessDeniedException whether or not the key exists (the
-// simulator does not evaluate key policies for cross-account use), a key
-// of another region or an unknown key NotFoundException.
+// serveKMS answers DescribeKey, GetKeyPolicy and PutKeyPolicy. A key
+// answers only callers of its own account, in its own region: a key ARN
+// of another account is AccessDeniedException whether or not the key
+// exists (the simulator does not evaluate key policies for cross-account
+// use), a key of another region or an unknown key NotFoundException. A
+// read-only role's PutKeyPolicy is AccessDeniedException.
 func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request, c caller, authCode, authMsg string) {
 	op, _ := strings.CutPrefix(r.Header.Get("X-Amz-Target"), kmsTargetPrefix)
 	switch op {
-	case "DescribeKey", "GetKeyPolicy":
+	case "DescribeKey", "GetKeyPolicy", "PutKeyPolicy":
 	default:
 		writeJSONError(w, http.StatusBadRequest, "UnknownOperationException", "awssim: operation "+r.Header.Get("X-Amz-Target")+" is not simulated")
 		return
@@ -87,7 +90,7 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request, c caller, auth
 		return
 	}
 	var in kmsRequest
-	body, err := io.ReadAll(r.Body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxWriteBody))
 	if err == nil {
 		err = json.Unmarshal(body, &in)
 	}
@@ -114,7 +117,17 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request, c caller, auth
 		writeJSONError(w, http.StatusBadRequest, "NotFoundException", fmt.Sprintf("Key '%s' does not exist", full))
 		return
 	}
+	if in.PolicyName != nil && *in.PolicyName != "default" {
+		writeJSONError(w, http.StatusBadRequest, "NotFoundException", fmt.Sprintf("Policy '%s' does not exist; the only key policy is default", *in.PolicyName))
+		return
+	}
 	switch op {
+	case "PutKeyPolicy":
+		if c.readOnly {
+			writeJSONError(w, http.StatusBadRequest, "AccessDeniedException", notAuthorized(c, "kms:PutKeyPolicy", k.arn))
+			return
+		}
+		s.putKeyPolicy(w, c, k, in)
 	case "DescribeKey":
 		md := map[string]any{
 			"AWSAccountId": k.account, "KeyId": k.id, "Arn": k.arn,
@@ -129,10 +142,9 @@ func (s *Server) serveKMS(w http.ResponseWriter, r *http.Request, c caller, auth
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"KeyMetadata": md})
 	case "GetKeyPolicy":
-		if in.PolicyName != nil && *in.PolicyName != "default" {
-			writeJSONError(w, http.StatusBadRequest, "NotFoundException", fmt.Sprintf("Policy '%s' does not exist; the only key policy is default", *in.PolicyName))
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"Policy": k.policy, "PolicyName": "default"})
+		s.mu.RLock()
+		policy := k.policy
+		s.mu.RUnlock()
+		writeJSON(w, http.StatusOK, map[string]any{"Policy": policy, "PolicyName": "default"})
 	}
 }

@@ -72,6 +72,21 @@ func s3Fault(w http.ResponseWriter, r *http.Request, f *Fault, bkt string) bool 
 	return true
 }
 
+// s3Writes are the S3 operations that change a bucket, each with the IAM
+// action that authorises it (s3:PutInventoryConfiguration covers Put
+// and Delete).
+var s3Writes = map[string]string{
+	"PutBucketInventoryConfiguration":    "s3:PutInventoryConfiguration",
+	"DeleteBucketInventoryConfiguration": "s3:PutInventoryConfiguration",
+	"PutBucketPolicy":                    "s3:PutBucketPolicy",
+}
+
+// notAuthorized is AWS's message for a call the caller's identity
+// policies do not allow.
+func notAuthorized(c caller, action, resource string) string {
+	return fmt.Sprintf("User: %s is not authorized to perform: %s on resource: \"%s\" because no identity-based policy allows the %s action", c.arn, action, resource, action)
+}
+
 // s3Op names the S3 operation of a request.
 func s3Op(r *http.Request) (op, bkt string) {
 	path := strings.TrimPrefix(r.URL.Path, "/")
@@ -94,6 +109,8 @@ func s3Op(r *http.Request) (op, bkt string) {
 		return "GetBucketLocation", bkt
 	case q.Has("policy") && r.Method == http.MethodGet:
 		return "GetBucketPolicy", bkt
+	case q.Has("policy") && r.Method == http.MethodPut:
+		return "PutBucketPolicy", bkt
 	case q.Get("list-type") == "2" && r.Method == http.MethodGet:
 		return "ListObjectsV2", bkt
 	case r.Method == http.MethodHead && len(q) == 0:
@@ -156,6 +173,10 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, c caller, authC
 		writeS3Error(w, r, http.StatusForbidden, "AccessDenied", "Access Denied")
 		return
 	}
+	if action := s3Writes[op]; action != "" && c.readOnly {
+		writeS3Error(w, r, http.StatusForbidden, "AccessDenied", notAuthorized(c, action, "arn:"+s.partition+":s3:::"+bkt))
+		return
+	}
 	switch op {
 	case "HeadBucket":
 		w.Header().Set("X-Amz-Bucket-Region", b.region)
@@ -189,13 +210,18 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, c caller, authC
 	case "PutBucketInventoryConfiguration":
 		s.putInventory(w, r, b)
 	case "GetBucketPolicy":
-		if b.policy == "" {
+		s.mu.RLock()
+		policy := b.policy
+		s.mu.RUnlock()
+		if policy == "" {
 			writeS3Error(w, r, http.StatusNotFound, "NoSuchBucketPolicy", "The bucket policy does not exist", "BucketName", bkt)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Amz-Request-Id", newRequestID())
-		_, _ = io.WriteString(w, b.policy)
+		_, _ = io.WriteString(w, policy)
+	case "PutBucketPolicy":
+		s.putBucketPolicy(w, r, b)
 	case "ListObjectsV2":
 		listObjectsV2(w, r, b, f)
 	case "DeleteBucketInventoryConfiguration":
@@ -379,43 +405,6 @@ func writeS3Body(w http.ResponseWriter, body []byte) {
 	w.Header().Set("Content-Type", "application/xml")
 	w.Header().Set("X-Amz-Request-Id", newRequestID())
 	_, _ = w.Write(body)
-}
-
-func (s *Server) putInventory(w http.ResponseWriter, r *http.Request, b *bucket) {
-	body, err := readS3Body(r)
-	var x xmlInventoryConf
-	if err == nil {
-		err = xml.Unmarshal(body, &x)
-	}
-	if err != nil {
-		writeS3Error(w, r, http.StatusBadRequest, "MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema: "+err.Error())
-		return
-	}
-	id := r.URL.Query().Get("id")
-	if id == "" || x.ID != id {
-		writeS3Error(w, r, http.StatusBadRequest, "InvalidArgument", fmt.Sprintf("the id %q of the query does not match the configuration's Id %q", id, x.ID))
-		return
-	}
-	cfg := fromXMLConfig(x)
-	if err := cfg.validate("InventoryConfiguration"); err != nil {
-		writeS3Error(w, r, http.StatusBadRequest, "InvalidArgument", err.Error())
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	i, found := slices.BinarySearchFunc(b.configs, id, func(c InventoryConfig, id string) int { return strings.Compare(c.ID, id) })
-	switch {
-	case found:
-		b.configs[i] = cfg
-		b.changed()
-	case len(b.configs) >= 1000:
-		writeS3Error(w, r, http.StatusBadRequest, "TooManyConfigurations", "You are attempting to create a new configuration but have already reached the 1,000-configuration limit.")
-		return
-	default:
-		b.configs = slices.Insert(b.configs, i, cfg)
-		b.changed()
-	}
-	w.WriteHeader(http.StatusOK)
 }
 
 // readS3Body reads a request body, decoding aws-chunked encoding (used by

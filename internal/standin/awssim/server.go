@@ -97,6 +97,8 @@ type Server struct {
 	creds   map[string]issued  // issued access key ID → credentials
 	faults  []*fault
 	keySeq  atomic.Int64
+	// bypasses counts PutKeyPolicy calls with BypassPolicyLockoutSafetyCheck.
+	bypasses atomic.Int64
 
 	callMu   sync.Mutex
 	inFlight int           // requests being answered
@@ -109,8 +111,35 @@ type Server struct {
 
 type account struct {
 	Account
-	role    Role     // effective role
+	role    Role     // effective member role
+	roles   []Role   // effective further roles
 	buckets []string // names, sorted
+}
+
+// assumable returns the account's role named name (without its leading
+// and trailing slashes), if it has one.
+func (a *account) assumable(name string) (Role, bool) {
+	for _, r := range append([]Role{a.role}, a.roles...) {
+		if !r.Missing && strings.Trim(r.Name, "/") == name {
+			return r, true
+		}
+	}
+	return Role{}, false
+}
+
+// mergeRoles returns the organization's further roles with the account's
+// replacing those of the same name.
+func mergeRoles(org, own []Role) []Role {
+	out := slices.Clone(org)
+	for _, r := range own {
+		name := strings.Trim(r.Name, "/")
+		if i := slices.IndexFunc(out, func(o Role) bool { return strings.Trim(o.Name, "/") == name }); i >= 0 {
+			out[i] = r
+		} else {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 type bucket struct {
@@ -132,6 +161,8 @@ func (b *bucket) changed() {
 type issued struct {
 	account, secret, token string
 	expires                time.Time
+	arn                    string // the assumed-role session's ARN
+	readOnly               bool   // the role may not write
 }
 
 type fault struct {
@@ -218,6 +249,7 @@ func New(fx *Fixture, opts ...Option) (*Server, error) {
 		default:
 			acct.role = Role{Missing: true}
 		}
+		acct.roles = mergeRoles(s.org.Roles, a.Roles)
 		for _, b := range a.Buckets {
 			region := cmp.Or(b.Region, defaultRegion)
 			sb := &bucket{name: b.Name, region: region, listedRegion: cmp.Or(b.ListedRegion, region), account: a.ID, configs: b.configs(a.ID), policy: b.Policy}
@@ -458,7 +490,9 @@ func (s *Server) fault(op, acct, bkt string) *Fault {
 type caller struct {
 	accessKeyID string
 	account     string // the account the credentials act in
+	arn         string // the principal: an assumed-role session, or the management user
 	management  bool
+	readOnly    bool   // the credentials' role may not write
 	region      string // SigV4 credential scope region
 	service     string // SigV4 credential scope service
 }
@@ -487,6 +521,7 @@ func (s *Server) authenticate(r *http.Request) (caller, string, string) {
 	s.mu.RUnlock()
 	if !ok {
 		c.account, c.management = s.mgmtAccount, true
+		c.arn = "arn:" + s.partition + ":iam::" + s.mgmtAccount + ":user/awssim"
 		return c, "", ""
 	}
 	if r.Header.Get("X-Amz-Security-Token") != is.token {
@@ -495,7 +530,7 @@ func (s *Server) authenticate(r *http.Request) (caller, string, string) {
 	if !s.now().Before(is.expires) {
 		return c, "ExpiredToken", "The provided token has expired."
 	}
-	c.account = is.account
+	c.account, c.arn, c.readOnly = is.account, is.arn, is.readOnly
 	return c, "", ""
 }
 

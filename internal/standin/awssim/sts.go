@@ -104,7 +104,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 			Arn     string   `xml:"GetCallerIdentityResult>Arn"`
 			UserID  string   `xml:"GetCallerIdentityResult>UserId"`
 			ID      string   `xml:"ResponseMetadata>RequestId"`
-		}{NS: stsNS, Account: c.account, Arn: "arn:" + s.partition + ":iam::" + c.account + ":user/awssim", UserID: c.accessKeyID, ID: newRequestID()}
+		}{NS: stsNS, Account: c.account, Arn: c.arn, UserID: c.accessKeyID, ID: newRequestID()}
 		writeXML(w, http.StatusOK, body)
 		return
 	}
@@ -157,21 +157,24 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 	}
 	acct := s.byID[target]
 	name := strings.TrimPrefix(parsed.Resource, "role/")
-	if acct == nil || acct.role.Missing || strings.Trim(acct.role.Name, "/") != name {
-		denied()
-		return
+	var role Role
+	found := false
+	if acct != nil {
+		role, found = acct.assumable(name)
 	}
-	if acct.role.ExternalID != "" && r.Form.Get("ExternalId") != acct.role.ExternalID {
+	if !found || role.ExternalID != "" && r.Form.Get("ExternalId") != role.ExternalID {
 		denied()
 		return
 	}
 
+	roleName := name[strings.LastIndex(name, "/")+1:]
+	sessionARN := fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", parsed.Partition, target, roleName, session)
 	key := fmt.Sprintf("ASIASIM%013d", s.keySeq.Add(1))
-	is := issued{account: target, secret: randomHex(20), token: "sim-session-" + randomHex(24), expires: s.now().Add(duration).UTC().Truncate(time.Second)}
+	is := issued{account: target, secret: randomHex(20), token: "sim-session-" + randomHex(24), expires: s.now().Add(duration).UTC().Truncate(time.Second),
+		arn: sessionARN, readOnly: role.ReadOnly}
 	s.mu.Lock()
 	s.creds[key] = is
 	s.mu.Unlock()
-	roleName := name[strings.LastIndex(name, "/")+1:]
 	body := struct {
 		XMLName    xml.Name `xml:"AssumeRoleResponse"`
 		NS         string   `xml:"xmlns,attr"`
@@ -184,7 +187,7 @@ func (s *Server) serveSTS(w http.ResponseWriter, r *http.Request, c caller, auth
 		ID         string   `xml:"ResponseMetadata>RequestId"`
 	}{
 		NS: stsNS, KeyID: key, Secret: is.secret, Token: is.token, Expiration: is.expires.Format(time.RFC3339),
-		UserArn: fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", parsed.Partition, target, roleName, session),
+		UserArn: sessionARN,
 		UserID:  "AROASIM" + target + ":" + session,
 		ID:      newRequestID(),
 	}

@@ -14,10 +14,15 @@
 // IAM statement grants more than the scanner needs: the function's role
 // may list the organization's accounts, assume the member role and write
 // its own table and logs; the member role may only list buckets and read
-// their inventory configurations. The functions' sts:AssumeRole is
-// decided as IAM would (internal/iampolicy): the member role of an
-// account of the organization (aws:ResourceOrgID), or of a listed
-// account with a static list, and of no other account.
+// their inventory configurations (every action it grants is a read). The
+// functions' sts:AssumeRole is decided as IAM would (internal/iampolicy):
+// the member role of an account of the organization (aws:ResourceOrgID),
+// or of a listed account with a static list, and of no other account.
+// The optional remediation role of member-role.yaml is checked the same
+// way: off by default, trusted only by the principals named, granted
+// exactly the six actions a fix needs; the project's policy evaluator
+// (internal/base/iampolicy, ParseIdentity) decides, for both roles, which
+// of a fix's requests their policies allow.
 //
 // The templates are read twice: through goformation (typed, with intrinsic
 // functions resolved against the parameters' defaults) and as written
