@@ -52,7 +52,7 @@ func TestPlanCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, plan.ScanID) || len(plan.Changes) != 14 || plan.PolicyDigest == "" {
+	if !strings.Contains(out, plan.ScanID) || len(plan.Changes) != 17 || plan.PolicyDigest == "" {
 		t.Errorf("saved plan: scan %q, %d changes, policy %q", plan.ScanID, len(plan.Changes), plan.PolicyDigest)
 	}
 	if fi, err := os.Stat(saved); err != nil || fi.Mode().Perm() != 0o600 {

@@ -44,7 +44,7 @@ func writeChange(w io.Writer, c Change) {
 	case KindKeyPolicy:
 		what = c.KeyARN
 	case KindBucketPolicy:
-		what = "bucket policy of " + c.Bucket
+		what = c.Bucket
 	}
 	auto := ""
 	if c.Automatic {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
@@ -121,6 +122,12 @@ func TestPlanGolden(t *testing.T) {
 		t.Errorf("saved plan: scan %q, policy %q, made %v", back.ScanID, back.PolicyDigest, back.MadeAt)
 	}
 	for _, c := range back.Changes {
+		if c.Kind == remediate.KindBucketPolicy || c.Kind == remediate.KindKeyPolicy {
+			if c.Read != remediate.PolicyDigest(c.PolicyBefore) || c.PolicyAfter == "" || len(c.Diff) != 1 {
+				t.Errorf("merge %s %s%s: read %s, %d fields", c.Kind, c.Bucket, c.KeyARN, c.Read, len(c.Diff))
+			}
+			continue
+		}
 		if c.Read != remediate.ConfigDigest(c.Before) || len(c.Diff) == 0 || c.After == nil {
 			t.Errorf("change %s %s/%s: read %s, before %+v, %d fields", c.Kind, c.Bucket, c.ConfigID, c.Read, c.Before, len(c.Diff))
 		}
@@ -141,7 +148,7 @@ func TestPlanApplyRescan(t *testing.T) {
 		t.Fatalf("plan: %s; want creates, updates, disables and manual items", tot)
 	}
 	for _, c := range plan.Changes {
-		putConfig(t, awsCfg, c)
+		apply(t, awsCfg, c)
 	}
 	again, after := scanAndPlan(t, s)
 	manual := map[string]bool{}
@@ -165,15 +172,15 @@ func TestPlanApplyRescan(t *testing.T) {
 	if fixed == 0 {
 		t.Error("the plan fixed nothing")
 	}
-	// A second plan has no configuration change left.
-	if n := again.Totals(); n.Create+n.Update+n.Disable != 0 {
-		t.Errorf("second plan: %s; want no configuration change", n)
+	// A second plan has nothing left to change.
+	if n := again.Totals(); n.Create+n.Update+n.Disable+n.BucketPolicy+n.KeyPolicy != 0 {
+		t.Errorf("second plan: %s; want no change", n)
 	}
 }
 
-// putConfig puts a change's configuration as the account's member role
-// (the golden organization's role may write).
-func putConfig(t *testing.T, base aws.Config, c remediate.Change) {
+// apply makes a change as the target account's member role (the golden
+// organization's role may write): the configuration, or the policy.
+func apply(t *testing.T, base aws.Config, c remediate.Change) {
 	t.Helper()
 	cfg := base.Copy()
 	cfg.Region = c.Region
@@ -181,11 +188,20 @@ func putConfig(t *testing.T, base aws.Config, c remediate.Change) {
 		"arn:aws:iam::"+c.Account+":role/S3InventoryScannerMember", func(o *stscreds.AssumeRoleOptions) {
 			o.ExternalID = aws.String("golden-external-id")
 		}))
+	ctx := context.Background()
 	api := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	_, err := api.PutBucketInventoryConfiguration(context.Background(), &s3.PutBucketInventoryConfigurationInput{
-		Bucket: aws.String(c.Bucket), Id: aws.String(c.ConfigID), InventoryConfiguration: toSDK(*c.After)})
+	var err error
+	switch c.Kind {
+	case remediate.KindBucketPolicy:
+		_, err = api.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(c.Bucket), Policy: aws.String(c.PolicyAfter)})
+	case remediate.KindKeyPolicy:
+		_, err = kms.NewFromConfig(cfg).PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(c.KeyARN), Policy: aws.String(c.PolicyAfter)})
+	default:
+		_, err = api.PutBucketInventoryConfiguration(ctx, &s3.PutBucketInventoryConfigurationInput{
+			Bucket: aws.String(c.Bucket), Id: aws.String(c.ConfigID), InventoryConfiguration: toSDK(*c.After)})
+	}
 	if err != nil {
-		t.Fatalf("put %s/%s: %v", c.Bucket, c.ConfigID, err)
+		t.Fatalf("%s %s/%s%s: %v", c.Kind, c.Bucket, c.ConfigID, c.KeyARN, err)
 	}
 }
 

@@ -25,6 +25,8 @@ type planner struct {
 	eval   *rules.Evaluator
 	now    time.Time
 	plan   Plan
+	// targets are the destination policies to merge, by kind and ARN.
+	targets map[string]*policyTarget
 }
 
 // NewPlan plans the fixes of the findings of reads under policy p (nil:
@@ -46,6 +48,7 @@ func NewPlan(r Reads, p *rules.Policy, now time.Time) Plan {
 	for _, b := range buckets {
 		pl.bucket(b, dest[bucketKey(b.Account.ID, b.Bucket.Name)])
 	}
+	pl.mergePolicies()
 	pl.sort()
 	return pl.plan
 }
@@ -73,9 +76,15 @@ func (pl *planner) bucket(b inventory.BucketResult, dest []rules.Finding) {
 		if f.Status != rules.StatusOpen {
 			continue
 		}
-		if reason, manual := pl.triage(f, b); manual {
+		reason, manual := pl.triage(f, b)
+		switch {
+		case manual:
 			pl.manual(f, reason)
-		} else if reason == "" {
+		case reason == "policy":
+			if i := slices.IndexFunc(b.Configs, func(c inventory.Config) bool { return c.ID == f.ConfigID }); i >= 0 {
+				pl.policyFix(f, b.Configs[i])
+			}
+		case reason == "":
 			fixing[f.ConfigID] = append(fixing[f.ConfigID], f)
 		}
 	}
@@ -109,7 +118,8 @@ func (pl *planner) bucket(b inventory.BucketResult, dest []rules.Finding) {
 }
 
 // triage says what becomes of an open finding: manual (with the reason),
-// not opted in (counted, reason "skip"), or to fix (reason "").
+// not opted in (counted, reason "skip"), a policy merge (reason "policy"),
+// or a configuration fix (reason "").
 func (pl *planner) triage(f rules.Finding, b inventory.BucketResult) (reason string, manual bool) {
 	if r, ok := manualReason(f); ok {
 		return r, true
@@ -125,7 +135,7 @@ func (pl *planner) triage(f rules.Finding, b inventory.BucketResult) (reason str
 				"point it at an approved destination, or set disable", true
 		}
 	case "INV-111", "INV-112", "INV-113":
-		return "the destination's policy needs the managed statement: this plan does not merge policies yet", true
+		return "policy", false
 	}
 	return "", false
 }
