@@ -201,7 +201,11 @@ func (pl *planner) merge(t *policyTarget) {
 	if compact([]byte(after)) == compact([]byte(*t.read)) {
 		return // the managed statement is there already, as it would be written
 	}
-	if why := verifyMerge(t, after, sources); why != "" {
+	unscopedFails := false // INV-112 runs for one of the sources
+	for _, src := range sources {
+		unscopedFails = unscopedFails || pl.policy.Desired(inventory.Account{ID: src.src.Account}, src.src.Bucket).Enabled["INV-112"]
+	}
+	if why := verifyMerge(t, after, sources, unscopedFails); why != "" {
 		pl.manualAll(t.fixes, why)
 		return
 	}
@@ -271,11 +275,13 @@ func appendUnique(vs []string, v string) []string {
 }
 
 // verifyMerge asks the project's policy evaluator whether the merged
-// policy lets every source deliver (INV-111, INV-113) and lets no service
-// write unscoped (INV-112, bucket policies). It returns why not, or "".
+// policy lets every source deliver (INV-111, INV-113) and, when INV-112
+// runs (checkUnscoped), lets no service write unscoped: aws:SourceOrgID
+// alone does not scope for INV-112, so the organization-wide statement
+// passes only where INV-112 is off. It returns why not, or "".
 // What the policy allowed before stays allowed: every other statement is
 // kept as read, and the managed statement keeps every source it named.
-func verifyMerge(t *policyTarget, after string, sources []source) string {
+func verifyMerge(t *policyTarget, after string, sources []source, checkUnscoped bool) string {
 	pa, err := iampolicy.Parse([]byte(after))
 	if err != nil {
 		return "the merged policy of " + t.arn + " is not one the evaluator reads: " + err.Error()
@@ -297,7 +303,7 @@ func verifyMerge(t *policyTarget, after string, sources []source) string {
 			return "the merged policy of " + t.arn + " would still not allow " + s.src.Bucket + ": " + d.Outcome.String()
 		}
 	}
-	if t.kind == KindBucketPolicy {
+	if t.kind == KindBucketPolicy && checkUnscoped {
 		if sts := pa.UnscopedServiceAllows(iampolicy.S3Service, "s3:PutObject"); len(sts) > 0 {
 			return "the policy of " + t.arn + " lets S3 write unscoped (statements " + strings.Join(sts, ", ") + "): a merge keeps every other statement; scope them by hand"
 		}
