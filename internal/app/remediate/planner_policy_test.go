@@ -132,3 +132,27 @@ func TestPlanMergeOverTheLimit(t *testing.T) {
 		t.Errorf("merged policy (%d bytes): %.300s", compactLen(after), after)
 	}
 }
+
+// TestPlanHostileInputs: what a member account controls cannot make the
+// plan write over it or print raw control characters: a destination
+// policy that is not JSON is never merged into, a configuration Id with an escape
+// sequence is quoted in the text plan.
+func TestPlanHostileInputs(t *testing.T) {
+	plan := NewPlan(mergeReads(1, `{"Statement": [`, policyDoc(keyAdmin)), policyWith(t, "", "  fix: [INV-111]\n"), planNow)
+	if len(plan.Changes) != 0 {
+		t.Errorf("a policy that is not JSON: %s", plan.Totals())
+	}
+	if _, err := mergeStatement(`{"Statement": [`, map[string]any{"Sid": SidDelivery}); err == nil {
+		t.Error("merged into a policy that is not JSON")
+	}
+	c := good("evil\x1b[2J")
+	c.Frequency = "Weekly"
+	plan = NewPlan(readsOf(bucketWith("b", c)), policyWith(t, "", "  fix: [INV-107]\n"), planNow)
+	var out strings.Builder
+	if err := plan.WriteText(&out); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsRune(out.String(), '\x1b') || !strings.Contains(out.String(), `"evil\x1b[2J"`) {
+		t.Errorf("text plan:\n%s", out.String())
+	}
+}
