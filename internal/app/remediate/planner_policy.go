@@ -50,11 +50,10 @@ type source struct {
 // policyFix records an open, opted-in INV-111, INV-112 or INV-113 finding
 // for the merge of its destination's policy.
 func (pl *planner) policyFix(f rules.Finding, c inventory.Config) {
-	if f.RuleID == "INV-113" {
-		pl.target(KindKeyPolicy, c.Destination.KMSKeyID).fixes = append(pl.target(KindKeyPolicy, c.Destination.KMSKeyID).fixes, f)
-		return
-	}
 	t := pl.target(KindBucketPolicy, c.Destination.BucketARN)
+	if f.RuleID == "INV-113" {
+		t = pl.target(KindKeyPolicy, c.Destination.KMSKeyID)
+	}
 	t.fixes = append(t.fixes, f)
 }
 
@@ -216,7 +215,7 @@ func (pl *planner) merge(t *policyTarget) {
 	slices.Sort(ids)
 	ch := Change{Kind: t.kind, Account: t.owner, Region: t.region, Rules: ids, Automatic: pl.automatic(ids),
 		Read: PolicyDigest(*t.read), PolicyBefore: *t.read, PolicyAfter: after,
-		Diff: []FieldChange{{Field: "Statement " + sidOf(t.kind), From: statementAsRead(*t.read, sidOf(t.kind)), To: managedJSON(after, sidOf(t.kind))}}}
+		Diff: []FieldChange{{Field: "Statement " + sidOf(t.kind), From: statementAsRead(*t.read, sidOf(t.kind)), To: statementAsRead(after, sidOf(t.kind))}}}
 	if t.kind == KindKeyPolicy {
 		ch.KeyARN = t.arn
 	} else {
@@ -395,9 +394,6 @@ func namedSources(doc, sid string) map[string][]string {
 	}
 	return out
 }
-
-// managedJSON is the managed statement of a merged policy.
-func managedJSON(doc, sid string) string { return statementAsRead(doc, sid) }
 
 func compact(b []byte) string {
 	var buf bytes.Buffer

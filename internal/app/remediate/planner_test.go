@@ -73,7 +73,21 @@ func bucketWith(name string, cs ...inventory.Config) inventory.BucketResult {
 // included.
 const anyVersions = "  INV-108: {versions: Current}\n"
 
-func TestPlanTable(t *testing.T) {
+type planCase struct {
+	name         string
+	rules, rem   string
+	bucket       inventory.BucketResult
+	kinds        []Kind
+	diff         []string // fields of the first change
+	manual       []string // "RULE: reason substring"
+	notOptedIn   int
+	checks       bool // the scan read the configurations' destinations
+	checkChanges func(t *testing.T, cs []Change)
+}
+
+// planCases are the planner's table: one bucket, one policy, the changes
+// and manual items expected.
+func planCases() []planCase {
 	weird := good("weird")
 	weird.Frequency, weird.Destination.Format = "Weekly", "CSV"
 	weird.IncludedVersions = "AllAndDeleteMarkers" // an enum value newer than this build
@@ -92,17 +106,7 @@ func TestPlanTable(t *testing.T) {
 	noAccount.Destination.AccountID, noAccount.Destination.BucketARN = "", "arn:aws:s3:::org-inventory-other"
 	sse := good("sse-s3")
 	sse.Destination.Encryption, sse.Destination.KMSKeyID = inventory.EncryptionSSES3, ""
-	cases := []struct {
-		name         string
-		rules, rem   string
-		bucket       inventory.BucketResult
-		kinds        []Kind
-		diff         []string // fields of the first change
-		manual       []string // "RULE: reason substring"
-		notOptedIn   int
-		checks       bool // the scan read the configurations' destinations
-		checkChanges func(t *testing.T, cs []Change)
-	}{
+	return []planCase{
 		{name: "create where none", rem: "  fix: [INV-001]\n", bucket: bucketWith("b"), kinds: []Kind{KindCreate},
 			diff: []string{"IsEnabled", "Schedule.Frequency", "IncludedObjectVersions", "OptionalFields", "Destination.AccountId",
 				"Destination.Bucket", "Destination.Format", "Destination.Encryption", "Destination.Encryption.KeyId"}},
@@ -153,7 +157,10 @@ func TestPlanTable(t *testing.T) {
 				Failure: &inventory.Failure{Code: "AccessDenied", Message: "denied"}},
 			manual: []string{"SCAN-003: the scan could not read it"}},
 	}
-	for _, c := range cases {
+}
+
+func TestPlanTable(t *testing.T) {
+	for _, c := range planCases() {
 		t.Run(c.name, func(t *testing.T) {
 			p := policyWith(t, c.rules, c.rem)
 			r := readsOf(c.bucket)
