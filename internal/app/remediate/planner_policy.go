@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -197,7 +198,7 @@ func (pl *planner) merge(t *policyTarget) {
 		pl.manualAll(t.fixes, fmt.Sprintf("the merged policy of %s would be %d bytes, over its %d-byte limit", t.arn, size, limit))
 		return
 	}
-	if compact([]byte(after)) == compact([]byte(*t.read)) {
+	if sameMeaning(after, *t.read) {
 		return // the managed statement is there already, as it would be written
 	}
 	unscopedFails := false // INV-112 runs for one of the sources
@@ -393,6 +394,13 @@ func namedSources(doc, sid string) map[string][]string {
 		}
 	}
 	return out
+}
+
+// sameMeaning reports whether two JSON documents hold the same values,
+// whatever their key order and spacing (S3 stores a policy compacted).
+func sameMeaning(a, b string) bool {
+	var va, vb any
+	return json.Unmarshal([]byte(a), &va) == nil && json.Unmarshal([]byte(b), &vb) == nil && reflect.DeepEqual(va, vb)
 }
 
 func compact(b []byte) string {

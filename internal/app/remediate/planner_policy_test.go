@@ -101,6 +101,14 @@ func TestPlanMergesManagedStatements(t *testing.T) {
 	if again := NewPlan(mergeReads(2, bucketAfter, keyAfter), p, planNow); len(again.Changes)+len(again.Manual) != 0 {
 		t.Errorf("after the merge: %s", again.Totals())
 	}
+	// A merge is skipped when the policy as read already means the
+	// merged one: an indented copy does, another policy does not.
+	var v any
+	_ = json.Unmarshal([]byte(bucketAfter), &v)
+	indented, _ := json.MarshalIndent(v, "", "  ")
+	if !sameMeaning(string(indented), bucketAfter) || sameMeaning(bucketAfter, policyDoc(otherStatements)) {
+		t.Error("sameMeaning does not compare by meaning")
+	}
 }
 
 func TestPlanMergeNeverOverridesADeny(t *testing.T) {
