@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path"
@@ -30,6 +32,8 @@ type Policy struct {
 	overrides []override // in precedence order: least specific first
 	waivers   []Waiver
 	warnings  []string
+	// remediation is the remediation section, defaults filled in.
+	remediation Remediation
 }
 
 // Waiver turns the findings of one rule on some accounts and buckets to
@@ -125,6 +129,15 @@ func (p *Policy) Notices(now time.Time) []string {
 // MarshalJSON returns the normalised document: canonical spellings, the
 // same meaning as the input. LoadPolicy accepts it back.
 func (p *Policy) MarshalJSON() ([]byte, error) { return json.Marshal(p.get().doc) }
+
+// Digest is the hex SHA-256 of the normalised document (MarshalJSON): two
+// policies with the same meaning have the same digest. A saved plan
+// records it, so that a plan made under another policy is refused.
+func (p *Policy) Digest() string {
+	b, _ := p.MarshalJSON()
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
 
 // get returns p, or the default policy for a nil or zero Policy.
 func (p *Policy) get() *Policy {

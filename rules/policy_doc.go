@@ -27,6 +27,8 @@ type policyDoc struct {
 	Rules     map[string]ast.Node
 	Overrides []overrideDoc
 	Waivers   []Waiver
+	// Remediation is the remediation section; nil when absent.
+	Remediation *Remediation
 }
 
 // overrideDoc is one entry of overrides.
@@ -49,6 +51,8 @@ type policyOut struct {
 	Rules     map[string]*ruleEntry `json:"rules,omitempty"`
 	Overrides []overrideOut         `json:"overrides,omitempty"`
 	Waivers   []Waiver              `json:"waivers,omitempty"`
+	// Remediation is written only when the document has the section.
+	Remediation *Remediation `json:"remediation,omitempty"`
 }
 
 type overrideOut struct {
@@ -145,7 +149,7 @@ func decode(data []byte, source string) (policyDoc, *ast.File, error) {
 	}
 	switch n := len(file.Docs); {
 	case n == 0 || file.Docs[0].Body == nil:
-		return policyDoc{}, nil, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides or waivers"}
+		return policyDoc{}, nil, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides, waivers or remediation"}
 	case n > 1:
 		return policyDoc{}, nil, &PolicyError{Source: source, Line: docLine(file.Docs[1]), Msg: "several YAML documents: want one"}
 	}
@@ -334,6 +338,11 @@ func (v *validator) compile(doc policyDoc) *Policy {
 	p.overrides, out.Overrides = v.overrides(doc.Overrides)
 	p.waivers = v.waivers(doc.Waivers)
 	out.Waivers = slices.Clone(p.waivers)
+	p.remediation = v.checkRemediation(doc.Remediation)
+	if doc.Remediation != nil {
+		r := p.remediation
+		out.Remediation = &r
+	}
 	p.doc = out
 	p.warnings = v.warnings
 	return p

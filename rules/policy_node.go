@@ -51,8 +51,10 @@ func (v *validator) document(n ast.Node) policyDoc {
 			for i, item := range items {
 				doc.Waivers = append(doc.Waivers, v.waiver(item, at(kp, strconv.Itoa(i))))
 			}
+		case "remediation":
+			doc.Remediation = v.remediation(mv.Value, kp)
 		default:
-			v.failKey(kp, "unknown key: want one of version, rules, overrides, waivers")
+			v.failKey(kp, "unknown key: want one of version, rules, overrides, waivers, remediation")
 		}
 	}
 	return doc

@@ -72,7 +72,7 @@ func TestLoadPolicyErrors(t *testing.T) {
 		{"rules not a mapping", "rules: [INV-101]\n", []string{"line 1", "rules: want a mapping"}},
 		{"two documents", "version: 1\n---\nversion: 1\n", []string{"line 2", "several YAML documents"}},
 		{"empty second document", "version: 1\n---\n", []string{"line 2", "several YAML documents"}},
-		{"unknown top-level key", "version: 1\nrule:\n  INV-101: {}\n", []string{"line 2", `"rule": unknown key: want one of version, rules, overrides, waivers`}},
+		{"unknown top-level key", "version: 1\nrule:\n  INV-101: {}\n", []string{"line 2", `"rule": unknown key: want one of version, rules, overrides, waivers, remediation`}},
 		{"unknown rule key", "rules:\n  INV-101:\n    enable: false\n", []string{"line 3", `rules.INV-101 "enable": unknown key: want one of enabled, severity`}},
 		{"duplicate key", "rules:\n  INV-101: {}\n  INV-101: {}\n", []string{"line 3", "already defined"}},
 		{"bad version", "version: 2\n", []string{"line 1", `version "2": want 1`}},

@@ -31,6 +31,7 @@ Commands:
   findings   query the findings table
   dashboard  serve the findings table as a web page on 127.0.0.1
   rules      list the rule catalogue
+  plan       scan, then print the changes that would fix the findings the policy lets it fix
   scp        print a service control policy that reserves inventory changes to the remediation role
   demo       scan a built-in simulated organization (no AWS account needed)
   version    print the version
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runDashboard(ctx, rest, stdout, stderr)
 	case "rules":
 		return runRules(rest, stdout, stderr)
+	case "plan":
+		return runPlan(ctx, rest, stdout, stderr)
 	case "scp":
 		return runSCP(rest, stdout, stderr)
 	case "demo":
@@ -70,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stdout, usage)
 		return exitOK
 	default:
-		fmt.Fprintf(stderr, "scanner: unknown command %q; want scan, findings, dashboard, rules, scp, demo or version\n", cmd)
+		fmt.Fprintf(stderr, "scanner: unknown command %q; want scan, findings, dashboard, rules, plan, scp, demo or version\n", cmd)
 		return exitUsage
 	}
 }
@@ -206,26 +209,13 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return code
 	}
-	names, err := flagNames(fs)
-	if err != nil {
-		return fail(exitUsage, err)
-	}
-	if cfg.PolicyFile != "" && names["SCANNER_POLICY_FILE"] != "" {
-		cfg.Policy = "" // the flag wins over SCANNER_POLICY
-	}
-	if err := cfg.ValidateAs(names); err != nil {
-		return fail(exitUsage, err)
-	}
 	out, err := outputSink(*format, stdout)
 	if err != nil {
 		return fail(exitUsage, err)
 	}
-	policy, err := cfg.LoadPolicy()
+	policy, err := scanPolicy(fs, &cfg, "scan", stderr)
 	if err != nil {
 		return fail(exitUsage, err)
-	}
-	for _, n := range policy.Notices(time.Now()) {
-		fmt.Fprintf(stderr, "scanner scan: warning: %s\n", n)
 	}
 
 	s, store, _, err := wire(ctx, cfg)
@@ -261,6 +251,30 @@ func runScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(exitFindings, fmt.Errorf("%s at or above %s", console.Count(n, "open finding", ""), failOn))
 	}
 	return exitOK
+}
+
+// scanPolicy checks the configuration of a command that scans (its flags
+// bound by bindConfig to fs and cfg) and loads its policy, printing the
+// policy's notices to stderr as warnings of cmd.
+func scanPolicy(fs *flag.FlagSet, cfg *config.Config, cmd string, stderr io.Writer) (*rules.Policy, error) {
+	names, err := flagNames(fs)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.PolicyFile != "" && names["SCANNER_POLICY_FILE"] != "" {
+		cfg.Policy = "" // the flag wins over SCANNER_POLICY
+	}
+	if err := cfg.ValidateAs(names); err != nil {
+		return nil, err
+	}
+	policy, err := cfg.LoadPolicy()
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range policy.Notices(time.Now()) {
+		fmt.Fprintf(stderr, "scanner %s: warning: %s\n", cmd, n)
+	}
+	return policy, nil
 }
 
 // openTable opens the findings table of a command that reads it

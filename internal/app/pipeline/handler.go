@@ -22,6 +22,7 @@ type handler struct {
 	now      func() time.Time
 	count    *report.SummaryCounter
 	log      *slog.Logger
+	tap      Tap // nil: none
 
 	mu     sync.Mutex
 	failed map[string]*inventory.Failure // accounts whose findings were not all written
@@ -34,6 +35,9 @@ type handler struct {
 // the account is closed, and writes their findings. The findings are
 // counted as the account's (its buckets were counted already).
 func (h *handler) Destinations(_ context.Context, acct inventory.Account, checks []inventory.DestinationCheck) error {
+	if h.tap != nil {
+		h.tap.Destinations(acct, checks)
+	}
 	fs, unverified := h.eval.Destinations(checks, h.scanID, h.now().UTC())
 	if len(unverified) > 0 {
 		h.mu.Lock()
@@ -56,6 +60,9 @@ func (h *handler) Destinations(_ context.Context, acct inventory.Account, checks
 // Bucket and Account write with h.writeCtx, not the scanner's ctx: an
 // interrupted run still writes what it read.
 func (h *handler) Bucket(_ context.Context, r inventory.BucketResult) error {
+	if h.tap != nil {
+		h.tap.Bucket(r)
+	}
 	fs := h.eval.Bucket(r, h.scanID, h.now().UTC())
 	if h.sink != nil && len(fs) > 0 {
 		h.writeFailed(r.Account.ID, h.sink.Put(h.writeCtx, fs))
@@ -90,6 +97,9 @@ func (h *handler) Account(_ context.Context, r inventory.AccountResult) error {
 		}
 	}
 	h.count.Account(r, fs)
+	if h.tap != nil {
+		h.tap.Account(r)
+	}
 	return nil
 }
 

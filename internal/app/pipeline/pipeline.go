@@ -85,10 +85,24 @@ type Settings struct {
 	Progress func(report.Progress)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Tap, when set, receives what the scan read, as it reads it (a run
+	// of Run only; scanner plan keeps it for the planner).
+	Tap Tap
 
 	// discovered, when set, are the accounts already discovered (a
 	// scheduled run that decided not to fan out, fanout.go).
 	discovered *inventory.Org
+}
+
+// Tap receives what a run read: the organization and the scan's ID once,
+// before the accounts, then each bucket's result, each account's
+// destination checks and each account's close (with its final status),
+// from several goroutines at once.
+type Tap interface {
+	Begin(org inventory.Org, scanID string)
+	Bucket(r inventory.BucketResult)
+	Destinations(acct inventory.Account, checks []inventory.DestinationCheck)
+	Account(r inventory.AccountResult)
 }
 
 // Publisher publishes what a run changed and its summary. It reports how
@@ -134,7 +148,10 @@ func Run(ctx context.Context, s Settings) (report.Summary, error) {
 	defer stopWrites()
 	defer context.AfterFunc(ctx, func() { time.AfterFunc(writeGrace, stopWrites) })()
 	h := &handler{eval: eval, sink: s.Sink, writeCtx: writeCtx, scanID: run.ScanID, now: s.Now,
-		count: report.NewSummaryCounter(len(org.Targets), s.Progress), log: s.Logger}
+		count: report.NewSummaryCounter(len(org.Targets), s.Progress), log: s.Logger, tap: s.Tap}
+	if s.Tap != nil {
+		s.Tap.Begin(org, run.ScanID)
+	}
 	log := s.Logger.With("scan_id", run.ScanID)
 	log.InfoContext(ctx, "scan started", "trigger", s.Trigger, "accounts", len(org.Targets), "dry_run", s.Sink == nil)
 

@@ -1,8 +1,29 @@
 // Package remediate is the fixer's home: what closes the loop after a
-// scan (docs/remediation.md). Today it holds the prevention half, the
-// service control policy that keeps inventory configurations in the
-// hands of the remediation role; the plan and the apply that change
-// configurations and destination policies are to come here too.
+// scan (docs/remediation.md). It holds the plan of fixes and the
+// prevention half, the service control policy that keeps inventory
+// configurations in the hands of the remediation role; the apply that
+// makes a saved plan's changes is to come here too.
+//
+// # The plan
+//
+// [NewPlan] is a pure function of what one scan read ([Reads], kept by a
+// [Collector], the pipeline's Tap) and the policy: it evaluates the reads
+// with the policy's own rules, decides per open finding whether the
+// policy's remediation section lets it be fixed, and computes each
+// [Change] from the rules' parameters (rules.Policy.Desired): creates of
+// the managed configuration (INV-001 to INV-003), in-place updates of the
+// failing fields only, every other field sent back as read (INV-101 to
+// INV-103, INV-106 to INV-109, INV-115), disables (INV-104, INV-105, when
+// the policy says disable), and merges of one managed statement, by Sid,
+// into destination bucket and key policies (INV-111 to INV-113), checked
+// with internal/base/iampolicy. A change is kept only when the same rules
+// pass on its result and nothing that passed fails; otherwise, and for
+// what no change can fix, the finding is a [Manual] item with its reason.
+// It never deletes a configuration, a policy or a statement, and keeps
+// within S3's 1,000 configurations per bucket and the 20 KB and 32 KB
+// policy limits. A saved plan ([Plan.WriteJSON], [ReadPlan]) records per
+// change the digest of what it read ([ConfigDigest], [PolicyDigest]), so
+// that apply can refuse a target changed since.
 //
 // # The service control policy
 //

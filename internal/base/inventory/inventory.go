@@ -83,7 +83,10 @@ type Destination struct {
 	KMSKeyID   string     `json:"kms_key_id,omitempty"` // only with SSE-KMS
 }
 
-// Config is one inventory configuration of a bucket.
+// Config is one inventory configuration of a bucket, every field of it as
+// read: enum values this build does not know (a new format, frequency or
+// optional field) are kept verbatim, so that a fix can send back what it
+// does not change (internal/app/remediate).
 type Config struct {
 	ID               string      `json:"id"`
 	Enabled          bool        `json:"enabled"`
