@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/token"
@@ -139,28 +141,37 @@ func (v *validator) match(n ast.Node, p []string) matchDoc {
 func (v *validator) waiver(n ast.Node, p []string) Waiver {
 	var w Waiver
 	values, _ := v.mapping(n, p, "want a mapping")
+	v.stringFields(values, p, []stringField{
+		{"rule", &w.Rule}, {"account", &w.Account}, {"bucket", &w.Bucket}, {"reason", &w.Reason}, {"expires", &w.Expires},
+	})
+	return w
+}
+
+// stringField is a key of a mapping whose value is a string, and where
+// it goes.
+type stringField struct {
+	key string
+	dst *string
+}
+
+// stringFields converts the values of a mapping (at key path p) whose
+// keys are fields, each a string; another key is an error that lists
+// them.
+func (v *validator) stringFields(values []*ast.MappingValueNode, p []string, fields []stringField) {
 	for _, mv := range values {
 		key := keyOf(mv)
 		kp := at(p, key)
-		var dst *string
-		switch key {
-		case "rule":
-			dst = &w.Rule
-		case "account":
-			dst = &w.Account
-		case "bucket":
-			dst = &w.Bucket
-		case "reason":
-			dst = &w.Reason
-		case "expires":
-			dst = &w.Expires
-		default:
-			v.failKey(kp, "unknown key: want one of rule, account, bucket, reason, expires")
+		i := slices.IndexFunc(fields, func(f stringField) bool { return f.key == key })
+		if i < 0 {
+			keys := make([]string, len(fields))
+			for j, f := range fields {
+				keys[j] = f.key
+			}
+			v.failKey(kp, "unknown key: want one of "+strings.Join(keys, ", "))
 			continue
 		}
-		*dst, _ = v.str(mv.Value, kp)
+		*fields[i].dst, _ = v.str(mv.Value, kp)
 	}
-	return w
 }
 
 // convert converts the value at node n (key path p) into a T, one of the

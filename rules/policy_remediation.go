@@ -137,25 +137,9 @@ func (v *validator) remediationDestinations(n ast.Node, p []string) map[string]R
 		rp := at(p, region)
 		var d RemediationDestination
 		fields, _ := v.mapping(mv.Value, rp, "want a mapping of bucket, account, prefix, kms_key")
-		for _, f := range fields {
-			key := keyOf(f)
-			kp := at(rp, key)
-			var dst *string
-			switch key {
-			case "bucket":
-				dst = &d.Bucket
-			case "account":
-				dst = &d.Account
-			case "prefix":
-				dst = &d.Prefix
-			case "kms_key":
-				dst = &d.KMSKey
-			default:
-				v.failKey(kp, "unknown key: want one of bucket, account, prefix, kms_key")
-				continue
-			}
-			*dst, _ = v.str(f.Value, kp)
-		}
+		v.stringFields(fields, rp, []stringField{
+			{"bucket", &d.Bucket}, {"account", &d.Account}, {"prefix", &d.Prefix}, {"kms_key", &d.KMSKey},
+		})
 		out[region] = d
 	}
 	return out
