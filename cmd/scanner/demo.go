@@ -33,13 +33,15 @@ const demoSynopsis = `Scan a built-in simulated organization (25 accounts in 5 O
 5 regions) through the same code as the Lambda function, and print a
 dashboard. No AWS account needed: the simulated organization speaks the AWS
 APIs on a loopback port. With -dynalite or -endpoint the findings table is
-written to DynamoDB as well.`
+written to DynamoDB as well. With -plan it prints instead the plan that
+would fix the findings the demo's policy lets it fix (as scanner plan does).`
 
 // demoFlags are the flags of `scanner demo`.
 type demoFlags struct {
 	dynalite                  bool
 	endpoint, table, findings string
 	json, keep, dashboard     bool
+	plan                      bool
 	port                      int
 }
 
@@ -69,6 +71,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return fail(exitError, err)
 	}
 	defer sim.Close()
+	if f.plan {
+		return demoPlan(ctx, sim, stdout, stderr)
+	}
 	if f.dynalite {
 		db, err := localserver.StartDynalite(ctx)
 		if err != nil {
@@ -123,6 +128,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, int) {
 	fs.BoolVar(&f.keep, "keep", false, "keep the simulated organization and dynalite running until interrupted, to try queries")
 	fs.BoolVar(&f.dashboard, "dashboard", false, "serve the findings table as a web page on 127.0.0.1 until interrupted (with --dynalite or --endpoint; implies --keep)")
 	fs.IntVar(&f.port, "port", 0, "with --dashboard: the page's port (0: any free port)")
+	fs.BoolVar(&f.plan, "plan", false, "print the plan that would fix the demo's findings (scanner plan) instead of the dashboard")
 	if code := parseFlags(fs, args, stderr); code >= 0 {
 		return f, code
 	}
@@ -130,6 +136,8 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, int) {
 	switch {
 	case f.dynalite && f.endpoint != "":
 		err = fmt.Errorf("--dynalite and --endpoint %q: want at most one", f.endpoint)
+	case f.plan && (f.dynalite || f.endpoint != "" || f.findings != "" || f.json || f.keep || f.dashboard):
+		err = errors.New("--plan prints the plan alone; want none of --dynalite, --endpoint, --findings, --json, --keep, --dashboard with it")
 	case f.dashboard && !f.dynalite && f.endpoint == "":
 		err = errors.New("--dashboard shows the findings table; want --dynalite or --endpoint too")
 	default:
@@ -141,6 +149,31 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoFlags, int) {
 	}
 	f.keep = f.keep || f.dashboard
 	return f, -1
+}
+
+// demoPlan scans the simulated organization with the demo's policy and
+// prints the plan of its remediation section, through the code of
+// `scanner plan`.
+func demoPlan(ctx context.Context, sim *awssim.Server, stdout, stderr io.Writer) int {
+	cfg, err := demoConfig(demoFlags{}, demo.Policy(time.Now()))
+	if err != nil {
+		fmt.Fprintf(stderr, "scanner demo: %v\n", err)
+		return exitUsage
+	}
+	policy, err := cfg.LoadPolicy()
+	if err == nil {
+		err = pointAWSAt(sim, "")
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "scanner demo: %v\n", err)
+		return exitError
+	}
+	plan, sum, err := scanAndPlan(ctx, cfg, policy, false, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "scanner demo: %v\n", err)
+		return exitCode(err)
+	}
+	return writePlan(plan, sum, "text", "", stdout, stderr)
 }
 
 // demoConfig is the function's configuration, read as it is in Lambda:

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -110,6 +112,9 @@ func TestDemoDashboard(t *testing.T) {
 	if want.Buckets != 300 || want.Configs != 417 {
 		t.Errorf("the demo organization changed (%s): update the dashboard's expected lines", want)
 	}
+	if strings.Contains(out, "Plan: ") || strings.Contains(out, "+ create ") {
+		t.Errorf("the dashboard has a plan in it; only --plan prints one:\n%s", out)
+	}
 	if strings.Contains(out, "\x1b[") {
 		t.Error("colour escapes in output that is not a terminal")
 	}
@@ -123,6 +128,8 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 		{"demo", "-dynalite", "-endpoint", "http://127.0.0.1:1"},
 		{"demo", "-findings", "xml"},
 		{"demo", "-nope"},
+		{"demo", "-plan", "-json"},
+		{"demo", "-plan", "-dynalite"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(context.Background(), args, &stdout, &stderr); code != exitUsage {
@@ -159,5 +166,56 @@ func TestKeptScanCommand(t *testing.T) {
 	// The AWS CLI v1 reads AWS_DEFAULT_REGION, not AWS_REGION.
 	if qs := demoQueries("findings", "http://127.0.0.1:8000", true); !strings.Contains(qs[0], "AWS_DEFAULT_REGION=us-east-1") {
 		t.Errorf("query environment %q lacks AWS_DEFAULT_REGION", qs[0])
+	}
+}
+
+// TestDemoPlan: `scanner demo --plan` prints the plan of the demo's
+// remediation section: creates, in-place updates, bucket and key policy
+// merges and manual items, no disable (the demo reports unapproved
+// destinations), each counted in the total line, every created
+// configuration delivering to the security account's bucket and key of
+// its Region.
+func TestDemoPlan(t *testing.T) {
+	isolateAWSEnv(t)
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"demo", "--plan"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("scanner demo --plan: exit %d: %s", code, stderr.String())
+	}
+	out := stdout.String()
+	m := regexp.MustCompile(`(?m)^Plan: (\d+) to create, (\d+) to update, (\d+) to disable, (\d+) bucket policies and (\d+) key policies to merge; (\d+) manual; \d+ findings not opted in\.$`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no total line:\n%s", out)
+	}
+	kinds := []string{"+ create", "~ update", "- disable", "~ bucket-policy", "~ key-policy"}
+	for i, kind := range kinds {
+		got := strings.Count(out, "\n  "+kind+" ")
+		if want, _ := strconv.Atoi(m[i+1]); got != want {
+			t.Errorf("%d %q changes listed; the total says %d", got, kind, want)
+		}
+		if kind != "- disable" && got == 0 {
+			t.Errorf("the demo's plan has no %q change", kind)
+		}
+	}
+	if m[3] != "0" {
+		t.Errorf("the demo's plan disables %s configurations; its policy reports unapproved destinations", m[3])
+	}
+	if n, _ := strconv.Atoi(m[6]); n == 0 || !strings.Contains(out, "\nManual ("+m[6]+"): ") {
+		t.Errorf("the demo's plan lists %s manual items; want some, under their heading", m[6])
+	}
+	for _, block := range strings.Split(out, "\n  + create ")[1:] {
+		region := regexp.MustCompile(`^\s*\S+ \((\S+)\)`).FindStringSubmatch(block)
+		if region == nil {
+			t.Fatalf("create without a Region: %.200s", block)
+		}
+		for _, want := range []string{`Destination.AccountId: "` + demo.Security + `"`,
+			`Destination.Bucket: "arn:aws:s3:::acme-inventory-` + region[1] + `"`,
+			`Destination.Encryption.KeyId: "` + demo.KeyARN(region[1]) + `"`} {
+			if !strings.Contains(block, want) {
+				t.Errorf("create %.60s lacks %s", block, want)
+			}
+		}
+	}
+	if strings.Contains(out, "accounts scanned") {
+		t.Errorf("--plan printed the dashboard too:\n%s", out)
 	}
 }

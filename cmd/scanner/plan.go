@@ -16,6 +16,7 @@ import (
 	"github.com/s3inv/scanner/internal/app/pipeline"
 	"github.com/s3inv/scanner/internal/app/remediate"
 	"github.com/s3inv/scanner/report"
+	"github.com/s3inv/scanner/rules"
 )
 
 const planSynopsis = `Scan (the same flags as scan), then print the changes that would fix the
@@ -50,9 +51,21 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(exitUsage, err)
 	}
-	s, store, _, err := wire(ctx, cfg)
+	plan, sum, err := scanAndPlan(ctx, cfg, policy, *verbose, stderr)
 	if err != nil {
 		return fail(exitCode(err), err)
+	}
+	return writePlan(plan, sum, *format, *out, stdout, stderr)
+}
+
+// scanAndPlan scans with cfg and policy, recording the scan in the
+// findings table when cfg has one, and plans from what the scan read:
+// `scanner plan` and `scanner demo --plan`. verbose logs progress and
+// failures to stderr.
+func scanAndPlan(ctx context.Context, cfg config.Config, policy *rules.Policy, verbose bool, stderr io.Writer) (remediate.Plan, report.Summary, error) {
+	s, store, _, err := wire(ctx, cfg)
+	if err != nil {
+		return remediate.Plan{}, report.Summary{}, err
 	}
 	var reads remediate.Collector
 	s.Policy, s.Trigger, s.Tap = policy, "cli", &reads
@@ -60,7 +73,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		s.Sink = store // the plan's scan is recorded like any other
 	}
 	logLevel := slog.LevelError + 1
-	if *verbose {
+	if verbose {
 		logLevel = slog.LevelInfo
 	}
 	prog := console.NewProgressBar(stderr)
@@ -68,10 +81,9 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sum, err := pipeline.Run(ctx, s)
 	prog.Done()
 	if err != nil {
-		return fail(exitCode(err), err)
+		return remediate.Plan{}, report.Summary{}, err
 	}
-	plan := remediate.NewPlan(reads.Reads(), policy, time.Now())
-	return writePlan(plan, sum, *format, *out, stdout, stderr)
+	return remediate.NewPlan(reads.Reads(), policy, time.Now()), sum, nil
 }
 
 // writePlan prints the plan in format and saves it to path ("" none).

@@ -218,12 +218,14 @@ func configsOf(b awssim.Bucket) []awssim.InventoryConfig {
 // Policy returns the demo's policy document (YAML). Its waiver expires 90
 // days after now, so the demo looks the same whenever it runs.
 func Policy(now time.Time) string {
-	var keys strings.Builder
+	var keys, dests strings.Builder
 	for _, r := range Regions {
 		keys.WriteString("\n      - " + KeyARN(r))
+		fmt.Fprintf(&dests, "\n    %s:\n      bucket: arn:aws:s3:::acme-inventory-%s\n      account: \"%s\"\n      prefix: org-inventory\n      kms_key: %s",
+			r, r, Security, KeyARN(r))
 	}
 	values := map[string]string{
-		"KEY_ARNS": keys.String(), "DISABLED_KEY": disabledKeyARN,
+		"KEY_ARNS": keys.String(), "DESTINATIONS": dests.String(), "DISABLED_KEY": disabledKeyARN,
 		"SECURITY": Security, "LOG_ARCHIVE": LogArchive, "DATA_LAKE": DataLake,
 		"PRODUCTION_OU": ProductionOU, "SANDBOX_OU": SandboxOU,
 		"WAIVER_EXPIRES": now.UTC().AddDate(0, 0, 90).Format(time.DateOnly),
