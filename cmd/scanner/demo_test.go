@@ -202,6 +202,9 @@ func TestDemoPlan(t *testing.T) {
 	if n, _ := strconv.Atoi(m[6]); n == 0 || !strings.Contains(out, "\nManual ("+m[6]+"): ") {
 		t.Errorf("the demo's plan lists %s manual items; want some, under their heading", m[6])
 	}
+	if !strings.Contains(out, "INV-104: the configuration delivers to an unapproved destination and remediation.unapproved_destinations is report") {
+		t.Errorf("the demo's plan does not list its unapproved destinations as manual:\n%s", out)
+	}
 	for _, block := range strings.Split(out, "\n  + create ")[1:] {
 		region := regexp.MustCompile(`^\s*\S+ \((\S+)\)`).FindStringSubmatch(block)
 		if region == nil {

@@ -9,7 +9,9 @@
 // a stale report, object ACLs exported across accounts), an account
 // whose member role is missing, an account whose buckets cannot be listed,
 // a bucket that cannot be read, a bucket with more than 100 configurations,
-// and a waived finding.
+// and a waived finding. The policy's remediation section (the security
+// account's bucket and key of each Region) is what `scanner demo --plan`
+// plans with.
 //
 // Every bucket is built from a named profile that declares the rules it
 // breaks, by their names, so Expect can state the scan's outcome without
