@@ -173,7 +173,7 @@ func demoPlan(ctx context.Context, sim *awssim.Server, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "scanner demo: %v\n", err)
 		return exitCode(err)
 	}
-	return writePlan(plan, sum, "text", "", stdout, stderr)
+	return writePlan("demo", plan, sum, "text", "", stdout, stderr)
 }
 
 // demoConfig is the function's configuration, read as it is in Lambda:

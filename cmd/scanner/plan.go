@@ -55,7 +55,7 @@ func runPlan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(exitCode(err), err)
 	}
-	return writePlan(plan, sum, *format, *out, stdout, stderr)
+	return writePlan("plan", plan, sum, *format, *out, stdout, stderr)
 }
 
 // scanAndPlan scans with cfg and policy, recording the scan in the
@@ -86,17 +86,18 @@ func scanAndPlan(ctx context.Context, cfg config.Config, policy *rules.Policy, v
 	return remediate.NewPlan(reads.Reads(), policy, time.Now()), sum, nil
 }
 
-// writePlan prints the plan in format and saves it to path ("" none).
-func writePlan(plan remediate.Plan, sum report.Summary, format, path string, stdout, stderr io.Writer) int {
+// writePlan prints the plan in format and saves it to path ("" none);
+// cmd names the command in its errors.
+func writePlan(cmd string, plan remediate.Plan, sum report.Summary, format, path string, stdout, stderr io.Writer) int {
 	if path != "" {
 		var b bytes.Buffer
 		if err := plan.WriteJSON(&b); err != nil {
-			fmt.Fprintf(stderr, "scanner plan: %v\n", err)
+			fmt.Fprintf(stderr, "scanner %s: %v\n", cmd, err)
 			return exitError
 		}
 		// The plan holds configurations and policies as read: owner only.
 		if err := os.WriteFile(path, b.Bytes(), 0o600); err != nil {
-			fmt.Fprintf(stderr, "scanner plan: save the plan: %v\n", err)
+			fmt.Fprintf(stderr, "scanner %s: save the plan: %v\n", cmd, err)
 			return exitError
 		}
 	}
@@ -107,7 +108,7 @@ func writePlan(plan remediate.Plan, sum report.Summary, format, path string, std
 		err = plan.WriteText(stdout)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "scanner plan: %v\n", err)
+		fmt.Fprintf(stderr, "scanner %s: %v\n", cmd, err)
 		return exitError
 	}
 	fmt.Fprintf(stderr, "plan of scan %s: %s, %s\n", sum.ScanID,
