@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -212,10 +213,26 @@ func TestINV114(t *testing.T) {
 		{name: "weekly, six days ago", dest: reports(testNow.Add(-6*day), "Weekly"), want: pass},
 		{name: "weekly, nine days ago", dest: reports(testNow.Add(-9*day), "Weekly"), want: fail, message: "in the last 8 days"},
 		{name: "none at all", dest: reports(time.Time{}, "Daily"), want: fail, message: "none since 2026-12-14"},
+		{name: "only forged folders", dest: destWith(func(d *inventory.DestinationCheck) { d.Reports.Newest, d.Reports.Ignored = time.Time{}, 2 }),
+			want: fail, message: "2 folder(s) ignored: dated after the scan", evidence: map[string]string{"ignored_folders": "2"}},
 		{name: "reports unreadable", dest: destWith(func(d *inventory.DestinationCheck) { d.Reports = &inventory.ReportsRead{Failure: accessDenied} }),
 			want: unverifiable, gap: "AccessDenied"},
 		{name: "bucket missing", dest: destWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Missing: true} }), want: notApplicable},
 	})
+}
+
+// TestINV114StatesTheBounds: the rule's text states the bounds the scan
+// applies to a delivery (inventory.ReportClockSkew, ManifestWindow).
+func TestINV114StatesTheBounds(t *testing.T) {
+	r, _ := Lookup("INV-114")
+	for _, want := range []string{
+		fmt.Sprintf("at most %d minutes after the scan", int(inventory.ReportClockSkew.Minutes())),
+		fmt.Sprintf("at most %d hours after it", int(inventory.ManifestWindow.Hours())),
+	} {
+		if !strings.Contains(r.Rationale, want) {
+			t.Errorf("INV-114's rationale does not say %q: %s", want, r.Rationale)
+		}
+	}
 }
 
 func TestINV115(t *testing.T) {
