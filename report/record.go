@@ -177,14 +177,13 @@ func NewResolver(r inventory.AccountResult) Resolver {
 
 // Resolves reports whether rec, a record of the account that this scan did
 // not produce, is to be resolved: the scan is complete, rec is OPEN or
-// WAIVED, its bucket was readable in this scan, and, for a destination
-// rule's finding (INV-110 to INV-115), the bucket's destinations could
-// all be verified.
+// WAIVED, its bucket was readable in this scan, and, for a finding about
+// the bucket's destinations (rules.AboutDestinations: INV-110 to INV-115
+// and the SCAN-006 finding that folds them), the bucket's destinations
+// could all be verified.
 func (res Resolver) Resolves(rec Record) bool {
-	if rec.Bucket != "" && res.unverified[rec.Bucket] {
-		if r, ok := rules.Lookup(rec.RuleID); ok && r.Kind == rules.KindDestination {
-			return false
-		}
+	if rec.Bucket != "" && res.unverified[rec.Bucket] && rules.AboutDestinations(rec.Finding) {
+		return false
 	}
 	return res.complete && rec.AccountID == res.account && rec.Open() && !rec.History &&
 		(rec.Bucket == "" || !res.unreadable[rec.Bucket])

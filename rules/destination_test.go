@@ -261,3 +261,27 @@ func TestSCAN005(t *testing.T) {
 			evidence: map[string]string{"configurations": "a/x", "error_code": "AccessDenied"}},
 	})
 }
+
+// TestDestinationsGapOfManyConfigurations: every configuration of an
+// account may deliver to one destination that cannot be read; its one
+// SCAN-005 finding counts them all and names 20.
+func TestDestinationsGapOfManyConfigurations(t *testing.T) {
+	var ds []inventory.DestinationCheck
+	for i := range 20000 {
+		d := goodDest(fmt.Sprintf("c-%05d", i%1000))
+		d.Bucket.Name = fmt.Sprintf("b-%02d", i/1000)
+		d.Failure, d.Policy, d.Key, d.Reports = accessDenied, nil, nil, nil
+		ds = append(ds, d)
+	}
+	fs, unverified := NewEvaluator(nil, inventory.Org{}).Destinations(ds, "scan-1", testNow)
+	if len(fs) != 1 || len(unverified) != 20 || unverified[19] != "b-19" {
+		t.Fatalf("%d findings, %d buckets unverified", len(fs), len(unverified))
+	}
+	f := fs[0]
+	if !strings.Contains(f.Message, "not made for 20000 configuration(s): b-00/c-00000, ") || !strings.HasSuffix(f.Message, "b-00/c-00019, … and 19980 more") {
+		t.Errorf("message %q", f.Message)
+	}
+	if got := f.Evidence["configurations"]; strings.Count(got, ",") != 20 || !strings.HasSuffix(got, ",… and 19980 more") {
+		t.Errorf("configurations %q", got)
+	}
+}

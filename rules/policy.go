@@ -30,6 +30,8 @@ type Policy struct {
 	overrides []override // in precedence order: least specific first
 	waivers   []Waiver
 	warnings  []string
+	// findingsPerBucket is limits.findings_per_bucket.
+	findingsPerBucket int
 }
 
 // Waiver turns the findings of one rule on some accounts and buckets to

@@ -27,6 +27,7 @@ type policyDoc struct {
 	Rules     map[string]ast.Node
 	Overrides []overrideDoc
 	Waivers   []Waiver
+	Limits    *limitsDoc
 }
 
 // overrideDoc is one entry of overrides.
@@ -49,6 +50,7 @@ type policyOut struct {
 	Rules     map[string]*ruleEntry `json:"rules,omitempty"`
 	Overrides []overrideOut         `json:"overrides,omitempty"`
 	Waivers   []Waiver              `json:"waivers,omitempty"`
+	Limits    *limitsDoc            `json:"limits,omitempty"`
 }
 
 type overrideOut struct {
@@ -145,7 +147,7 @@ func decode(data []byte, source string) (policyDoc, *ast.File, error) {
 	}
 	switch n := len(file.Docs); {
 	case n == 0 || file.Docs[0].Body == nil:
-		return policyDoc{}, nil, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides or waivers"}
+		return policyDoc{}, nil, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides, waivers or limits"}
 	case n > 1:
 		return policyDoc{}, nil, &PolicyError{Source: source, Line: docLine(file.Docs[1]), Msg: "several YAML documents: want one"}
 	}
@@ -429,6 +431,11 @@ func (v *validator) compile(doc policyDoc) *Policy {
 		p.waivers = append(p.waivers, w)
 	}
 	out.Waivers = slices.Clone(p.waivers)
+	p.findingsPerBucket = DefaultFindingsPerBucket
+	if l := doc.Limits; l != nil && l.FindingsPerBucket != nil {
+		p.findingsPerBucket = *l.FindingsPerBucket
+		out.Limits = &limitsDoc{FindingsPerBucket: l.FindingsPerBucket}
+	}
 	p.doc = out
 	p.warnings = v.warnings
 	return p
@@ -497,7 +504,10 @@ func (v *validator) ruleEntry(r *Rule, n ast.Node, p []string) *ruleEntry {
 				continue
 			}
 			sev, err := ParseSeverity(s)
-			if err != nil {
+			switch {
+			case r.folds:
+				v.fail(kp, s, "the folded findings' worst severity is "+r.ID+"'s: want no severity (waive it instead)")
+			case err != nil:
 				v.fail(kp, s, "want one of CRITICAL, HIGH, MEDIUM, LOW, INFO")
 			}
 			e.severity = sev

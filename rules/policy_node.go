@@ -52,8 +52,10 @@ func (v *validator) document(n ast.Node) policyDoc {
 			for i, item := range items {
 				doc.Waivers = append(doc.Waivers, v.waiver(item, at(kp, strconv.Itoa(i))))
 			}
+		case "limits":
+			doc.Limits = v.limits(mv.Value, kp)
 		default:
-			v.failKey(kp, "unknown key: want one of version, rules, overrides, waivers")
+			v.failKey(kp, "unknown key: want one of version, rules, overrides, waivers, limits")
 		}
 	}
 	return doc

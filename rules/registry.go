@@ -82,6 +82,10 @@ type Rule struct {
 	// covers is, for a coverage rule of an account, the account status it
 	// reports.
 	covers inventory.AccountStatus
+	// folds marks the coverage rule whose finding stands for the findings
+	// of a bucket beyond the policy's limit (SCAN-006): the evaluator
+	// makes it from what it folded, never from a scan result.
+	folds bool
 }
 
 // param returns the rule's parameter with the policy key key.
@@ -139,6 +143,8 @@ type subject struct {
 	// SCAN-005; findingKey then tells its findings apart (cause).
 	gaps       *destinationGap
 	findingKey string
+	// fold is what a bucket's SCAN-006 finding stands for.
+	fold *foldTally
 }
 
 type checkFunc func(s subject) result
@@ -170,6 +176,7 @@ var ruleList = []*Rule{
 	&bucketUnreadable,
 	&accountScanIncomplete,
 	&destinationUnverifiable,
+	&findingsFolded,
 }
 
 var (
@@ -240,7 +247,7 @@ func AccountCoverage(s inventory.AccountStatus) (Rule, bool) {
 // inventory configurations could not be read.
 func BucketCoverage() (Rule, bool) {
 	for _, r := range catalogue() {
-		if r.Kind == KindCoverage && r.Level == LevelBucket {
+		if r.Kind == KindCoverage && r.Level == LevelBucket && !r.folds {
 			return r.clone(), true
 		}
 	}

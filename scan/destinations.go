@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/s3inv/scanner/internal/awserr"
@@ -101,10 +103,13 @@ type KMSProvider interface {
 }
 
 // pendingConfig is an enabled configuration waiting for its destination
-// reads.
+// reads; or, when skipped is set, the first of the skipped configurations
+// of a bucket that has more than Options.DestinationsPerBucket, standing
+// for them all: none of them is read.
 type pendingConfig struct {
-	bucket inventory.Bucket
-	config inventory.Config
+	bucket  inventory.Bucket
+	config  inventory.Config
+	skipped int
 }
 
 // owner is an account whose destinations are read. Its member role is
@@ -284,15 +289,18 @@ func (d *destReads) inRegion(awsCtx context.Context, o *owner, op string, region
 }
 
 // check reads the destinations of one account's enabled configurations,
-// concurrently (the pool bounds the calls in flight). It returns false
-// when awsCtx ended before every read was made.
+// concurrently: as many at once as the pool has places (which bound the
+// calls in flight), so an account of many configurations costs that many
+// goroutines, not one a configuration. It returns false when awsCtx
+// ended before every read was made.
 func (d *destReads) check(awsCtx context.Context, acct inventory.Account, pending []pendingConfig) ([]inventory.DestinationCheck, bool) {
 	out := make([]inventory.DestinationCheck, len(pending))
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(d.s.opts.MaxInFlight())
 	for i := range pending {
-		wg.Go(func() { out[i] = d.checkOne(awsCtx, acct, pending[i]) })
+		g.Go(func() error { out[i] = d.checkOne(awsCtx, acct, pending[i]); return nil })
 	}
-	wg.Wait()
+	_ = g.Wait() // checkOne returns no error
 	return out, awsCtx.Err() == nil
 }
 
@@ -300,6 +308,12 @@ func (d *destReads) checkOne(awsCtx context.Context, acct inventory.Account, p p
 	dest := p.config.Destination
 	dc := inventory.DestinationCheck{Account: acct, Bucket: p.bucket, Config: p.config,
 		Owner: orDefault(dest.AccountID, acct.ID), OrgID: d.org.ID, Partition: partitionOf(dest.BucketARN)}
+	if p.skipped > 0 {
+		dc.Failure = &inventory.Failure{Code: "TooManyConfigurations", Message: fmt.Sprintf(
+			"bucket %s has more enabled configurations than the scan follows to their destinations (%d, the first by ID): "+
+				"the destinations of %d, from %q on, were not read", p.bucket.Name, d.s.opts.DestinationsPerBucket, p.skipped, p.config.ID)}
+		return dc
+	}
 	if dest.Encryption == inventory.EncryptionSSEKMS && dest.KMSKeyID != "" {
 		dc.Key = d.key(awsCtx, dest.KMSKeyID)
 	}

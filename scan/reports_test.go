@@ -3,6 +3,8 @@ package scan_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,4 +159,56 @@ func readReports(t *testing.T, now time.Time, objects []awssim.Object, series []
 		t.Fatalf("destination checks %+v; want one, with its reports read", h.cs)
 	}
 	return *h.cs[0].Reports, e.srv.Calls("ListObjectsV2")
+}
+
+// TestDestinationsPerBucket: a bucket of more enabled configurations than
+// Options.DestinationsPerBucket has the destinations of the first (by ID)
+// read, and the others stand in one check that reads nothing, whose
+// failure says how many were skipped.
+func TestDestinationsPerBucket(t *testing.T) {
+	const src, dst = "111111111111", "222222222222"
+	tmpl := awssim.InventoryConfig{ID: "a-first", Enabled: true, Frequency: "Daily",
+		Destination: awssim.Destination{AccountID: dst, Bucket: "arn:aws:s3:::reports", Prefix: "inv"}}
+	fx := &awssim.Fixture{Organization: awssim.Organization{Role: &awssim.Role{Name: roleName, ExternalID: extID}, Accounts: []awssim.Account{
+		{ID: src, Buckets: []awssim.Bucket{
+			{Name: "flooded", Inventory: []awssim.InventoryConfig{tmpl}, Generated: 999},
+			{Name: "plain", Inventory: []awssim.InventoryConfig{tmpl}},
+		}},
+		{ID: dst, Buckets: []awssim.Bucket{{Name: "reports"}}},
+	}}}
+	e := newEnv(t, fx)
+	org := inventory.Org{ID: "o-sim0example", FromOrganizations: true, Members: map[string]bool{src: true, dst: true},
+		Targets: []inventory.Account{{ID: src}, {ID: dst}}}
+	s, err := scan.New(e.conn, scan.Options{Destinations: true, DestinationsPerBucket: 3, Organization: org})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &checks{}
+	if err := s.Scan(context.Background(), org.Targets, h); err != nil {
+		t.Fatal(err)
+	}
+	var read []string
+	var skipped []inventory.DestinationCheck
+	for _, c := range h.cs {
+		switch {
+		case c.Failure != nil:
+			skipped = append(skipped, c)
+		case c.Reports != nil:
+			read = append(read, c.Bucket.Name+"/"+c.Config.ID)
+		}
+	}
+	slices.Sort(read)
+	if want := []string{"flooded/a-first", "flooded/gen-0001", "flooded/gen-0002", "plain/a-first"}; !slices.Equal(read, want) {
+		t.Errorf("destinations read of %v; want %v", read, want)
+	}
+	if len(skipped) != 1 || skipped[0].Bucket.Name != "flooded" || skipped[0].Config.ID != "gen-0003" || skipped[0].Failure.Code != "TooManyConfigurations" ||
+		!strings.Contains(skipped[0].Failure.Message, `the destinations of 997, from "gen-0003" on, were not read`) {
+		t.Errorf("skipped checks %+v", skipped)
+	}
+	if n := e.srv.Calls("ListObjectsV2"); n != 4 {
+		t.Errorf("%d ListObjectsV2 calls; want 4, one a configuration read", n)
+	}
+	if _, err := scan.New(e.conn, scan.Options{DestinationsPerBucket: 10001}); err == nil || !strings.Contains(err.Error(), "destinations per bucket 10001: want 1 to 10000") {
+		t.Errorf("DestinationsPerBucket 10001: %v", err)
+	}
 }

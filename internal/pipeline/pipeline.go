@@ -218,12 +218,14 @@ func publish(ctx context.Context, s Settings, sum *summary.Summary, log *slog.Lo
 // newScanner returns the rules' evaluator and the scanner of the accounts
 // of org, for a run (Run) or one account of a fan-out run (Work) alike.
 // The scanner reads destinations only when the policy enables one of the
-// destination checks.
+// destination checks, and of at most the policy's findings_per_bucket
+// configurations of a bucket.
 func newScanner(s Settings, org inventory.Org) (*rules.Evaluator, *scan.Scanner, error) {
 	eval := rules.NewEvaluator(s.Policy, org)
 	opts := s.Config.ScanOptions()
 	opts.Logger, opts.Now = s.Logger, s.Now
 	opts.Destinations, opts.Organization = eval.ReadsDestinations(), org
+	opts.DestinationsPerBucket = eval.FindingsPerBucket()
 	scanner, err := scan.New(s.Connector, opts)
 	return eval, scanner, err
 }
