@@ -175,7 +175,7 @@ func (k *keeper) trim() {
 func (k *keeper) findings() ([]Finding, *foldTally) {
 	k.trim()
 	slices.SortFunc(k.kept, func(a, b rankedFinding) int { return cmp.Compare(a.order, b.order) })
-	out := make([]Finding, len(k.kept))
+	out := make([]Finding, len(k.kept), len(k.kept)+1) // room for SCAN-006
 	for i := range k.kept {
 		out[i] = k.kept[i].f
 	}
