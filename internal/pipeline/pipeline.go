@@ -197,16 +197,15 @@ func Run(ctx context.Context, s Settings) (summary.Summary, error) {
 // writeGrace each).
 func publish(ctx context.Context, s Settings, sum *summary.Summary, changes *changeStream, log *slog.Logger) {
 	changes.stop()
-	var ts []report.Transition
+	var (
+		ts    []report.Transition
+		stale int
+	)
 	if s.Transitions != nil {
-		var stale int
 		ts, stale = s.Transitions.Take(sum.ScanID)
-		if stale > 0 {
-			log.WarnContext(ctx, "changes of an earlier, abandoned run not published", "changes", stale)
-		}
 	}
 	sum.Changes = report.CountTransitions(ts)
-	if stale := changes.addTo(sum); stale > 0 {
+	if stale += changes.addTo(sum); stale > 0 {
 		log.WarnContext(ctx, "changes of an earlier, abandoned run not published", "changes", stale)
 	}
 	if s.Sink == nil {

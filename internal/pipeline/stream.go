@@ -92,14 +92,14 @@ func (c *changeStream) stop() {
 	}
 }
 
-// addTo stops the streaming and adds what was streamed to sum: the
-// changes, what Security Hub imported and the events not published.
-// The caller counts the rest of the log first.
+// addTo adds what was streamed to sum: the changes, what Security Hub
+// imported and the events not published; and returns how many changes of
+// other runs it dropped. The caller stops the stream and counts the rest
+// of the log first.
 func (c *changeStream) addTo(sum *summary.Summary) (stale int) {
 	if c == nil {
 		return 0
 	}
-	c.stop()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	sum.Changes = addCounts(sum.Changes, c.counts)
