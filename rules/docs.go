@@ -18,7 +18,7 @@ func MarkdownTable() string {
 	b.WriteString("|---|---|---|---|---|\n")
 	for _, r := range catalogue() {
 		fmt.Fprintf(&b, "| [%s](docs/rules.md#%s) | %s | %s | %s | %s |\n",
-			r.ID, anchor(r), r.Name, r.Level, severityText(r), cell(r.FailsWhen))
+			r.ID, anchor(r), r.Name, r.Level, r.SeverityText(), cell(r.FailsWhen))
 	}
 	return b.String()
 }
@@ -37,7 +37,7 @@ func Markdown() string {
 	b.WriteString("their parameters. `scanner rules` prints the same catalogue.\n\n")
 	b.WriteString("| ID | name | level | default severity | title |\n|---|---|---|---|---|\n")
 	for _, r := range catalogue() {
-		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", r.ID, anchor(r), r.Name, r.Level, severityText(r), cell(r.Title))
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", r.ID, anchor(r), r.Name, r.Level, r.SeverityText(), cell(r.Title))
 	}
 	for _, r := range catalogue() {
 		fmt.Fprintf(&b, "\n## %s %s\n\n", r.ID, r.Name)
@@ -148,14 +148,6 @@ func yamlFlow(v any) string {
 
 // plainRe matches the strings YAML reads back unquoted as the same string.
 var plainRe = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_./-]*$`)
-
-// severityText is a rule's default severity in the tables.
-func severityText(r Rule) string {
-	if r.folds {
-		return "the worst folded"
-	}
-	return r.Severity.String()
-}
 
 // anchor is the GitHub heading anchor of a rule's section.
 func anchor(r Rule) string { return strings.ToLower(r.ID + "-" + r.Name) }

@@ -88,6 +88,16 @@ type Rule struct {
 	folds bool
 }
 
+// SeverityText is the rule's default severity as catalogues show it: its
+// name, or "the worst folded" for SCAN-006, whose finding takes the worst
+// severity of the findings it stands for (Severity is only nominal).
+func (r Rule) SeverityText() string {
+	if r.folds {
+		return "the worst folded"
+	}
+	return r.Severity.String()
+}
+
 // param returns the rule's parameter with the policy key key.
 func (r *Rule) param(key string) (paramSpec, bool) {
 	for _, p := range r.params {

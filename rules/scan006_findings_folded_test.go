@@ -174,3 +174,16 @@ func TestFindingsFoldedDestinations(t *testing.T) {
 		t.Errorf("AboutDestinations: true for %s or %s", f.RuleID, configFold[0].RuleID)
 	}
 }
+
+// TestFindingsFoldedSeverityText: catalogues show SCAN-006's severity as
+// the worst folded, every other rule's by name.
+func TestFindingsFoldedSeverityText(t *testing.T) {
+	fold, _ := Lookup("SCAN-006")
+	other, _ := Lookup("INV-104")
+	if fold.SeverityText() != "the worst folded" || other.SeverityText() != "CRITICAL" {
+		t.Errorf("SeverityText: %q, %q", fold.SeverityText(), other.SeverityText())
+	}
+	if fold.Kind != KindCoverage || fold.Level != LevelBucket {
+		t.Errorf("SCAN-006: kind %s, level %s; want coverage, bucket", fold.Kind, fold.Level)
+	}
+}
