@@ -220,7 +220,7 @@ func scanFixture(b *testing.B, fx *awssim.Fixture, simOpts ...awssim.Option) ben
 	h.check(b, total, len(targets))
 	return benchResult{
 		fresh: h.fresh.Load(), skipped: h.skipped.Load(),
-		wall:  wall, calls: srv.AllCalls(), inFlight: opts.MaxInFlight(),
+		wall: wall, calls: srv.AllCalls(), inFlight: opts.MaxInFlight(),
 		cpu: cpu, peakInFlight: peakIn, busy: busy, srv: srv,
 	}
 }
