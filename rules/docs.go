@@ -42,10 +42,11 @@ func Markdown() string {
 	for _, r := range catalogue() {
 		fmt.Fprintf(&b, "\n## %s %s\n\n", r.ID, r.Name)
 		fmt.Fprintf(&b, "**%s**\n\n", r.Title)
-		fmt.Fprintf(&b, "- Level: %s\n", levelText(r.Level))
 		if r.folds {
+			b.WriteString("- Level: bucket (one finding per bucket for its configurations' findings, one for their destinations')\n")
 			b.WriteString("- Severity: the worst of the findings it stands for\n")
 		} else {
+			fmt.Fprintf(&b, "- Level: %s\n", levelText(r.Level))
 			fmt.Fprintf(&b, "- Default severity: %s\n", r.Severity)
 		}
 		fmt.Fprintf(&b, "- Fails when: %s\n", r.FailsWhen)
