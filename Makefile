@@ -101,6 +101,7 @@ demo: deps ## Scan the built-in simulated organization into a local DynamoDB tab
 bench: deps ## Run the benchmarks and print their figures: API calls against the minimum, wall time against bounds (throttled too), memory. Only exact properties fail it.
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -v ./scan/ | grep -v '^=== RUN'
 	set -o pipefail; CI=true $(GO) test -run '^$$' -bench Fanout -benchtime 1x -timeout 40m -v ./internal/app/pipeline/ | grep -v '^=== RUN'
+	set -o pipefail; CI=true $(GO) test -run '^$$' -bench FindingsFlood -benchtime 1x -timeout 40m -v ./internal/app/pipeline/ | grep -v '^=== RUN'
 	$(GO) test -run '^$$' -bench . -skip BenchmarkDashboardViews -benchmem ./rules/ ./report/...
 	set -o pipefail; $(GO) test -run '^$$' -bench BenchmarkDashboardViews -benchtime 1x -v ./report/dynamo/ | grep -v '^=== RUN'
 

@@ -65,7 +65,9 @@
 // written: a change whose write failed, or that a newer run refused, is
 // not reported, and a finding seen again unchanged is no change.
 // [TransitionLog] gathers them for the pipeline, which counts them in the
-// run's summary and hands them to package report/events.
+// run's summary and hands them to package report/events; a log that
+// streams ([TransitionLog.Stream]) hands them over in batches as they
+// come, so a run holds one batch of its changes, not all of them.
 //
 // # OCSF
 //

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"maps"
 	"math"
 	"slices"
@@ -196,7 +197,7 @@ func (m *Memory) AccountDone(_ context.Context, scanID string, r inventory.Accou
 		}
 		m.tab.records[id] = &resolved
 	}
-	m.tab.scans[r.Account.ID] = NewAccountScan(scanID, r, seen)
+	m.tab.scans[r.Account.ID] = NewAccountScan(scanID, r, maps.Values(seen))
 	return nil
 }
 
@@ -248,16 +249,15 @@ func (m *Memory) report(ts []Transition) {
 }
 
 // NewAccountScan returns the record of a complete scan of an account, with
-// the statuses of the findings it produced by finding ID. Both stores
-// record an account's last complete scan with it (exported for
-// report/dynamo).
-func NewAccountScan(scanID string, r inventory.AccountResult, seen map[string]rules.Status) AccountScan {
+// the statuses of the findings it produced. Both stores record an
+// account's last complete scan with it (exported for report/dynamo).
+func NewAccountScan(scanID string, r inventory.AccountResult, seen iter.Seq[rules.Status]) AccountScan {
 	s := AccountScan{
 		AccountID: r.Account.ID, AccountName: r.Account.Name, OUID: r.Account.OUID, OUName: r.Account.OUName, ScanID: scanID,
 		StartedAt: lifecycle.Timestamp(r.StartedAt), FinishedAt: lifecycle.Timestamp(r.FinishedAt),
 		Buckets: r.Buckets, Configs: r.Configs, Unreadable: len(r.Unreadable),
 	}
-	for _, st := range seen {
+	for st := range seen {
 		switch st {
 		case rules.StatusOpen:
 			s.Open++

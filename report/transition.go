@@ -136,17 +136,41 @@ func CountTransitions(ts []Transition) TransitionCounts {
 // to take at the end of a run: give its Record method as
 // StoreOptions.OnTransition. It is safe for concurrent use; the zero
 // value is ready. Its memory grows with the changes of a run (not with
-// the findings a run sees again unchanged).
+// the findings a run sees again unchanged), unless it streams them
+// (Stream).
 type TransitionLog struct {
-	mu sync.Mutex
-	ts []Transition
+	mu     sync.Mutex
+	ts     []Transition
+	batch  int
+	stream func([]Transition)
 }
 
-// Record adds t to the log.
+// Record adds t to the log; a log that streams hands its transitions
+// over once it holds its batch of them.
 func (l *TransitionLog) Record(t Transition) {
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	l.ts = append(l.ts, t)
+	var full []Transition
+	if l.stream != nil && len(l.ts) >= l.batch {
+		full, l.ts = l.ts, nil
+	}
+	stream := l.stream
+	l.mu.Unlock()
+	if full != nil {
+		stream(full)
+	}
+}
+
+// Stream makes the log hand its transitions to fn as they come, n at a
+// time, rather than hold them until Take: the Record call that brings
+// the log to n transitions calls fn with them (outside the log's lock, in
+// the recording goroutine: the store waits for it), so a run that streams
+// its changes holds about n of them, not every change it decided. Take
+// returns what fn was not given; Stream(0, nil) stops streaming.
+func (l *TransitionLog) Stream(n int, fn func([]Transition)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.batch, l.stream = max(n, 1), fn
 }
 
 // Take returns the transitions of scan scanID in the order they were

@@ -59,6 +59,7 @@ type destinationGap struct {
 	destination string   // the destination bucket ARN
 	whats       []string // what could not be read or decided, in order
 	configs     []string
+	named       map[string]bool // configs, as a set
 	checks      []string
 	// foreign are the accounts other than the source that own what could
 	// not be read: then nothing of what they answered is told (reduced).
@@ -67,14 +68,50 @@ type destinationGap struct {
 
 type gapKey struct{ account, destination, code string }
 
+// destinationGaps gathers the SCAN-005 findings in the making of one
+// evaluation, and the source buckets they leave unverified, in the order
+// they were met.
+type destinationGaps struct {
+	byKey      map[gapKey]*destinationGap
+	order      []gapKey
+	unverified []string
+	seen       map[string]bool // unverified, as a set
+}
+
+// add records that rule could not be verified on d for res's gap.
+func (gs *destinationGaps) add(d *inventory.DestinationCheck, res result, rule string) {
+	key := gapKey{d.Account.ID, d.Config.Destination.BucketARN, res.gap.code}
+	g := gs.byKey[key]
+	if g == nil {
+		g = &destinationGap{gap: *res.gap, account: d.Account, region: d.Bucket.Region, destination: key.destination, named: map[string]bool{}}
+		gs.byKey[key] = g
+		gs.order = append(gs.order, key)
+	}
+	if owner := cmp.Or(res.gap.owner, d.Owner); owner != d.Account.ID {
+		g.foreign = appendNew(g.foreign, owner)
+	}
+	g.whats = appendNew(g.whats, res.gap.what)
+	if c := d.Bucket.Name + "/" + d.Config.ID; !g.named[c] {
+		g.named[c] = true
+		g.configs = append(g.configs, c)
+	}
+	if !gs.seen[d.Bucket.Name] {
+		gs.seen[d.Bucket.Name] = true
+		gs.unverified = append(gs.unverified, d.Bucket.Name)
+	}
+	g.checks = appendNew(g.checks, rule)
+}
+
 // Destinations evaluates the destination rules on the destination checks
 // of one scan, typically those of one source account: for each check
 // (configurations in bucket and ID order) the destination rules in ID
-// order, then one SCAN-005 finding per source account, destination and
-// cause of the checks that could not be made. Destination findings are
-// the source configuration's (its account, bucket and configuration ID);
-// SCAN-005 findings are the source account's, with the destination
-// bucket's name as their bucket.
+// order, at most the policy's limits.findings_per_bucket findings of each
+// source bucket, the most severe, and one SCAN-006 finding for the rest;
+// then one SCAN-005 finding per source account, destination and cause of
+// the checks that could not be made. Destination findings are the source
+// configuration's (its account, bucket and configuration ID); SCAN-005
+// findings are the source account's, with the destination bucket's name
+// as their bucket.
 //
 // unverified names the source buckets (account/bucket) with a
 // configuration whose checks could not all be made: their earlier
@@ -85,45 +122,18 @@ func (e *Evaluator) Destinations(ds []inventory.DestinationCheck, scanID string,
 	slices.SortStableFunc(ds, func(a, b inventory.DestinationCheck) int {
 		return cmp.Or(cmp.Compare(a.Account.ID, b.Account.ID), cmp.Compare(a.Bucket.Name, b.Bucket.Name), cmp.Compare(a.Config.ID, b.Config.ID))
 	})
-	var (
-		gaps  = map[gapKey]*destinationGap{}
-		order []gapKey
-		buf   [8]*override
-	)
-	for k := range ds {
-		d := &ds[k]
-		matched := e.policy.matching(buf[:0], d.Account, d.Bucket.Name)
-		br := inventory.BucketResult{Account: d.Account, Bucket: d.Bucket}
-		s := subject{bucket: &br, config: &d.Config, dest: d, now: now, org: &e.org}
-		for _, i := range e.dest {
-			s.settings = e.policy.ruleSettings(i, matched)
-			if !s.settings.enabled {
-				continue
-			}
-			res := e.rules[i].check(s)
-			switch res.verdict {
-			case fail:
-				out = append(out, e.finding(i, s, res, scanID, now))
-			case unverifiable:
-				key := gapKey{d.Account.ID, d.Config.Destination.BucketARN, res.gap.code}
-				g := gaps[key]
-				if g == nil {
-					g = &destinationGap{gap: *res.gap, account: d.Account, region: d.Bucket.Region, destination: key.destination}
-					gaps[key] = g
-					order = append(order, key)
-				}
-				if owner := cmp.Or(res.gap.owner, d.Owner); owner != d.Account.ID {
-					g.foreign = appendNew(g.foreign, owner)
-				}
-				g.whats = appendNew(g.whats, res.gap.what)
-				g.configs = appendNew(g.configs, d.Bucket.Name+"/"+d.Config.ID)
-				unverified = appendNew(unverified, d.Bucket.Name)
-				g.checks = appendNew(g.checks, e.rules[i].ID)
-			}
+	gaps := &destinationGaps{byKey: map[gapKey]*destinationGap{}, seen: map[string]bool{}}
+	var buf [8]*override
+	for start := 0; start < len(ds); {
+		end := start + 1
+		for end < len(ds) && ds[end].Account.ID == ds[start].Account.ID && ds[end].Bucket.Name == ds[start].Bucket.Name {
+			end++
 		}
+		out = e.bucketDestinations(out, ds[start:end], gaps, scanID, now)
+		start = end
 	}
-	for _, key := range order {
-		g := gaps[key]
+	for _, key := range gaps.order {
+		g := gaps.byKey[key]
 		slices.Sort(g.checks)
 		name := bucketName(g.destination)
 		matched := e.policy.matching(buf[:0], g.account, name)
@@ -133,7 +143,37 @@ func (e *Evaluator) Destinations(ds []inventory.DestinationCheck, scanID string,
 			out = e.run(out, i, matched, s, scanID, now)
 		}
 	}
-	return out, unverified
+	return out, gaps.unverified
+}
+
+// bucketDestinations appends to out the destination findings of the
+// checks of one source bucket (ds), kept and folded by the bucket's
+// limit, and records in gaps what could not be verified.
+func (e *Evaluator) bucketDestinations(out []Finding, ds []inventory.DestinationCheck, gaps *destinationGaps, scanID string, now time.Time) []Finding {
+	var buf [8]*override
+	matched := e.policy.matching(buf[:0], ds[0].Account, ds[0].Bucket.Name)
+	br := inventory.BucketResult{Account: ds[0].Account, Bucket: ds[0].Bucket}
+	k := newKeeper(e.policy.findingsPerBucket, foldDestinations)
+	for j := range ds {
+		d := &ds[j]
+		s := subject{bucket: &br, config: &d.Config, dest: d, now: now, org: &e.org}
+		for _, i := range e.dest {
+			s.settings = e.policy.ruleSettings(i, matched)
+			if !s.settings.enabled {
+				continue
+			}
+			res := e.rules[i].check(s)
+			switch res.verdict {
+			case fail:
+				k.add(e.finding(i, s, res, scanID, now))
+			case unverifiable:
+				gaps.add(d, res, e.rules[i].ID)
+			}
+		}
+	}
+	kept, fold := k.findings()
+	out = append(out, kept...)
+	return e.folded(out, fold, matched, subject{bucket: &br, now: now, org: &e.org}, scanID, now)
 }
 
 // ReadsDestinations reports whether any destination rule (INV-110 to

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -313,10 +314,26 @@ func TestINV114(t *testing.T) {
 		{name: "weekly, six days ago", dest: reports(testNow.Add(-6*day), "Weekly"), want: pass},
 		{name: "weekly, nine days ago", dest: reports(testNow.Add(-9*day), "Weekly"), want: fail, message: "in the last 8 days"},
 		{name: "none at all", dest: reports(time.Time{}, "Daily"), want: fail, message: "none since 2026-12-14"},
+		{name: "only forged folders", dest: destWith(func(d *inventory.DestinationCheck) { d.Reports.Newest, d.Reports.Ignored = time.Time{}, 2 }),
+			want: fail, message: "2 folder(s) ignored: dated after the scan", evidence: map[string]string{"ignored_folders": "2"}},
 		{name: "reports unreadable", dest: destWith(func(d *inventory.DestinationCheck) { d.Reports = &inventory.ReportsRead{Failure: accessDenied} }),
 			want: unverifiable, gap: "AccessDenied"},
 		{name: "bucket missing", dest: destWith(func(d *inventory.DestinationCheck) { d.Policy = &inventory.PolicyRead{Missing: true} }), want: notApplicable},
 	})
+}
+
+// TestINV114StatesTheBounds: the rule's text states the bounds the scan
+// applies to a delivery (inventory.ReportClockSkew, ManifestWindow).
+func TestINV114StatesTheBounds(t *testing.T) {
+	r, _ := Lookup("INV-114")
+	for _, want := range []string{
+		fmt.Sprintf("at most %d minutes after the scan", int(inventory.ReportClockSkew.Minutes())),
+		fmt.Sprintf("at most %d hours after it", int(inventory.ManifestWindow.Hours())),
+	} {
+		if !strings.Contains(r.Rationale, want) {
+			t.Errorf("INV-114's rationale does not say %q: %s", want, r.Rationale)
+		}
+	}
 }
 
 func TestINV115(t *testing.T) {
@@ -356,4 +373,28 @@ func TestSCAN005(t *testing.T) {
 			message:  "could not be verified in account 999999999999: OutsideScope (not one of the scanned accounts: the scanner assumes no role there)",
 			evidence: map[string]string{"error_code": "OutsideScope"}},
 	})
+}
+
+// TestDestinationsGapOfManyConfigurations: every configuration of an
+// account may deliver to one destination that cannot be read; its one
+// SCAN-005 finding counts them all and names 20.
+func TestDestinationsGapOfManyConfigurations(t *testing.T) {
+	var ds []inventory.DestinationCheck
+	for i := range 20000 {
+		d := goodDest(fmt.Sprintf("c-%05d", i%1000))
+		d.Bucket.Name = fmt.Sprintf("b-%02d", i/1000)
+		d.Failure, d.Policy, d.Key, d.Reports = accessDenied, nil, nil, nil
+		ds = append(ds, d)
+	}
+	fs, unverified := NewEvaluator(nil, inventory.Org{}).Destinations(ds, "scan-1", testNow)
+	if len(fs) != 1 || len(unverified) != 20 || unverified[19] != "b-19" {
+		t.Fatalf("%d findings, %d buckets unverified", len(fs), len(unverified))
+	}
+	f := fs[0]
+	if !strings.Contains(f.Message, "not made for 20000 configuration(s): b-00/c-00000, ") || !strings.HasSuffix(f.Message, "b-00/c-00019, … and 19980 more") {
+		t.Errorf("message %q", f.Message)
+	}
+	if got := f.Evidence["configurations"]; strings.Count(got, ",") != 20 || !strings.HasSuffix(got, ",… and 19980 more") {
+		t.Errorf("configurations %q", got)
+	}
 }

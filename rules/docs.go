@@ -18,7 +18,7 @@ func MarkdownTable() string {
 	b.WriteString("|---|---|---|---|---|\n")
 	for _, r := range catalogue() {
 		fmt.Fprintf(&b, "| [%s](docs/rules.md#%s) | %s | %s | %s | %s |\n",
-			r.ID, anchor(r), r.Name, r.Level, r.Severity, cell(r.FailsWhen))
+			r.ID, anchor(r), r.Name, r.Level, r.SeverityText(), cell(r.FailsWhen))
 	}
 	return b.String()
 }
@@ -42,19 +42,27 @@ func Markdown() string {
 	b.WriteString("state, no error message of its APIs). A destination in the source account keeps every detail.\n\n")
 	b.WriteString("| ID | name | level | default severity | title |\n|---|---|---|---|---|\n")
 	for _, r := range catalogue() {
-		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", r.ID, anchor(r), r.Name, r.Level, r.Severity, cell(r.Title))
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s | %s |\n", r.ID, anchor(r), r.Name, r.Level, r.SeverityText(), cell(r.Title))
 	}
 	for _, r := range catalogue() {
 		fmt.Fprintf(&b, "\n## %s %s\n\n", r.ID, r.Name)
 		fmt.Fprintf(&b, "**%s**\n\n", r.Title)
-		fmt.Fprintf(&b, "- Level: %s\n", levelText(r.Level))
-		fmt.Fprintf(&b, "- Default severity: %s\n", r.Severity)
-		fmt.Fprintf(&b, "- Fails when: %s\n", r.FailsWhen)
-		if len(r.Parameters) > 0 {
-			fmt.Fprintf(&b, "- Policy parameters: `%s` (see [policy.md](policy.md#rule-parameters))\n", strings.Join(r.Parameters, "`, `"))
-		} else if r.Kind == KindCoverage {
-			b.WriteString("- Policy: severity only; coverage findings cannot be disabled, only waived\n")
+		if r.folds {
+			b.WriteString("- Level: bucket (one finding per bucket for its configurations' findings, one for their destinations')\n")
+			b.WriteString("- Severity: the worst of the findings it stands for\n")
 		} else {
+			fmt.Fprintf(&b, "- Level: %s\n", levelText(r.Level))
+			fmt.Fprintf(&b, "- Default severity: %s\n", r.Severity)
+		}
+		fmt.Fprintf(&b, "- Fails when: %s\n", r.FailsWhen)
+		switch {
+		case r.folds:
+			b.WriteString("- Policy: `limits.findings_per_bucket` (see [policy.md](policy.md#limits)); it cannot be disabled nor its severity set, only waived\n")
+		case len(r.Parameters) > 0:
+			fmt.Fprintf(&b, "- Policy parameters: `%s` (see [policy.md](policy.md#rule-parameters))\n", strings.Join(r.Parameters, "`, `"))
+		case r.Kind == KindCoverage:
+			b.WriteString("- Policy: severity only; coverage findings cannot be disabled, only waived\n")
+		default:
 			b.WriteString("- Policy: `enabled` and `severity` only\n")
 		}
 		fmt.Fprintf(&b, "\n### Why it matters\n\n%s\n", r.Rationale)
@@ -110,12 +118,17 @@ func defaultPolicyText() string {
 		if r.Kind != KindCoverage {
 			fields = append(fields, "enabled: true")
 		}
-		fields = append(fields, "severity: "+r.Severity.String())
+		if !r.folds {
+			fields = append(fields, "severity: "+r.Severity.String())
+		}
 		for _, p := range r.params {
 			fields = append(fields, p.Key()+": "+yamlFlow(p.defaultValue()))
 		}
 		fmt.Fprintf(&b, "  %s: {%s}  # %s\n", r.ID, strings.Join(fields, ", "), r.Name)
 	}
+	b.WriteString("# What one bucket may cost a run: past this many findings of its configurations\n")
+	b.WriteString("# (and as many of their destinations), the rest are folded into one SCAN-006.\n")
+	fmt.Fprintf(&b, "limits: {findings_per_bucket: %d}\n", DefaultFindingsPerBucket)
 	return b.String()
 }
 

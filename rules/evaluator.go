@@ -27,6 +27,8 @@ type Evaluator struct {
 	// accountCoverage maps the status of an account that was not scanned
 	// completely to the coverage rules that report it, in ID order.
 	accountCoverage map[inventory.AccountStatus][]int
+	// fold is the rule of a bucket's folded findings (SCAN-006).
+	fold int
 }
 
 // NewEvaluator returns an evaluator of policy p (nil: DefaultPolicy) for
@@ -48,10 +50,12 @@ func NewEvaluator(p *Policy, org inventory.Org) *Evaluator {
 		case KindDestination:
 			e.dest = append(e.dest, i)
 		case KindCoverage:
-			switch r.Level {
-			case LevelAccount:
+			switch {
+			case r.folds:
+				e.fold = i
+			case r.Level == LevelAccount:
 				e.accountCoverage[r.covers] = append(e.accountCoverage[r.covers], i)
-			case LevelDestination:
+			case r.Level == LevelDestination:
 				e.destCoverage = append(e.destCoverage, i)
 			default:
 				e.unreadable = append(e.unreadable, i)
@@ -62,9 +66,12 @@ func NewEvaluator(p *Policy, org inventory.Org) *Evaluator {
 }
 
 // Bucket evaluates one bucket. An unreadable bucket (r.Failure set) gets
-// its coverage finding (SCAN-003) and nothing else. Otherwise the bucket rules come first (at most
-// one of INV-001, INV-002, INV-003), then the configuration rules on each
-// enabled configuration, configurations in ID order, rules in ID order.
+// its coverage finding (SCAN-003) and nothing else. Otherwise the bucket
+// rules come first (at most one of INV-001, INV-002, INV-003), then the
+// configuration rules on each enabled configuration, configurations in ID
+// order, rules in ID order: at most the policy's limits.findings_per_bucket
+// of them, the most severe, and one SCAN-006 finding for the rest
+// (FindingsPerBucket).
 func (e *Evaluator) Bucket(r inventory.BucketResult, scanID string, now time.Time) []Finding {
 	// The overrides that apply are found once per bucket; most policies
 	// have few, so they fit in buf without allocating.
@@ -78,8 +85,10 @@ func (e *Evaluator) Bucket(r inventory.BucketResult, scanID string, now time.Tim
 		}
 		return out
 	}
+	k := newKeeper(e.policy.findingsPerBucket, foldConfigs)
 	for _, i := range e.bucket {
-		out = e.run(out, i, matched, s, scanID, now)
+		out = e.run(out[:0], i, matched, s, scanID, now)
+		k.add(out...)
 	}
 	configs := make([]*inventory.Config, 0, len(r.Configs))
 	for i := range r.Configs {
@@ -91,10 +100,36 @@ func (e *Evaluator) Bucket(r inventory.BucketResult, scanID string, now time.Tim
 	for _, c := range configs {
 		s.config = c
 		for _, i := range e.config {
-			out = e.run(out, i, matched, s, scanID, now)
+			out = e.run(out[:0], i, matched, s, scanID, now)
+			k.add(out...)
 		}
 	}
-	return out
+	s.config = nil
+	kept, fold := k.findings()
+	return e.folded(kept, fold, matched, s, scanID, now)
+}
+
+// FindingsPerBucket is the policy's limits.findings_per_bucket: the most
+// findings Bucket, and Destinations for each source bucket, return
+// besides one SCAN-006 finding, and the most enabled configurations of a
+// bucket whose destinations a scan reads (scan.Options).
+func (e *Evaluator) FindingsPerBucket() int { return e.policy.findingsPerBucket }
+
+// folded appends to out the SCAN-006 finding of what a bucket's keeper
+// folded (t; nil: nothing): the worst severity among the folded
+// findings, whatever the policy says, keyed by the bucket and t's kind.
+func (e *Evaluator) folded(out []Finding, t *foldTally, matched []*override, s subject, scanID string, now time.Time) []Finding {
+	if t == nil {
+		return out
+	}
+	s.config, s.dest, s.fold, s.findingKey = nil, nil, t, t.key
+	s.settings = e.policy.ruleSettings(e.fold, matched)
+	s.settings.severity = t.worst
+	res := e.rules[e.fold].check(s)
+	if res.verdict != fail {
+		return out
+	}
+	return append(out, e.finding(e.fold, s, res, scanID, now))
 }
 
 // Account evaluates the outcome of an account's scan: the coverage rule
@@ -159,8 +194,8 @@ func (e *Evaluator) finding(i int, s subject, res result, scanID string, now tim
 		Severity:    s.settings.severity,
 		Status:      StatusOpen,
 		Title:       rule.Title,
-		Message:     res.message,
-		Evidence:    res.evidence,
+		Message:     clip(res.message, MaxMessageBytes),
+		Evidence:    clipEvidence(res.evidence),
 		ScanID:      scanID,
 		ObservedAt:  now,
 	}

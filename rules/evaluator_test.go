@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/s3inv/scanner/internal/base/inventory"
 )
@@ -271,5 +272,33 @@ waivers:
 			}
 			b.ReportMetric(float64(n)/float64(b.N), "findings/op")
 		})
+	}
+}
+
+// TestFindingTextsAreBounded: whatever a configuration's ID and values,
+// a finding's message and evidence values stay within their bounds, cut
+// at a character boundary.
+func TestFindingTextsAreBounded(t *testing.T) {
+	long := strings.Repeat("é", 3000) // 6,000 bytes
+	c := with(goodConfig(long), func(c *inventory.Config) {
+		c.Destination.Encryption, c.Destination.KMSKeyID = inventory.EncryptionSSES3, ""
+	})
+	fs := NewEvaluator(nil, testOrg).Bucket(bucketWith(c), "scan-1", testNow)
+	if len(fs) != 1 || fs[0].RuleID != "INV-101" {
+		t.Fatalf("findings %v", ruleIDs(fs))
+	}
+	f := fs[0]
+	if len(f.Message) > MaxMessageBytes || !strings.HasSuffix(f.Message, "é…") || !utf8.ValidString(f.Message) {
+		t.Errorf("message of %d bytes, ending %q", len(f.Message), f.Message[len(f.Message)-8:])
+	}
+	if f.ConfigID != long || f.FindingID != FindingID(testAccount, "data", long, "INV-101") {
+		t.Error("the finding's key is not the configuration's")
+	}
+	ev := clipEvidence(map[string]string{"a": long, "b": "short"})
+	if len(ev["a"]) > MaxEvidenceBytes || !utf8.ValidString(ev["a"]) || ev["b"] != "short" {
+		t.Errorf("evidence %d bytes, %q", len(ev["a"]), ev["b"])
+	}
+	if clip("abc", 3) != "abc" || clip("abcdef", 5) != "ab…" {
+		t.Errorf("clip: %q %q", clip("abc", 3), clip("abcdef", 5))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"time"
+	"unicode/utf8"
 )
 
 // Finding is one failed rule on one account, bucket or configuration. It is
@@ -35,6 +36,38 @@ type Finding struct {
 type AppliedWaiver struct {
 	Reason  string `json:"reason"`
 	Expires string `json:"expires"` // YYYY-MM-DD, the last day it applies
+}
+
+// A finding's texts are bounded, whatever the names and values a member
+// account writes into its configurations: the message and each evidence
+// value are cut at a character boundary and end with "…" past these
+// sizes, so a finding costs at most a few KiB in memory and in each store.
+const (
+	MaxMessageBytes  = 2048
+	MaxEvidenceBytes = 1024
+)
+
+// clip returns s cut to at most n bytes at a character boundary, with
+// "…" (3 bytes, within n) when it was cut.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n - len("…")
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// clipEvidence clips every value of ev in place, and returns it.
+func clipEvidence(ev map[string]string) map[string]string {
+	for k, v := range ev {
+		if len(v) > MaxEvidenceBytes {
+			ev[k] = clip(v, MaxEvidenceBytes)
+		}
+	}
+	return ev
 }
 
 // FindingID returns the deterministic ID of the finding of rule on the

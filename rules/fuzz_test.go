@@ -20,6 +20,7 @@ func FuzzLoadPolicy(f *testing.F) {
 		"rules:\n  INV-102:\n    approved_kms_keys: [arn:aws:kms:us-east-1:111111111111:key/abc]\n  INV-104: {approved_accounts: [\"999999999999\"]}\n  INV-105: {approved_buckets: [\"arn:aws:s3:::inv-*\"]}\n",
 		"overrides:\n  - name: x\n    match: {accounts: [\"111111111111\"], buckets: [tmp-*]}\n    rules: {INV-001: {enabled: false}, INV-107: {frequency: daily}}\n",
 		"a: &a [*a, *a]\nb: *a\n", "rules: !!map {INV-101: {}}", "version: 1\n---\n",
+		"limits: {findings_per_bucket: 7}\n", "rules: {SCAN-006: {}}\n",
 	} {
 		f.Add([]byte(s))
 	}

@@ -21,7 +21,11 @@ var reportStale = Rule{
 	Rationale: "A configuration can be valid and still deliver nothing: the destination policy, the key or an " +
 		"SCP stops S3, or deliveries stopped months ago. The manifest is what S3 writes last, so a missing recent " +
 		"manifest means no usable report. A configuration created less than 48 hours ago may not have delivered " +
-		"its first report yet.",
+		"its first report yet. Whoever can write to the destination can write a folder and a manifest there, so " +
+		"a delivery counts only when it agrees with itself: its folder is dated at most 15 minutes after the scan " +
+		"(the clocks' skew), and its manifest.json is not empty and was last modified, a time S3 sets on every " +
+		"write, no earlier than the folder's time and at most 48 hours after it. A folder dated in the future, or " +
+		"a manifest written long after its folder's date, never stands for a report.",
 	Remediation: "Look for the cause in INV-110, INV-111 and INV-113 findings of the same configuration, and in " +
 		"service control policies of the destination account; S3 retries delivery on the next schedule once the " +
 		"destination accepts it. Waive the finding for a configuration created in the last 48 hours.",
@@ -89,6 +93,11 @@ func checkReportStale(s subject) result {
 		newest = r.Newest.UTC().Format(time.RFC3339)
 		ev["newest_report"] = newest
 	}
-	return failed(fmt.Sprintf("no report of %s in the last %d days under %s in %s (newest: %s)",
-		configName(s), days, where, s.config.Destination.BucketARN, newest), ev)
+	ignored := ""
+	if r.Ignored > 0 {
+		ev["ignored_folders"] = strconv.Itoa(r.Ignored)
+		ignored = fmt.Sprintf("; %d folder(s) ignored: dated after the scan, or a manifest.json empty or last modified outside its folder's window", r.Ignored)
+	}
+	return failed(fmt.Sprintf("no report of %s in the last %d days under %s in %s (newest: %s)%s",
+		configName(s), days, where, s.config.Destination.BucketARN, newest, ignored), ev)
 }

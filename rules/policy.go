@@ -34,6 +34,8 @@ type Policy struct {
 	warnings  []string
 	// remediation is the remediation section, defaults filled in.
 	remediation Remediation
+	// findingsPerBucket is limits.findings_per_bucket.
+	findingsPerBucket int
 }
 
 // Waiver turns the findings of one rule on some accounts and buckets to

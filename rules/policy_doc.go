@@ -29,6 +29,8 @@ type policyDoc struct {
 	Waivers   []Waiver
 	// Remediation is the remediation section; nil when absent.
 	Remediation *Remediation
+	// Limits is the limits section; nil when absent.
+	Limits *limitsDoc
 }
 
 // overrideDoc is one entry of overrides.
@@ -53,6 +55,7 @@ type policyOut struct {
 	Waivers   []Waiver              `json:"waivers,omitempty"`
 	// Remediation is written only when the document has the section.
 	Remediation *Remediation `json:"remediation,omitempty"`
+	Limits      *limitsDoc   `json:"limits,omitempty"`
 }
 
 type overrideOut struct {
@@ -149,7 +152,7 @@ func decode(data []byte, source string) (policyDoc, *ast.File, error) {
 	}
 	switch n := len(file.Docs); {
 	case n == 0 || file.Docs[0].Body == nil:
-		return policyDoc{}, nil, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides, waivers or remediation"}
+		return policyDoc{}, nil, &PolicyError{Source: source, Msg: "empty document: want a mapping with version, rules, overrides, waivers, limits or remediation"}
 	case n > 1:
 		return policyDoc{}, nil, &PolicyError{Source: source, Line: docLine(file.Docs[1]), Msg: "several YAML documents: want one"}
 	}
@@ -343,6 +346,11 @@ func (v *validator) compile(doc policyDoc) *Policy {
 		r := p.remediation
 		out.Remediation = &r
 	}
+	p.findingsPerBucket = DefaultFindingsPerBucket
+	if l := doc.Limits; l != nil && l.FindingsPerBucket != nil {
+		p.findingsPerBucket = *l.FindingsPerBucket
+		out.Limits = &limitsDoc{FindingsPerBucket: l.FindingsPerBucket}
+	}
 	p.doc = out
 	p.warnings = v.warnings
 	return p
@@ -527,7 +535,10 @@ func (v *validator) ruleEntry(r *Rule, n ast.Node, p []string) *ruleEntry {
 				continue
 			}
 			sev, err := ParseSeverity(s)
-			if err != nil {
+			switch {
+			case r.folds:
+				v.fail(kp, s, "the folded findings' worst severity is "+r.ID+"'s: want no severity (waive it instead)")
+			case err != nil:
 				v.fail(kp, s, "want one of CRITICAL, HIGH, MEDIUM, LOW, INFO")
 			}
 			e.severity = sev

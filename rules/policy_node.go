@@ -55,8 +55,10 @@ func (v *validator) document(n ast.Node) policyDoc {
 			}
 		case "remediation":
 			doc.Remediation = v.remediation(mv.Value, kp)
+		case "limits":
+			doc.Limits = v.limits(mv.Value, kp)
 		default:
-			v.failKey(kp, "unknown key: want one of version, rules, overrides, waivers, remediation")
+			v.failKey(kp, "unknown key: want one of version, rules, overrides, waivers, limits, remediation")
 		}
 	}
 	return doc

@@ -82,6 +82,20 @@ type Rule struct {
 	// covers is, for a coverage rule of an account, the account status it
 	// reports.
 	covers inventory.AccountStatus
+	// folds marks the coverage rule whose finding stands for the findings
+	// of a bucket beyond the policy's limit (SCAN-006): the evaluator
+	// makes it from what it folded, never from a scan result.
+	folds bool
+}
+
+// SeverityText is the rule's default severity as catalogues show it: its
+// name, or "the worst folded" for SCAN-006, whose finding takes the worst
+// severity of the findings it stands for (Severity is only nominal).
+func (r Rule) SeverityText() string {
+	if r.folds {
+		return "the worst folded"
+	}
+	return r.Severity.String()
 }
 
 // param returns the rule's parameter with the policy key key.
@@ -139,6 +153,8 @@ type subject struct {
 	// SCAN-005; findingKey then tells its findings apart (cause).
 	gaps       *destinationGap
 	findingKey string
+	// fold is what a bucket's SCAN-006 finding stands for.
+	fold *foldTally
 }
 
 type checkFunc func(s subject) result
@@ -170,6 +186,7 @@ var ruleList = []*Rule{
 	&bucketUnreadable,
 	&accountScanIncomplete,
 	&destinationUnverifiable,
+	&findingsFolded,
 }
 
 var (
@@ -240,7 +257,7 @@ func AccountCoverage(s inventory.AccountStatus) (Rule, bool) {
 // inventory configurations could not be read.
 func BucketCoverage() (Rule, bool) {
 	for _, r := range catalogue() {
-		if r.Kind == KindCoverage && r.Level == LevelBucket {
+		if r.Kind == KindCoverage && r.Level == LevelBucket && !r.folds {
 			return r.clone(), true
 		}
 	}

@@ -58,10 +58,10 @@ func checkDestinationUnverifiable(s subject) result {
 	if g.msg != "" {
 		msg += ": " + g.msg
 	}
-	msg += fmt.Sprintf("; %s not made for %d configuration(s): %s", strings.Join(g.checks, ", "), len(g.configs), strings.Join(g.configs, ", "))
+	msg += fmt.Sprintf("; %s not made for %d configuration(s): %s", strings.Join(g.checks, ", "), len(g.configs), firstOf(g.configs, ", "))
 	return failed(msg, map[string]string{
 		"destination": g.destination, "unverified": what, "error_code": orNone(g.code), "error_message": g.msg,
-		"configurations": strings.Join(g.configs, ","), "checks": strings.Join(g.checks, ","),
+		"configurations": firstOf(g.configs, ","), "checks": strings.Join(g.checks, ","),
 	})
 }
 
@@ -75,9 +75,22 @@ func foreignGap(g *destinationGap) result {
 	if why := scopeCauses[g.code]; why != "" {
 		msg += " (" + why + ")"
 	}
-	msg += fmt.Sprintf("; %s not made for %d configuration(s): %s", strings.Join(g.checks, ", "), len(g.configs), strings.Join(g.configs, ", "))
+	msg += fmt.Sprintf("; %s not made for %d configuration(s): %s", strings.Join(g.checks, ", "), len(g.configs), firstOf(g.configs, ", "))
 	return failed(msg, map[string]string{
 		"destination": g.destination, "owner": strings.Join(g.foreign, ","), "error_code": code,
-		"configurations": strings.Join(g.configs, ","), "checks": strings.Join(g.checks, ","),
+		"configurations": firstOf(g.configs, ","), "checks": strings.Join(g.checks, ","),
 	})
+}
+
+// namedAtMost is how many configurations a SCAN-005 finding names: every
+// configuration of an account may deliver to one destination.
+const namedAtMost = 20
+
+// firstOf joins the first namedAtMost of vs with sep, and says how many
+// more there are.
+func firstOf(vs []string, sep string) string {
+	if len(vs) <= namedAtMost {
+		return strings.Join(vs, sep)
+	}
+	return strings.Join(vs[:namedAtMost], sep) + fmt.Sprintf("%s… and %d more", sep, len(vs)-namedAtMost)
 }

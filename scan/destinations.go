@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 
 	"github.com/s3inv/scanner/internal/base/awserr"
@@ -32,8 +34,12 @@ import (
 //   - each configuration's newest report with at most 1 + maxReportFolders
 //     ListObjectsV2 calls under <prefix>/<source-bucket>/<config-id>/: one
 //     listing with Delimiter "/" and StartAfter the look-back's first
-//     folder name finds the dated folders of the last reportLookBack, and
-//     one listing per folder, newest first, asks for its manifest.json.
+//     folder name finds the dated folders of the last reportLookBack (it
+//     ends at the first name dated after the scan's clock plus
+//     inventory.ReportClockSkew: those never count), and one listing per
+//     folder, newest first, asks for its manifest.json, which counts only
+//     when its LastModified agrees with the folder's date
+//     (inventory.ReportsRead).
 //
 // An owner's member role is assumed once per scan, by its own scan or by
 // the first destination read that needs it, whichever comes first, and
@@ -58,7 +64,10 @@ const reportFolder = "2006-01-02T15-04Z"
 const maxReportFolders = 3
 
 // maxReportPages caps the folder listing: 32 days of daily folders fit in
-// one page of 1,000.
+// one page of 1,000. A destination that holds more names than that
+// between the look-back's start and now (names that are not deliveries,
+// written to hide them) is InvalidPagination: the reports are
+// unverifiable (SCAN-005), never fresh.
 const maxReportPages = 10
 
 // DestinationHandler is the Handler of a scan that reads destinations
@@ -96,10 +105,13 @@ type KMSProvider interface {
 }
 
 // pendingConfig is an enabled configuration waiting for its destination
-// reads.
+// reads; or, when skipped is set, the first of the skipped configurations
+// of a bucket that has more than Options.DestinationsPerBucket, standing
+// for them all: none of them is read.
 type pendingConfig struct {
-	bucket inventory.Bucket
-	config inventory.Config
+	bucket  inventory.Bucket
+	config  inventory.Config
+	skipped int
 }
 
 // owner is an account whose destinations are read. Its member role is
@@ -289,15 +301,18 @@ func (d *destReads) inRegion(awsCtx context.Context, o *owner, op string, region
 }
 
 // check reads the destinations of one account's enabled configurations,
-// concurrently (the pool bounds the calls in flight). It returns false
-// when awsCtx ended before every read was made.
+// concurrently: as many at once as the pool has places (which bound the
+// calls in flight), so an account of many configurations costs that many
+// goroutines, not one a configuration. It returns false when awsCtx
+// ended before every read was made.
 func (d *destReads) check(awsCtx context.Context, acct inventory.Account, pending []pendingConfig) ([]inventory.DestinationCheck, bool) {
 	out := make([]inventory.DestinationCheck, len(pending))
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(d.s.opts.MaxInFlight())
 	for i := range pending {
-		wg.Go(func() { out[i] = d.checkOne(awsCtx, acct, pending[i]) })
+		g.Go(func() error { out[i] = d.checkOne(awsCtx, acct, pending[i]); return nil })
 	}
-	wg.Wait()
+	_ = g.Wait() // checkOne returns no error
 	return out, awsCtx.Err() == nil
 }
 
@@ -305,6 +320,12 @@ func (d *destReads) checkOne(awsCtx context.Context, acct inventory.Account, p p
 	dest := p.config.Destination
 	dc := inventory.DestinationCheck{Account: acct, Bucket: p.bucket, Config: p.config,
 		Owner: orDefault(dest.AccountID, acct.ID), OrgID: d.org.ID, Partition: partitionOf(dest.BucketARN)}
+	if p.skipped > 0 {
+		dc.Failure = &inventory.Failure{Code: "TooManyConfigurations", Message: fmt.Sprintf(
+			"bucket %s has more enabled configurations than the scan follows to their destinations (%d, the first by ID): "+
+				"the destinations of %d, from %q on, were not read", p.bucket.Name, d.s.opts.DestinationsPerBucket, p.skipped, p.config.ID)}
+		return dc
+	}
 	if dest.Encryption == inventory.EncryptionSSEKMS && dest.KMSKeyID != "" {
 		dc.Key = d.key(awsCtx, dest.KMSKeyID)
 	}
@@ -416,9 +437,13 @@ func (d *destReads) readPolicy(awsCtx context.Context, o *owner, bucketARN strin
 	return inventory.PolicyRead{Failure: failure(err)}
 }
 
-// reports finds the newest delivery of one configuration.
+// reports finds the newest delivery of one configuration that counts
+// (inventory.ReportsRead): a dated folder from the look-back's start to
+// the scan's clock plus inventory.ReportClockSkew, newest first, whose
+// manifest.json agrees with the folder's date.
 func (d *destReads) reports(awsCtx context.Context, o *owner, dest inventory.Destination, region, srcBucket, configID string) inventory.ReportsRead {
-	since := d.s.opts.Now().UTC().Add(-reportLookBack).Truncate(time.Minute)
+	now := d.s.opts.Now().UTC()
+	since := now.Add(-reportLookBack).Truncate(time.Minute)
 	out := inventory.ReportsRead{Since: since}
 	api, ok := o.api.(DestinationS3API)
 	name, okName := bucketOf(dest.BucketARN)
@@ -430,68 +455,141 @@ func (d *destReads) reports(awsCtx context.Context, o *owner, dest inventory.Des
 		out.Failure = &inventory.Failure{Code: "InvalidDestination", Message: "destination " + dest.BucketARN + ": want a bucket ARN"}
 		return out
 	}
-	base := reportBase(dest.Prefix, srcBucket, configID)
-	in := &s3.ListObjectsV2Input{Bucket: aws.String(name), Prefix: aws.String(base), Delimiter: aws.String("/"),
-		StartAfter: aws.String(base + since.Format(reportFolder)), ExpectedBucketOwner: aws.String(o.id)}
-	var folders []time.Time
-	guard := newPageGuard("list reports under "+dest.BucketARN+"/"+base, maxReportPages)
-	for {
-		var page *s3.ListObjectsV2Output
-		err := d.inRegion(awsCtx, o, opListObjects, &region, func(opt func(*s3.Options)) error {
-			var err error
-			page, err = api.ListObjectsV2(awsCtx, in, opt)
-			return err
-		})
-		if err == nil {
-			next := ""
-			if aws.ToBool(page.IsTruncated) {
-				next = aws.ToString(page.NextContinuationToken)
-				if next == "" {
-					err = errors.Join(ErrPagination, errors.New("a truncated page without a continuation token"))
-				}
-			}
-			if err == nil {
-				err = guard.next(next)
-			}
-			if err == nil {
-				for _, p := range page.CommonPrefixes {
-					f := strings.TrimSuffix(strings.TrimPrefix(aws.ToString(p.Prefix), base), "/")
-					if t, perr := time.Parse(reportFolder, f); perr == nil && !t.Before(since) {
-						folders = append(folders, t)
-					}
-				}
-				if next != "" {
-					in.ContinuationToken = aws.String(next)
-					continue
-				}
-			}
-		}
-		if err != nil {
-			out.Failure = failure(err)
-			return out
-		}
-		break
+	l := reportListing{d: d, o: o, api: api, bucket: name, region: region,
+		base: reportBase(dest.Prefix, srcBucket, configID), since: since, latest: now.Add(inventory.ReportClockSkew)}
+	folders, err := l.folders(awsCtx, dest.BucketARN)
+	if err != nil {
+		out.Failure = failure(err)
+		return out
 	}
-	slices.SortFunc(folders, func(a, b time.Time) int { return b.Compare(a) })
+	out.Ignored = l.future
 	for _, t := range folders[:min(len(folders), maxReportFolders)] {
-		manifest := &s3.ListObjectsV2Input{Bucket: aws.String(name), Prefix: aws.String(base + t.Format(reportFolder) + "/manifest.json"),
-			MaxKeys: aws.Int32(1), ExpectedBucketOwner: aws.String(o.id)}
-		var page *s3.ListObjectsV2Output
-		err := d.inRegion(awsCtx, o, opListObjects, &region, func(opt func(*s3.Options)) error {
-			var err error
-			page, err = api.ListObjectsV2(awsCtx, manifest, opt)
-			return err
-		})
+		present, counts, err := l.manifest(awsCtx, t)
 		if err != nil {
 			out.Failure = failure(err)
 			return out
 		}
-		if len(page.Contents) > 0 {
+		if counts {
 			out.Newest = t
 			break
 		}
+		if present {
+			out.Ignored++
+		}
 	}
 	return out
+}
+
+// reportListing lists the deliveries of one configuration in its
+// destination bucket.
+type reportListing struct {
+	d      *destReads
+	o      *owner
+	api    DestinationS3API
+	bucket string
+	region string // the bucket's, as S3 corrects it
+	base   string // <prefix>/<source-bucket>/<config-id>/
+	// since and latest bound the folders that count.
+	since, latest time.Time
+	// future counts the folders dated after latest that were listed.
+	future int
+}
+
+// list makes one ListObjectsV2 call in the bucket's region.
+func (l *reportListing) list(awsCtx context.Context, in *s3.ListObjectsV2Input) (*s3.ListObjectsV2Output, error) {
+	var page *s3.ListObjectsV2Output
+	err := l.d.inRegion(awsCtx, l.o, opListObjects, &l.region, func(opt func(*s3.Options)) error {
+		var err error
+		page, err = l.api.ListObjectsV2(awsCtx, in, opt)
+		return err
+	})
+	return page, err
+}
+
+// folders lists the delivery folders dated from since to latest, newest
+// first, with Delimiter "/" from since's folder name on. Folder names sort
+// by their dates, so the listing ends at the first name after latest's:
+// folders dated in the future cost one page at most, and never count.
+// Names that are not a delivery's date (YYYY-MM-DDTHH-MMZ, written
+// exactly so) are not folders of a delivery.
+func (l *reportListing) folders(awsCtx context.Context, destARN string) ([]time.Time, error) {
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(l.bucket), Prefix: aws.String(l.base), Delimiter: aws.String("/"),
+		StartAfter: aws.String(l.base + l.since.Format(reportFolder)), ExpectedBucketOwner: aws.String(l.o.id)}
+	end := l.base + l.latest.Format(reportFolder) + "/"
+	guard := newPageGuard("list reports under "+destARN+"/"+l.base, maxReportPages)
+	var folders []time.Time
+	for {
+		page, err := l.list(awsCtx, in)
+		if err != nil {
+			return nil, err
+		}
+		next := ""
+		if aws.ToBool(page.IsTruncated) {
+			if next = aws.ToString(page.NextContinuationToken); next == "" {
+				return nil, errors.Join(ErrPagination, errors.New("a truncated page without a continuation token"))
+			}
+		}
+		past := false
+		for _, p := range page.CommonPrefixes {
+			name := aws.ToString(p.Prefix)
+			t, ok := folderTime(strings.TrimPrefix(name, l.base))
+			switch {
+			case name > end:
+				past = true
+				if ok {
+					l.future++
+				}
+			case ok && !t.Before(l.since):
+				folders = append(folders, t)
+			}
+		}
+		for _, c := range page.Contents {
+			past = past || aws.ToString(c.Key) > end
+		}
+		if next == "" || past {
+			break
+		}
+		if err := guard.next(next); err != nil {
+			return nil, err
+		}
+		in.ContinuationToken = aws.String(next)
+	}
+	slices.SortFunc(folders, func(a, b time.Time) int { return b.Compare(a) })
+	return folders, nil
+}
+
+// folderTime returns the date of a delivery folder's name
+// ("2026-05-03T01-00Z/"); false when the name is not one, exactly.
+func folderTime(name string) (time.Time, bool) {
+	f, ok := strings.CutSuffix(name, "/")
+	if !ok {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(reportFolder, f)
+	if err != nil || t.Format(reportFolder) != f {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// manifest asks the folder of time t for its manifest.json: present when
+// the folder holds one, counts when it is not empty and was last modified
+// no earlier than t, at most inventory.ManifestWindow after it, and not
+// after latest.
+func (l *reportListing) manifest(awsCtx context.Context, t time.Time) (present, counts bool, _ error) {
+	key := l.base + t.Format(reportFolder) + "/manifest.json"
+	page, err := l.list(awsCtx, &s3.ListObjectsV2Input{Bucket: aws.String(l.bucket), Prefix: aws.String(key),
+		MaxKeys: aws.Int32(1), ExpectedBucketOwner: aws.String(l.o.id)})
+	if err != nil {
+		return false, false, err
+	}
+	if len(page.Contents) == 0 || aws.ToString(page.Contents[0].Key) != key {
+		return false, false, nil // a delivery in progress (or manifest.json.bak)
+	}
+	m := page.Contents[0]
+	mod := aws.ToTime(m.LastModified)
+	counts = aws.ToInt64(m.Size) > 0 && !mod.Before(t) && !mod.After(t.Add(inventory.ManifestWindow)) && !mod.After(l.latest)
+	return true, counts, nil
 }
 
 // key returns a KMS key's state and policy, read once per scan in the

@@ -1,10 +1,12 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -81,6 +83,13 @@ type Options struct {
 	// and reports before the account is closed. The handler must be a
 	// DestinationHandler.
 	Destinations bool
+	// DestinationsPerBucket is how many enabled configurations of one
+	// bucket are followed to their destinations, the first by ID
+	// (default 100; a run passes its policy's limits.findings_per_bucket).
+	// A member account decides how many configurations its buckets have:
+	// the others of a bucket are one DestinationCheck whose Failure is
+	// TooManyConfigurations, and nothing is read for them.
+	DestinationsPerBucket int
 	// Organization is the organization the accounts belong to: its ID,
 	// and its members (a static list: the listed accounts), outside which
 	// a destination is not read and no role is assumed
@@ -108,6 +117,8 @@ func (o Options) Validate() error {
 		return fmt.Errorf("throttle back-off %s: want a duration of 0 or more", o.ThrottleBackoff)
 	case o.DeadlineMargin < 0:
 		return fmt.Errorf("deadline margin %s: want a duration of 0 or more", o.DeadlineMargin)
+	case o.DestinationsPerBucket < 0 || o.DestinationsPerBucket > 10000:
+		return fmt.Errorf("destinations per bucket %d: want 1 to 10000 (0: the default, 100)", o.DestinationsPerBucket)
 	}
 	return nil
 }
@@ -127,6 +138,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ThrottleBackoff == 0 {
 		o.ThrottleBackoff = time.Second
+	}
+	if o.DestinationsPerBucket == 0 {
+		o.DestinationsPerBucket = 100
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -551,12 +565,33 @@ func (s *Scanner) deliver(ctx context.Context, acct inventory.Account, res inven
 		st.res.Unreadable = append(st.res.Unreadable, res.Bucket.Name)
 	}
 	if st.pending != nil {
-		for _, c := range res.Configs {
-			if c.Enabled && c.Destination.BucketARN != "" {
-				st.pending = append(st.pending, pendingConfig{bucket: res.Bucket, config: c})
-			}
+		st.pending = appendPending(st.pending, res, s.opts.DestinationsPerBucket)
+	}
+}
+
+// appendPending appends to pending the enabled configurations of a bucket
+// that name a destination, the first limit by ID; the others are one
+// pendingConfig that stands for them all (Options.DestinationsPerBucket).
+func appendPending(pending []pendingConfig, res inventory.BucketResult, limit int) []pendingConfig {
+	var cs []inventory.Config
+	for _, c := range res.Configs {
+		if c.Enabled && c.Destination.BucketARN != "" {
+			cs = append(cs, c)
 		}
 	}
+	var rest *pendingConfig
+	if len(cs) > limit {
+		slices.SortStableFunc(cs, func(a, b inventory.Config) int { return cmp.Compare(a.ID, b.ID) })
+		rest = &pendingConfig{bucket: res.Bucket, config: cs[limit], skipped: len(cs) - limit}
+		cs = cs[:limit]
+	}
+	for _, c := range cs {
+		pending = append(pending, pendingConfig{bucket: res.Bucket, config: c})
+	}
+	if rest != nil {
+		pending = append(pending, *rest)
+	}
+	return pending
 }
 
 // readDestinations reads the destinations of the account's enabled

@@ -536,7 +536,7 @@ func (s *Store) AccountDoneAcross(ctx context.Context, scanID string, r inventor
 	}
 	for fid, rec := range a.records {
 		if rec.ScanID == scanID && rec.Status != rules.StatusResolved {
-			a.seen[fid] = rec.Status
+			a.seen[fid] = seenOf(rec)
 		}
 	}
 	a.mu.Unlock()

@@ -69,16 +69,49 @@ type account struct {
 	superseded error
 	// failed is the first write of the account that failed in this run:
 	// its stale findings will not be resolved.
-	failed  error
-	loaded  bool
-	records map[string]report.Record          // current records by finding ID
-	seen    map[string]rules.Status           // findings this run produced
+	failed error
+	loaded bool
+	// records are the stored records of the account this run has not
+	// produced (yet), by finding ID: those AccountDone may resolve.
+	records map[string]report.Record
+	// seen are the findings this run produced, by finding ID: only what a
+	// second Put of one needs. Their records are written and forgotten, so
+	// an account's memory grows by about a hundred bytes a finding, not by
+	// the finding (report.Record, its message and evidence).
+	seen    map[string]seenRecord
 	pending []map[string]types.AttributeValue // writes not yet sent
 	index   map[string]int                    // pending position by pk/sk
 	// changes are the transitions the pending writes make, by the key
 	// of their item, reported once the item is written.
 	changes []pendingChange
 	scanID  string // the run's
+}
+
+// seenRecord is what the store keeps of a record this run wrote: what
+// report.Observe and report.NewTransition read of the record a second
+// Put of the finding replaces.
+type seenRecord struct {
+	status    rules.Status
+	firstSeen time.Time
+	changedIn string
+}
+
+func seenOf(r report.Record) seenRecord {
+	return seenRecord{status: r.Status, firstSeen: r.FirstSeen, changedIn: r.ChangedIn}
+}
+
+// record is the record as a second Put of the finding sees it.
+func (s seenRecord) record() report.Record {
+	return report.Record{Finding: rules.Finding{Status: s.status}, FirstSeen: s.firstSeen, ChangedIn: s.changedIn}
+}
+
+// statuses are the statuses of the findings the run produced.
+func (a *account) statuses(yield func(rules.Status) bool) {
+	for _, s := range a.seen {
+		if !yield(s.status) {
+			return
+		}
+	}
 }
 
 // pendingChange is a transition waiting for the write of its item.
@@ -231,7 +264,10 @@ func (s *Store) putAccount(ctx context.Context, accountID string, fs []rules.Fin
 	var first error
 	for _, f := range fs {
 		var prev *report.Record
-		if r, ok := a.records[f.FindingID]; ok && !r.Expired(now) {
+		if s, ok := a.seen[f.FindingID]; ok {
+			r := s.record()
+			prev = &r
+		} else if r, ok := a.records[f.FindingID]; ok && !r.Expired(now) {
 			prev = &r
 		}
 		next, reopened := report.Observe(prev, f)
@@ -242,8 +278,8 @@ func (s *Store) putAccount(ctx context.Context, accountID string, fs []rules.Fin
 			errs = append(errs, s.queue(ctx, accountID, a, episode, nil))
 		}
 		errs = append(errs, s.queue(ctx, accountID, a, next, prev))
-		a.records[f.FindingID] = next
-		a.seen[f.FindingID] = f.Status
+		delete(a.records, f.FindingID)
+		a.seen[f.FindingID] = seenOf(next)
 		if err := errors.Join(errs...); err != nil {
 			if a.superseded != nil {
 				return a.superseded
@@ -338,7 +374,7 @@ func (s *Store) resolve(ctx context.Context, scanID string, r inventory.AccountR
 		}
 		a.records[fid] = resolved
 	}
-	item, err := encodeAccountScan(report.NewAccountScan(scanID, r, a.seen))
+	item, err := encodeAccountScan(report.NewAccountScan(scanID, r, a.statuses))
 	if err != nil {
 		return err
 	}
@@ -467,7 +503,7 @@ func (s *Store) account(id string) (*account, error) {
 	}
 	a := s.accounts[id]
 	if a == nil {
-		a = &account{records: map[string]report.Record{}, seen: map[string]rules.Status{}, index: map[string]int{}, scanID: s.scanID}
+		a = &account{records: map[string]report.Record{}, seen: map[string]seenRecord{}, index: map[string]int{}, scanID: s.scanID}
 		s.accounts[id] = a
 	}
 	return a, nil

@@ -419,6 +419,25 @@ func testDuplicates(h *harness) {
 		h.t.Fatalf("one finding put four times: %d records; want 1", len(recs))
 	}
 	h.check(recs, f, rules.StatusOpen, at(0), at(0), time.Time{})
+	h.expectTransitions("s1", "opened INV-101 b2/cfg →OPEN ")
+
+	// In the next run the finding comes in two Puts, waived the second
+	// time: the record keeps its first scan, and the run's one change is
+	// the waiver. A store that forgets a finding once written (the
+	// DynamoDB store keeps only what a second Put needs) must still see
+	// the first Put's record.
+	waived := specNoKMS
+	waived.Waived = true
+	run = report.Run{ScanID: "s2", StartedAt: at(1)}
+	must(h.t, h.store.Begin(h.ctx, run))
+	must(h.t, h.store.Put(h.ctx, []rules.Finding{NewFinding(AccountA, specNoKMS, "s2", at(1))}))
+	must(h.t, h.store.Put(h.ctx, []rules.Finding{NewFinding(AccountA, waived, "s2", at(1))}))
+	must(h.t, h.store.AccountDone(h.ctx, "s2", complete(AccountA, at(1))))
+	run.FinishedAt = at(1).Add(time.Minute)
+	must(h.t, h.store.End(h.ctx, run))
+	recs = h.records(AccountA)
+	h.check(recs, f, rules.StatusWaived, at(0), at(1), time.Time{})
+	h.expectTransitions("s2", "waived INV-101 b2/cfg OPEN→WAIVED ")
 }
 
 func testInvalid(h *harness) {

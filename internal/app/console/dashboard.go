@@ -58,7 +58,7 @@ func (d Dashboard) Write(w io.Writer) error {
 	for _, id := range slices.Sorted(maps.Keys(s.ByRule)) {
 		r, _ := rules.Lookup(id)
 		// The painted cell is last: tabwriter does not measure it.
-		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\n", id, r.Name, s.ByRule[id], d.paint(r.Severity, r.Severity.String()))
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\n", id, r.Name, s.ByRule[id], d.paint(r.Severity, r.SeverityText()))
 	}
 	if len(s.ByRule) == 0 {
 		fmt.Fprintln(tw, "  none: every bucket passes the policy")

@@ -296,6 +296,12 @@ func Expect() (Expectation, error) {
 				gaps[b.acct.id+" "+c.Destination.Bucket+" "+b.profile.unverified] = true
 			}
 		}
+		if len(bk.Inventory)+bk.Generated > rules.DefaultFindingsPerBucket {
+			// The scan follows the policy's limit of a bucket's
+			// configurations to their destinations; the others are one
+			// SCAN-005 (TooManyConfigurations).
+			gaps[b.acct.id+" "+bk.Inventory[0].Destination.Bucket+" TooManyConfigurations"] = true
+		}
 	}
 	if len(gaps) > 0 {
 		e.ByRule[id("destination-unverifiable")] += len(gaps)

@@ -407,13 +407,23 @@ type heapShare struct {
 }
 
 // simulatorOrg is the organization a simulator process serves for the
-// memory benchmark (awssim.ServeProcess): one account of arg buckets.
+// memory benchmarks (awssim.ServeProcess): one account of arg buckets
+// (BenchmarkFanoutWorkerMemory), or "flood:B,C", floodOrg(B, C)
+// (BenchmarkFindingsFlood).
 func simulatorOrg(arg string) (*awssim.Fixture, []awssim.Option, error) {
+	opts := []awssim.Option{awssim.WithLatency(fanLatency, 0)}
+	if rest, ok := strings.CutPrefix(arg, "flood:"); ok {
+		var buckets, configs int
+		if _, err := fmt.Sscanf(rest, "%d,%d", &buckets, &configs); err != nil {
+			return nil, nil, fmt.Errorf("want flood:buckets,configurations: %w", err)
+		}
+		return floodOrg(buckets, configs), opts, nil
+	}
 	n, err := strconv.Atoi(arg)
 	if err != nil {
 		return nil, nil, fmt.Errorf("want a number of buckets")
 	}
-	return fanOrg(0, 0, n), []awssim.Option{awssim.WithLatency(fanLatency, 0)}, nil // one account: bigAccount
+	return fanOrg(0, 0, n), opts, nil // one account: bigAccount
 }
 
 // workerHeap measures the live heap of one worker handling the message

@@ -141,7 +141,7 @@ func splitDone(ctx, writeCtx context.Context, s Settings, f Fanout, fr report.Fa
 
 // workChunk reads one chunk's buckets, writes their findings and records
 // the chunk; the worker that records the last chunk closes the account.
-func workChunk(ctx, writeCtx context.Context, s Settings, f Fanout, fr report.FanoutRun, m Message, scanner *scan.Scanner, h *handler, open *openTally) error {
+func workChunk(ctx, writeCtx context.Context, s Settings, f Fanout, fr report.FanoutRun, m Message, scanner *scan.Scanner, h *handler, open *openTally, changes *changeStream) error {
 	c := &chunkHandler{handler: h}
 	if err := scanner.ScanChunk(ctx, m.Account, m.Chunk.Buckets, c); err != nil {
 		return fmt.Errorf("scan chunk %d of account %s: %w", m.Chunk.Index, m.Account.ID, err)
@@ -149,7 +149,7 @@ func workChunk(ctx, writeCtx context.Context, s Settings, f Fanout, fr report.Fa
 	run := report.Run{ScanID: fr.ScanID, Trigger: fr.Trigger, StartedAt: fr.StartedAt}
 	sum := h.count.Summary(run)
 	log := s.Logger.With("scan_id", m.ScanID, "account", m.Account.ID)
-	publishChanges(writeCtx, s, &sum, log)
+	publishChanges(writeCtx, s, &sum, changes, log)
 	p, err := json.Marshal(chunkPart{Summary: sum, Open: open.counts(), Result: c.result})
 	if err != nil {
 		return err
@@ -224,7 +224,7 @@ func closeSplit(ctx context.Context, s Settings, f Fanout, fr report.FanoutRun, 
 		scanID: fr.ScanID, now: s.Now, count: report.NewSummaryCounter(1, nil), log: s.Logger}
 	_ = h.Account(ctx, r)
 	acct := h.count.Summary(run)
-	publishChanges(ctx, s, &acct, log)
+	publishChanges(ctx, s, &acct, nil, log)
 	for _, o := range tally.counts() {
 		open[OpenKey{o.Rule, o.Severity}] += o.N
 	}

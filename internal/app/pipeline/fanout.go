@@ -393,8 +393,10 @@ func Work(ctx context.Context, s Settings, f Fanout, m Message) error {
 	open := &openTally{}
 	h := &handler{eval: eval, sink: report.Fanout(s.Sink, open), writeCtx: writeCtx,
 		scanID: run.ScanID, now: s.Now, count: report.NewSummaryCounter(1, s.Progress), log: s.Logger}
+	changes := streamChanges(writeCtx, s, run.ScanID, log)
+	defer changes.stop()
 	if m.Chunk != nil {
-		return workChunk(ctx, writeCtx, s, f, fr, m, scanner, h, open)
+		return workChunk(ctx, writeCtx, s, f, fr, m, scanner, h, open, changes)
 	}
 	lister := &splitListing{handler: h}
 	send := func(ctx context.Context, a inventory.Account, i int, bs []inventory.Bucket) error {
@@ -408,7 +410,7 @@ func Work(ctx context.Context, s Settings, f Fanout, m Message) error {
 		return splitDone(ctx, writeCtx, s, f, fr, m, *lister.split)
 	}
 	sum := h.count.Summary(run)
-	publishChanges(writeCtx, s, &sum, log)
+	publishChanges(writeCtx, s, &sum, changes, log)
 	p, err := json.Marshal(part{Summary: sum, Open: open.counts()})
 	if err != nil {
 		return err
@@ -447,18 +449,20 @@ func finishIfDone(ctx context.Context, s Settings, f Fanout, fr report.FanoutRun
 	return finalize(ctx, s, f, fr, false)
 }
 
-// publishChanges exports a worker's changes to Security Hub, publishes
-// them when the publisher can publish changes alone, and counts both in
-// the summary.
-func publishChanges(ctx context.Context, s Settings, sum *report.Summary, log *slog.Logger) {
+// publishChanges exports a worker's changes to Security Hub (those its
+// change stream, if any, did not hand over already), publishes them when
+// the publisher can publish changes alone, and counts them all in the
+// summary.
+func publishChanges(ctx context.Context, s Settings, sum *report.Summary, changes *changeStream, log *slog.Logger) {
 	if s.Transitions == nil {
 		return
 	}
+	changes.stop()
 	ts, stale := s.Transitions.Take(sum.ScanID)
-	if stale > 0 {
+	sum.Changes = report.CountTransitions(ts)
+	if stale += changes.addTo(sum); stale > 0 {
 		log.WarnContext(ctx, "changes of an earlier run not published", "changes", stale)
 	}
-	sum.Changes = report.CountTransitions(ts)
 	export(ctx, s, ts, sum, log)
 	cp, ok := s.Publisher.(ChangePublisher)
 	if !ok || len(ts) == 0 {
@@ -467,7 +471,7 @@ func publishChanges(ctx context.Context, s Settings, sum *report.Summary, log *s
 	pubCtx, cancel := context.WithTimeout(ctx, writeGrace)
 	defer cancel()
 	failed, err := cp.PublishChanges(pubCtx, ts)
-	sum.EventsFailed = failed
+	sum.EventsFailed += failed
 	if err != nil {
 		log.ErrorContext(ctx, "events not published", "events_failed", failed, "error", err.Error())
 	}

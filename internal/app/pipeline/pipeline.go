@@ -68,11 +68,14 @@ type Settings struct {
 	// (Summary.Changes) and hands them to the Publisher.
 	Transitions *report.TransitionLog
 	// Publisher, when set, receives the run's transitions and its summary
-	// once the run has ended (EventBridge events).
+	// once the run has ended (EventBridge events); one that can publish
+	// changes alone (ChangePublisher) receives them in batches of 1,000
+	// while the run goes on, past that many (changeStream).
 	Publisher Publisher
 	// Exporter, when set, receives the run's transitions once the run has
-	// ended, before the Publisher (Security Hub): the scan's event
-	// carries what it counted.
+	// ended (in batches while it goes on, as the Publisher does), before
+	// the Publisher (Security Hub): the scan's event carries what it
+	// counted.
 	Exporter Exporter
 	// Trigger names what started the run: schedule, manual, cli, demo.
 	Trigger string
@@ -160,6 +163,8 @@ func Run(ctx context.Context, s Settings) (report.Summary, error) {
 			return report.Summary{}, fmt.Errorf("begin scan %s: %w", run.ScanID, err)
 		}
 	}
+	changes := streamChanges(ctx, s, run.ScanID, log)
+	defer changes.stop()
 	scanErr := scanner.Scan(ctx, org.Targets, h)
 	closed, err := closeOutOfScope(writeCtx, s, org, run.ScanID)
 	if err != nil {
@@ -177,7 +182,7 @@ func Run(ctx context.Context, s Settings) (report.Summary, error) {
 			scanErr = errors.Join(scanErr, fmt.Errorf("end scan %s: %w", run.ScanID, err))
 		}
 	}
-	publish(ctx, s, &sum, log)
+	publish(ctx, s, &sum, changes, log)
 	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		// Interrupted: what was read is written, the accounts cut short
 		// are INCOMPLETE (SCAN-004), and the run failed.
@@ -200,21 +205,25 @@ func Run(ctx context.Context, s Settings) (report.Summary, error) {
 	return sum, scanErr
 }
 
-// publish takes the run's transitions from the log, counts them in the
-// summary, hands them to the exporter, then with the summary to the
-// publisher, each with a context of its own (like the run record, the
-// changes of a run cut short are still sent, for at most writeGrace
-// each).
-func publish(ctx context.Context, s Settings, sum *report.Summary, log *slog.Logger) {
-	var ts []report.Transition
+// publish takes the run's transitions from the log (those its change
+// stream, if any, did not hand over already), counts them in the summary
+// with the streamed ones, hands them to the exporter, then with the
+// summary to the publisher, each with a context of its own (like the run
+// record, the changes of a run cut short are still sent, for at most
+// writeGrace each).
+func publish(ctx context.Context, s Settings, sum *report.Summary, changes *changeStream, log *slog.Logger) {
+	changes.stop()
+	var (
+		ts    []report.Transition
+		stale int
+	)
 	if s.Transitions != nil {
-		var stale int
 		ts, stale = s.Transitions.Take(sum.ScanID)
-		if stale > 0 {
-			log.WarnContext(ctx, "changes of an earlier, abandoned run not published", "changes", stale)
-		}
 	}
 	sum.Changes = report.CountTransitions(ts)
+	if stale += changes.addTo(sum); stale > 0 {
+		log.WarnContext(ctx, "changes of an earlier, abandoned run not published", "changes", stale)
+	}
 	if s.Sink == nil {
 		return
 	}
@@ -225,7 +234,7 @@ func publish(ctx context.Context, s Settings, sum *report.Summary, log *slog.Log
 	pubCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeGrace)
 	defer cancel()
 	failed, err := s.Publisher.Publish(pubCtx, ts, *sum)
-	sum.EventsFailed = failed
+	sum.EventsFailed += failed
 	if err != nil {
 		log.ErrorContext(ctx, "events not published", "events_failed", failed, "error", err)
 	}
@@ -234,18 +243,20 @@ func publish(ctx context.Context, s Settings, sum *report.Summary, log *slog.Log
 // newScanner returns the rules' evaluator and the scanner of the accounts
 // of org, for a run (Run) or one account of a fan-out run (Work) alike.
 // The scanner reads destinations only when the policy enables one of the
-// destination checks.
+// destination checks, and of at most the policy's findings_per_bucket
+// configurations of a bucket.
 func newScanner(s Settings, org inventory.Org) (*rules.Evaluator, *scan.Scanner, error) {
 	eval := rules.NewEvaluator(s.Policy, org)
 	opts := s.Config.ScanOptions()
 	opts.Logger, opts.Now = s.Logger, s.Now
 	opts.Destinations, opts.Organization = eval.ReadsDestinations(), org
+	opts.DestinationsPerBucket = eval.FindingsPerBucket()
 	scanner, err := scan.New(s.Connector, opts)
 	return eval, scanner, err
 }
 
 // export imports a run's (or a fan-out worker's) changes into Security
-// Hub when s.Exporter is set, and counts what it did in sum.
+// Hub when s.Exporter is set, and adds what it did to sum.
 func export(ctx context.Context, s Settings, ts []report.Transition, sum *report.Summary, log *slog.Logger) {
 	if s.Exporter == nil {
 		return
@@ -253,7 +264,11 @@ func export(ctx context.Context, s Settings, ts []report.Transition, sum *report
 	expCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeGrace)
 	defer cancel()
 	counts, err := s.Exporter.Export(expCtx, ts)
-	sum.SecurityHub = &counts
+	total := counts
+	if sum.SecurityHub != nil {
+		total = addHub(*sum.SecurityHub, counts)
+	}
+	sum.SecurityHub = &total
 	if err != nil {
 		log.ErrorContext(ctx, "findings not all exported to Security Hub", "imported", counts.Imported, "failed", counts.Failed, "error", err)
 	}

@@ -220,12 +220,41 @@ type KeyRead struct {
 
 // ReportsRead is the newest report found under
 // <prefix>/<source-bucket>/<config-id>/ in the destination.
+//
+// Whoever can write to the destination can write a folder and a
+// manifest.json there, so a delivery counts only when it agrees with
+// itself and with the scan's clock: its folder (YYYY-MM-DDTHH-MMZ, the
+// time S3 began the report) is dated at most ReportClockSkew after the
+// scan, and its manifest.json is not empty and was last modified (a time
+// S3 sets on every write) no earlier than the folder's time, at most
+// ManifestWindow after it, and no later than the scan's clock plus
+// ReportClockSkew.
 type ReportsRead struct {
-	// Newest is the time of the newest delivery folder holding a
-	// manifest.json at or after Since; zero when there is none.
+	// Newest is the time of the newest delivery folder, at or after
+	// Since, holding a manifest.json that counts; zero when there is
+	// none.
 	Newest time.Time `json:"newest,omitzero"`
 	// Since is how far back the listing looked.
 	Since time.Time `json:"since"`
+	// Ignored counts the delivery folders that did not count: dated
+	// after the scan (beyond ReportClockSkew), or holding a manifest.json
+	// that is empty or whose LastModified disagrees with the folder's
+	// date.
+	Ignored int `json:"ignored,omitempty"`
 	// Failure is set when the reports could not be listed.
 	Failure *Failure `json:"failure,omitempty"`
 }
+
+// The bounds of a delivery that counts (ReportsRead).
+const (
+	// ReportClockSkew is how far after the scan's clock a delivery
+	// folder, or its manifest's LastModified, may be dated: the clocks
+	// of the scanner and of S3 differ by a little.
+	ReportClockSkew = 15 * time.Minute
+	// ManifestWindow is how long after its folder's time a manifest.json
+	// may have been written: S3 names the folder after the time it began
+	// the report and writes the manifest last, once every file of the
+	// report is written, which for a bucket of billions of objects takes
+	// hours.
+	ManifestWindow = 48 * time.Hour
+)

@@ -92,14 +92,13 @@ func NewResolver(r inventory.AccountResult) Resolver {
 // report.Record; archived when the record is an earlier episode,
 // Record.History), a finding of the account that this scan did not
 // produce, is to be resolved: the scan is complete, f is OPEN or WAIVED
-// and current, its bucket was readable in this scan, and, for a
-// destination rule's finding (INV-110 to INV-115), the bucket's
+// and current, its bucket was readable in this scan, and, for a finding
+// about the bucket's destinations (rules.AboutDestinations: INV-110 to
+// INV-115 and the SCAN-006 finding that folds them), the bucket's
 // destinations could all be verified.
 func (res Resolver) Resolves(f rules.Finding, archived bool) bool {
-	if f.Bucket != "" && res.unverified[f.Bucket] {
-		if r, ok := rules.Lookup(f.RuleID); ok && r.Kind == rules.KindDestination {
-			return false
-		}
+	if f.Bucket != "" && res.unverified[f.Bucket] && rules.AboutDestinations(f) {
+		return false
 	}
 	return res.complete && f.AccountID == res.account && Open(f.Status) && !archived &&
 		(f.Bucket == "" || !res.unreadable[f.Bucket])
