@@ -68,6 +68,11 @@ type destinationGap struct {
 
 type gapKey struct{ account, destination, code string }
 
+// askedNothing are the causes the scanner gives itself before it asks the
+// destination's owner anything: their messages tell only of the source
+// account, so they are told in full whoever owns the destination.
+var askedNothing = map[string]bool{"TooManyConfigurations": true}
+
 // destinationGaps gathers the SCAN-005 findings in the making of one
 // evaluation, and the source buckets they leave unverified, in the order
 // they were met.
@@ -87,7 +92,7 @@ func (gs *destinationGaps) add(d *inventory.DestinationCheck, res result, rule s
 		gs.byKey[key] = g
 		gs.order = append(gs.order, key)
 	}
-	if owner := cmp.Or(res.gap.owner, d.Owner); owner != d.Account.ID {
+	if owner := cmp.Or(res.gap.owner, d.Owner); owner != d.Account.ID && !askedNothing[res.gap.code] {
 		g.foreign = appendNew(g.foreign, owner)
 	}
 	g.whats = appendNew(g.whats, res.gap.what)

@@ -143,6 +143,9 @@ func (pl *planner) triage(f rules.Finding, b inventory.BucketResult) (reason str
 // manualReason is why a finding can never be fixed by a plan.
 func manualReason(f rules.Finding) (string, bool) {
 	switch {
+	case f.RuleID == "SCAN-006":
+		return "the bucket's findings beyond the policy's limits.findings_per_bucket are folded into this one (" + f.Message +
+			"): the plan fixes the findings it itemizes; plan again once they are fixed, or raise the limit", true
 	case strings.HasPrefix(f.RuleID, "SCAN-"):
 		return "the scan could not read it (" + f.Message + "): fix the access and plan again", true
 	case f.RuleID == "INV-110":

@@ -38,6 +38,7 @@ type policyTarget struct {
 	owner   string
 	region  string
 	read    *string // the policy as read; nil when the scan did not read it
+	state   string  // a key's state as read (KeyMetadata.KeyState)
 	fixes   []rules.Finding
 	sources map[string]source // by account/bucket/config
 }
@@ -145,7 +146,7 @@ func (pl *planner) addSource(c inventory.Config, k string, s source, region, own
 		t.sources[k] = s
 		if key != nil && key.Failure == nil && !key.Missing && t.read == nil {
 			doc := key.Policy
-			t.read = &doc
+			t.read, t.state = &doc, key.State
 			if parts := strings.Split(c.Destination.KMSKeyID, ":"); len(parts) == 6 {
 				t.region, t.owner = parts[3], parts[4]
 			}
@@ -171,6 +172,12 @@ func (pl *planner) merge(t *policyTarget) {
 			_, name, _ := strings.Cut(t.arn, ":::")
 			pl.plan.Manual = append(pl.plan.Manual, Manual{Account: t.owner, Region: t.region, Bucket: name, Rule: id, Reason: why})
 		}
+		return
+	}
+	if t.kind == KindKeyPolicy && t.state != "" && t.state != "Enabled" {
+		// The finding of a key of another account does not tell its
+		// state; the scan's read does.
+		pl.manualAll(t.fixes, "the KMS key "+t.arn+" is "+t.state+": a fix never changes a key's state; enable or replace the key")
 		return
 	}
 	sources := make([]source, 0, len(t.sources))

@@ -164,3 +164,23 @@ func TestPlanHostileInputs(t *testing.T) {
 		t.Errorf("text plan:\n%s", out.String())
 	}
 }
+
+// TestPlanNeverMergesIntoAKeyThatIsNotEnabled: the finding of another
+// account's key does not tell its state, the scan's read does: a key read
+// Disabled gets no merge, its INV-113 is manual.
+func TestPlanNeverMergesIntoAKeyThatIsNotEnabled(t *testing.T) {
+	reads := mergeReads(1, policyDoc(otherStatements), policyDoc(keyAdmin))
+	for i := range reads.Checks {
+		reads.Checks[i].Key.State = "Disabled"
+	}
+	plan := NewPlan(reads, policyWith(t, "", "  fix: [INV-113]\n"), planNow)
+	if tot := plan.Totals(); tot.KeyPolicy != 0 || tot.Manual == 0 {
+		t.Fatalf("plan: %s %+v", tot, plan.Manual)
+	}
+	for _, m := range plan.Manual {
+		if m.Rule == "INV-113" && strings.Contains(m.Reason, "is Disabled") && strings.Contains(m.Reason, "never changes a key's state") {
+			return
+		}
+	}
+	t.Errorf("manual items %+v; want INV-113: the key is Disabled", plan.Manual)
+}
