@@ -114,11 +114,11 @@ func ParseMessage(body string) (Message, error) {
 	}
 	switch {
 	case !scanIDForm.MatchString(m.ScanID):
-		return Message{}, fmt.Errorf("message: scan_id %q: %s", shortID(m.ScanID), messageHelp)
+		return Message{}, fmt.Errorf("message: scan_id %q: %s", strictjson.Echo(m.ScanID), messageHelp)
 	case m.Shard < 0:
 		return Message{}, fmt.Errorf("message: shard %d: want 0 or more", m.Shard)
 	case !scan.ValidAccountID(m.Account.ID):
-		return Message{}, fmt.Errorf("message: account id %q is not a 12-digit account ID", shortID(m.Account.ID))
+		return Message{}, fmt.Errorf("message: account id %q is not a 12-digit account ID", strictjson.Echo(m.Account.ID))
 	}
 	if c := m.Chunk; c != nil {
 		if c.Index < 0 || len(c.Buckets) == 0 || len(c.Buckets) > maxChunkBuckets {
@@ -126,18 +126,11 @@ func ParseMessage(body string) (Message, error) {
 		}
 		for _, b := range c.Buckets {
 			if b.Name == "" || len(b.Name) > 255 {
-				return Message{}, fmt.Errorf("message: chunk %d: bucket name %q: want 1 to 255 characters", c.Index, shortID(b.Name))
+				return Message{}, fmt.Errorf("message: chunk %d: bucket name %q: want 1 to 255 characters", c.Index, strictjson.Echo(b.Name))
 			}
 		}
 	}
 	return m, nil
-}
-
-func shortID(s string) string {
-	if r := []rune(s); len(r) > 40 {
-		return string(r[:39]) + "…"
-	}
-	return s
 }
 
 // Coordination is what a coordinator did.
